@@ -1,0 +1,5 @@
+"""Run BccGuard as ``python -m bccguard``."""
+
+from bccguard.cli import main
+
+raise SystemExit(main())

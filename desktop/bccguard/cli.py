@@ -1,0 +1,166 @@
+"""The ``bccguard`` command: the tray app by default, and subcommands for scripts.
+
+Exit codes: 0 pass / success, 1 hold, 2 error (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from bccguard import __version__
+from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
+from bccguard.core.header_block import find_body_offset
+from bccguard.core.message import read_message
+from bccguard.core.policy import DEFAULT_THRESHOLD, Policy, PolicyError
+from bccguard.core.verdict import check
+
+EXIT_PASS = 0
+EXIT_HOLD = 1
+EXIT_ERROR = 2
+_CHUNK = 64 * 1024
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(f"{self.prog}: {message}")
+
+
+def read_header_part(stream: BinaryIO) -> bytes:
+    """Read only as far as the end of the header block (the body is never loaded)."""
+    data = bytearray()
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return bytes(data)
+        scan_from = max(0, len(data) - 3)
+        data += chunk
+        if find_body_offset(bytes(data[scan_from:])) is not None:
+            return bytes(data)
+
+
+def _open(path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return Path(path).open("rb")
+    except OSError as error:
+        raise CliError(f"cannot read {path}: {error.strerror}") from error
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    try:
+        policy = Policy.build(threshold=args.threshold, trusted_domains=args.trusted_domain)
+    except PolicyError as error:
+        raise CliError(str(error)) from error
+    stream = _open(args.file)
+    try:
+        raw = read_header_part(stream)
+    except OSError as error:
+        raise CliError(f"cannot read {args.file}: {error.strerror}") from error
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    verdict = check(read_message(raw), policy)
+    if args.json:
+        print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print(f"{verdict.decision.value.upper()}: {verdict.reasons[0]}")
+        for reason in verdict.reasons[1:]:
+            print(f"  - {reason}")
+    return EXIT_HOLD if verdict.held else EXIT_PASS
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    try:
+        raw = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
+    except OSError as error:
+        raise CliError(f"cannot read {args.file}: {error.strerror}") from error
+    try:
+        converted = to_draft_bcc(raw, ToStyle(args.to))
+    except ConversionError as error:
+        raise CliError(f"not converted: {error}") from error
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(converted)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            Path(args.output).write_bytes(converted)
+        except OSError as error:
+            raise CliError(f"cannot write {args.output}: {error.strerror}") from error
+    return EXIT_PASS
+
+
+def _threshold(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = _Parser(
+        prog="bccguard",
+        description="Stops e-mail that shows its recipients to each other.",
+    )
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    check_cmd = commands.add_parser("check", help="check one message (.eml or -)")
+    check_cmd.add_argument("file", metavar="FILE|-")
+    check_cmd.add_argument("--json", action="store_true", help="print a JSON object")
+    check_cmd.add_argument(
+        "--threshold",
+        type=_threshold,
+        default=DEFAULT_THRESHOLD,
+        help=f"hold above this many exposed recipients (default {DEFAULT_THRESHOLD})",
+    )
+    check_cmd.add_argument(
+        "--trusted-domain",
+        action="append",
+        default=[],
+        metavar="D",
+        help="a domain whose people may see each other (repeatable)",
+    )
+    check_cmd.set_defaults(run=_cmd_check)
+
+    convert_cmd = commands.add_parser("convert", help="move To/Cc recipients to Bcc")
+    convert_cmd.add_argument("file", metavar="FILE|-")
+    convert_cmd.add_argument("-o", "--output", metavar="OUT", help="default: stdout")
+    convert_cmd.add_argument(
+        "--to",
+        choices=[s.value for s in ToStyle],
+        default=ToStyle.SENDER.value,
+        help="what To becomes: the sender (default) or undisclosed-recipients:;",
+    )
+    convert_cmd.set_defaults(run=_cmd_convert)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+        if run is None:
+            print("bccguard: the tray app is not built yet; try 'bccguard check FILE'",
+                  file=sys.stderr)
+            return EXIT_ERROR
+        return run(args)
+    except CliError as error:
+        print(error, file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,121 @@
+"""The fix: move every visible recipient to Bcc, changing nothing but the header fields.
+
+Two forms:
+
+* draft form, for the user to send: To becomes the sender (or the empty group
+  ``undisclosed-recipients:;``), Cc goes, everyone is in Bcc;
+* relay form, inside the proxy: To/Cc are rewritten the same way and no Bcc field is
+  written at all (RFC 5321 §7.2: the envelope carries the hidden recipients).
+
+Every byte outside the To, Cc and Bcc fields is kept: body, attachments, Subject,
+Message-ID, Date, References, line endings.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bccguard.core.address_list import Address
+from bccguard.core.message import ParsedMessage, distinct, read_message
+
+UNDISCLOSED = "undisclosed-recipients:;"
+_RECIPIENT_FIELDS = frozenset({"to", "cc", "bcc"})
+_FOLD_AT = 78  # RFC 5322 §2.1.1: lines SHOULD be no more than 78 characters
+
+
+class ToStyle(StrEnum):
+    """What stays in To after the conversion."""
+
+    SENDER = "sender"
+    UNDISCLOSED = "undisclosed"
+
+
+class ConversionError(ValueError):
+    """A message that cannot be converted without losing something."""
+
+
+def fold_field(name: str, items: list[str], newline: bytes) -> bytes:
+    """``Name: a, b, c`` folded between items to stay near 78 characters a line."""
+    lines: list[str] = []
+    line = f"{name}:"
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if len(line) + 1 + len(piece) > _FOLD_AT and line != f"{name}:":
+            lines.append(line)
+            line = " " + piece
+        else:
+            line += " " + piece
+    lines.append(line)
+    return newline.join(s.encode("utf-8") for s in lines) + newline
+
+
+def _to_value(message: ParsedMessage, style: ToStyle) -> str:
+    if style is ToStyle.SENDER and len(message.senders) == 1:
+        return message.senders[0].header_text()
+    return UNDISCLOSED
+
+
+def _rewrite(raw: bytes, message: ParsedMessage, new_fields: bytes) -> bytes:
+    """Drop To/Cc/Bcc and put ``new_fields`` where the first of them stood."""
+    header = message.header
+    parts: list[bytes] = []
+    pos = 0
+    inserted = False
+    for header_field in header.fields:
+        if header_field.key not in _RECIPIENT_FIELDS:
+            continue
+        parts.append(raw[pos : header_field.start])
+        if not inserted:
+            parts.append(new_fields)
+            inserted = True
+        pos = header_field.end
+    if not inserted:
+        end = _header_end(raw, message)
+        parts.append(raw[pos:end])
+        parts.append(new_fields)
+        pos = end
+    parts.append(raw[pos:])
+    return b"".join(parts)
+
+
+def _header_end(raw: bytes, message: ParsedMessage) -> int:
+    """Offset just after the last header field (before the empty line)."""
+    fields = message.header.fields
+    if fields:
+        end = fields[-1].end
+        if raw[end - 1 : end] != b"\n":  # a header block without a final newline
+            raise ConversionError("the header block does not end with a line break")
+        return end
+    return 0
+
+
+def _check_convertible(message: ParsedMessage) -> None:
+    if message.doubtful:
+        details = "; ".join(p.text for p in message.problems if p.doubtful)
+        raise ConversionError(
+            f"the recipient headers are too malformed to convert safely: {details}"
+        )
+
+
+def to_draft_bcc(raw: bytes, style: ToStyle = ToStyle.SENDER) -> bytes:
+    """The draft form: every To/Cc recipient moves to Bcc.
+
+    Raises:
+        ConversionError: when the recipient headers cannot be read reliably; a
+            conversion that might drop a recipient is never made.
+    """
+    message = read_message(raw)
+    _check_convertible(message)
+    newline = message.header.newline
+    everyone: list[Address] = list(distinct([*message.visible, *message.hidden]))
+    fields = fold_field("To", [_to_value(message, style)], newline)
+    if everyone:
+        fields += fold_field("Bcc", [a.header_text() for a in everyone], newline)
+    return _rewrite(raw, message, fields)
+
+
+def to_relay_form(raw: bytes, style: ToStyle = ToStyle.SENDER) -> bytes:
+    """The relay form: To/Cc rewritten, no Bcc field; the envelope stays as it is."""
+    message = read_message(raw)
+    newline = message.header.newline
+    return _rewrite(raw, message, fold_field("To", [_to_value(message, style)], newline))

@@ -1,0 +1,154 @@
+"""A message's recipients as the check sees them: visible, hidden, and the sender's own.
+
+Visible recipients are the distinct addresses in every copy of To and Cc (group members
+included); hidden ones are Bcc addresses (drafts) or envelope recipients the headers do
+not show (the proxy). Only the top-level header block is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from bccguard.core.address_list import (
+    Address,
+    AddressList,
+    Problem,
+    decode_words,
+    normalise_addr,
+    parse_address_list,
+)
+from bccguard.core.header_block import HeaderBlock, HeaderField, parse_header_block
+
+VISIBLE_FIELDS = ("to", "cc")
+HIDDEN_FIELDS = ("bcc",)
+SENDER_FIELDS = ("from", "sender")
+
+# Addresses this plain need no deeper validation; the rest go to email-validator.
+_PLAIN = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    """What the check needs to know about one message."""
+
+    visible: tuple[Address, ...]
+    hidden: tuple[Address, ...]
+    senders: tuple[Address, ...]
+    subject: str
+    message_id: str
+    problems: tuple[Problem, ...]
+    header: HeaderBlock
+
+    @property
+    def doubtful(self) -> bool:
+        """True when a problem may have made the visible count wrong."""
+        return any(p.doubtful for p in self.problems)
+
+
+def _field_text(header_field: HeaderField, problems: list[Problem]) -> str:
+    value = header_field.unfolded()
+    if b"\x00" in value:
+        problems.append(Problem(f"{header_field.name} contains NUL bytes", True))
+        value = value.replace(b"\x00", b" ")
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append(
+            Problem(f"{header_field.name} has bytes that are not UTF-8", doubtful=True)
+        )
+        return value.decode("utf-8", "replace")
+
+
+def _read_fields(
+    header: HeaderBlock, names: Sequence[str], problems: list[Problem]
+) -> list[Address]:
+    found: list[Address] = []
+    for name in names:
+        for header_field in header.all(name):
+            if header_field.repaired:
+                problems.append(
+                    Problem(
+                        f"{header_field.name} continues on a line that is not folded",
+                        doubtful=True,
+                    )
+                )
+            result: AddressList = parse_address_list(_field_text(header_field, problems))
+            for problem in result.problems:
+                problems.append(Problem(f"{header_field.name}: {problem.text}", problem.doubtful))
+            found.extend(result.addresses)
+    return found
+
+
+def distinct(addresses: Iterable[Address]) -> tuple[Address, ...]:
+    """First occurrence of each address, by :attr:`Address.key`."""
+    seen: dict[str, Address] = {}
+    for address in addresses:
+        seen.setdefault(address.key, address)
+    return tuple(seen.values())
+
+
+def _flag_invalid(addresses: Iterable[Address], problems: list[Problem]) -> None:
+    """Report addresses email-validator rejects; they still count."""
+    for address in addresses:
+        if _PLAIN.fullmatch(address.addr):
+            continue
+        try:
+            validate_email(
+                address.addr,
+                check_deliverability=False,
+                allow_smtputf8=True,
+                allow_quoted_local=True,
+                allow_domain_literal=True,
+                globally_deliverable=False,
+            )
+        except EmailNotValidError as error:
+            problems.append(Problem(f"{address.addr}: {error} (still counted)"))
+
+
+def read_message(raw: bytes, envelope: Sequence[str] | None = None) -> ParsedMessage:
+    """Read the recipients of a raw message.
+
+    Args:
+        raw: the message, or at least its whole header block.
+        envelope: RCPT TO addresses when the message came over SMTP.
+
+    Returns:
+        The parsed message; never raises on bad input.
+    """
+    header = parse_header_block(raw)
+    problems = [Problem(text) for text in header.problems]
+    visible = distinct(_read_fields(header, VISIBLE_FIELDS, problems))
+    senders = distinct(_read_fields(header, SENDER_FIELDS, []))
+    hidden_raw = _read_fields(header, HIDDEN_FIELDS, problems)
+    if envelope is not None:
+        hidden_raw.extend(Address(normalise_addr(a)) for a in envelope)
+    visible_keys = {a.key for a in visible}
+    hidden = tuple(a for a in distinct(hidden_raw) if a.key not in visible_keys)
+    if envelope is not None and hidden and any(p.doubtful for p in problems):
+        # Fail closed: with unreadable headers we cannot tell who is shown.
+        problems.append(
+            Problem(
+                f"{len(hidden)} envelope recipients not found in unreadable headers "
+                "are counted as visible",
+                doubtful=True,
+            )
+        )
+        visible = visible + hidden
+        hidden = ()
+    _flag_invalid(visible, problems)
+    return ParsedMessage(
+        visible=visible,
+        hidden=hidden,
+        senders=senders,
+        subject=decode_words(header.first_text("subject")),
+        message_id=header.first_text("message-id"),
+        problems=tuple(problems),
+        header=header,
+    )

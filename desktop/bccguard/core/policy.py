@@ -1,0 +1,93 @@
+"""The policy: how many strangers may see each other before a message is held."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bccguard.core.address_list import Address, ascii_domain, normalise_addr
+from bccguard.core.public_domains import is_public_mail_domain
+
+# More than ten strangers who see each other is a mass mail, not a conversation.
+# Thunderbird warns at 15 To+Cc but counts colleagues and duplicates too.
+DEFAULT_THRESHOLD = 10
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be used, with a message for the user."""
+
+
+class Action(StrEnum):
+    """What to do with a message the policy holds."""
+
+    ASK = "ask"
+    CONVERT = "convert"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """What counts as exposing recipients, and what to do about it.
+
+    Attributes:
+        threshold: a message is held when more than this many recipients are exposed.
+        trusted_domains: organisation domains whose members may see each other
+            (subdomains included); never a public mail domain.
+        own_addresses: the sender's addresses; they are never exposed.
+        action: what happens to a held message.
+    """
+
+    threshold: int = DEFAULT_THRESHOLD
+    trusted_domains: frozenset[str] = field(default_factory=frozenset)
+    own_addresses: frozenset[str] = field(default_factory=frozenset)
+    action: Action = Action.ASK
+
+    def __post_init__(self) -> None:
+        if self.threshold < 0:
+            raise PolicyError("threshold: must be 0 or more")
+        for domain in self.trusted_domains:
+            if is_public_mail_domain(domain):
+                raise PolicyError(
+                    f"trusted domain {domain}: a public mail domain cannot be trusted "
+                    "(its users are strangers to each other)"
+                )
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        threshold: int = DEFAULT_THRESHOLD,
+        trusted_domains: Iterable[str] = (),
+        own_addresses: Iterable[str] = (),
+        action: Action = Action.ASK,
+    ) -> Policy:
+        """A policy from plain values, normalising domains and addresses."""
+        return cls(
+            threshold=threshold,
+            trusted_domains=frozenset(
+                ascii_domain(d.strip().lstrip("@").rstrip(".")) for d in trusted_domains
+            ),
+            own_addresses=frozenset(
+                Address(normalise_addr(a.strip())).key for a in own_addresses
+            ),
+            action=action,
+        )
+
+    def with_own(self, addresses: Iterable[Address]) -> Policy:
+        """This policy with more of the sender's own addresses."""
+        keys = self.own_addresses | {a.key for a in addresses}
+        return Policy(self.threshold, self.trusted_domains, frozenset(keys), self.action)
+
+    def is_own(self, address: Address) -> bool:
+        """True for one of the sender's own addresses."""
+        return address.key in self.own_addresses
+
+    def trusts(self, address: Address) -> bool:
+        """True when ``address`` is in a trusted domain or one of its subdomains."""
+        domain = ascii_domain(address.domain)
+        while domain:
+            if domain in self.trusted_domains:
+                return True
+            _, _, domain = domain.partition(".")
+        return False
