@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bccguard import __version__
+from bccguard.cli_guard import GuardCliError, add_guard_commands
 from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
-from bccguard.core.header_block import find_body_offset
+from bccguard.core.header_block import read_header_part
 from bccguard.core.message import read_message
 from bccguard.core.policy import DEFAULT_THRESHOLD, Policy, PolicyError
 from bccguard.core.verdict import check
@@ -22,7 +23,6 @@ from bccguard.core.verdict import check
 EXIT_PASS = 0
 EXIT_HOLD = 1
 EXIT_ERROR = 2
-_CHUNK = 64 * 1024
 
 
 class CliError(Exception):
@@ -32,19 +32,6 @@ class CliError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise CliError(f"{self.prog}: {message}")
-
-
-def read_header_part(stream: BinaryIO) -> bytes:
-    """Read only as far as the end of the header block (the body is never loaded)."""
-    data = bytearray()
-    while True:
-        chunk = stream.read(_CHUNK)
-        if not chunk:
-            return bytes(data)
-        scan_from = max(0, len(data) - 3)
-        data += chunk
-        if find_body_offset(bytes(data[scan_from:])) is not None:
-            return bytes(data)
 
 
 def _open(path: str) -> BinaryIO:
@@ -146,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="what To becomes: the sender (default) or undisclosed-recipients:;",
     )
     convert_cmd.set_defaults(run=_cmd_convert)
+    add_guard_commands(commands)
     return parser
 
 
@@ -159,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return EXIT_ERROR
         return run(args)
-    except CliError as error:
+    except (CliError, GuardCliError) as error:
         print(error, file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

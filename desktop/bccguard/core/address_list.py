@@ -4,7 +4,9 @@ Python's ``email`` package silently drops the rest of an address list it cannot 
 and only records a defect; an undercount there would let a mass mail through. This
 reader recovers instead: every ``local@domain`` it finds outside quoted display names
 and comments is counted, and each irregularity is reported as a :class:`Problem`, with
-``doubtful=True`` where the count itself may be off.
+``doubtful=True`` where the count itself may be off. When it is, address-like text
+inside quotes and comments counts too: a stray quote can turn real addresses into
+"display name", and counting a name too many is better than a person too few.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from email.utils import unquote
 _TOKEN = re.compile(
     r"""
     (?P<ws>\s+)
+  | (?P<encoded>=\?[^?\s]+\?[QqBb]\?[^?\s]*\?=)  # RFC 2047; may hold a "," anyway
   | (?P<atom>[^\s()<>,;:"]+)
   | (?P<quoted>"(?:[^"\\]|\\.)*")
   | (?P<angle><(?:[^<>"]|"(?:[^"\\]|\\.)*")*>)
@@ -29,6 +32,8 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _COMMENTS = re.compile(r"\((?:[^()\\]|\\.)*\)")
+# Anything shaped like local@domain, wherever it stands; used only when in doubt.
+_ADDRESS_LIKE = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"]+")
 _STRAY_TEXT = {
     '"': "an unterminated quote",
     "<": "a '<' without its '>'",
@@ -147,6 +152,9 @@ def _tokenise(text: str, problems: list[Problem]) -> list[_Token]:
                 tokens.append(_Token("comment", text[pos:close], pos, close, spaced))
                 end = close
             spaced = True
+        elif kind == "encoded":
+            tokens.append(_Token("atom", match.group(), pos, end, spaced))
+            spaced = False
         elif kind == "stray":
             char = match.group()
             problems.append(Problem(f"{_STRAY_TEXT[char]} was skipped", doubtful=True))
@@ -194,9 +202,7 @@ def _glued_runs(tokens: list[_Token]) -> list[list[_Token]]:
     runs: list[list[_Token]] = []
     for token in tokens:
         joins = runs and (
-            not token.spaced
-            or token.text[:1] in "@."
-            or runs[-1][-1].text[-1:] in "@."
+            not token.spaced or token.text[:1] in "@." or runs[-1][-1].text[-1:] in "@."
         )
         if joins:
             runs[-1].append(token)
@@ -235,10 +241,15 @@ class _Reader:
         words = [t for t in tokens if t.kind != "comment"]
         comments = [t for t in tokens if t.kind == "comment"]
         runs = _glued_runs(words)
-        found = [r for r in runs if any("@" in t.text for t in r)]
+        # An "@" only inside quotes is a display name ("a@x", "a, b@y"), no mailbox.
+        found = [r for r in runs if any("@" in t.text for t in r if t.kind != "quoted")]
         if not found:
             if words:
-                self.problem(f"'{_phrase(words)}' has no address; not counted")
+                quoted_at = any("@" in t.text for t in words)
+                self.problem(
+                    f"'{_phrase(words)}' has no address; not counted",
+                    doubtful=quoted_at,
+                )
             return
         if len(found) > 1:
             self.problem("addresses not separated by commas", doubtful=True)
@@ -250,20 +261,25 @@ class _Reader:
             addr = "".join(t.text for t in run)
             self.add(addr, name, source if clean else "")
 
-    def _angle_entry(self, tokens: list[_Token], angles: list[int], source: str) -> None:
+    def _angle_entry(
+        self, tokens: list[_Token], angles: list[int], source: str
+    ) -> None:
         if len(angles) > 1:
             self.problem(f"'{source}' has several <addresses>", doubtful=True)
         name = _phrase(tokens[: angles[0]])
+        keys = set()
         for i in angles:
             spec = _angle_addr(tokens[i].text[1:-1])
             if spec:
                 self.add(spec, name, source if len(angles) == 1 else "")
+                keys.add(Address(normalise_addr(spec)).key)
             else:
                 self.problem("an empty <> was skipped")
-        trailing = [t for t in tokens[angles[-1] + 1 :] if t.kind != "comment"]
-        for run in _glued_runs(trailing):
-            addr = "".join(t.text for t in run)
-            if "@" in addr:
+        # ``a@x <b@y>`` is a missing comma, ``a@x <a@x>`` an Outlook-style name.
+        bare = [t for t in tokens if t.kind == "atom"]
+        for run in _glued_runs(bare):
+            addr = "".join(t.text for t in run).strip("'")
+            if "@" in addr and Address(normalise_addr(addr)).key not in keys:
                 self.problem("addresses not separated by commas", doubtful=True)
                 self.add(addr, "", "")
 
@@ -295,7 +311,27 @@ class _Reader:
         self.entry(entry)
         if in_group:
             self.problem("a group without its closing ';'")
+        if any(p.doubtful for p in self.result.problems):
+            self._count_address_like_text()
         return self.result
+
+    def _count_address_like_text(self) -> None:
+        """Fail closed: in a malformed list, anything shaped like an address counts."""
+        keys = {a.key for a in self.result.addresses}
+        extra = 0
+        for match in _ADDRESS_LIKE.finditer(self.text):
+            addr = normalise_addr(match.group().strip("'."))
+            key = Address(addr).key
+            if "@" in addr and key not in keys:
+                keys.add(key)
+                self.result.addresses.append(Address(addr))
+                extra += 1
+        if extra:
+            self.problem(
+                f"{extra} more address-like text{'s' if extra != 1 else ''} "
+                "counted because the list is malformed",
+                doubtful=True,
+            )
 
 
 def parse_address_list(text: str) -> AddressList:

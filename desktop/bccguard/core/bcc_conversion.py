@@ -83,7 +83,7 @@ def _header_end(raw: bytes, message: ParsedMessage) -> int:
     fields = message.header.fields
     if fields:
         end = fields[-1].end
-        if raw[end - 1 : end] != b"\n":  # a header block without a final newline
+        if raw[end - 1 : end] not in (b"\n", b"\r"):  # no final line break
             raise ConversionError("the header block does not end with a line break")
         return end
     return 0
@@ -118,4 +118,5 @@ def to_relay_form(raw: bytes, style: ToStyle = ToStyle.SENDER) -> bytes:
     """The relay form: To/Cc rewritten, no Bcc field; the envelope stays as it is."""
     message = read_message(raw)
     newline = message.header.newline
-    return _rewrite(raw, message, fold_field("To", [_to_value(message, style)], newline))
+    to_field = fold_field("To", [_to_value(message, style)], newline)
+    return _rewrite(raw, message, to_field)

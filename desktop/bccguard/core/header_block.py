@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import BinaryIO
 from dataclasses import dataclass
 
-# RFC 5322 §3.6.8: a field name is printable US-ASCII except the colon; §4.5.3 (obsolete
-# syntax) allows white space before the colon.
-_FIELD_START = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
+# RFC 5322 §3.6.8 allows any printable US-ASCII but the colon in a field name; real
+# names are tokens, so an unfolded ``<@relay:a@x>`` is read as the To it continues.
+# §4.5.3 (obsolete syntax) allows white space before the colon.
+_CHUNK = 64 * 1024
+_FIELD_START = re.compile(rb"([A-Za-z0-9!#$%&'*+.^_`|~-]+)[ \t]*:")
+# A bare CR ends a line too (old Mac files): otherwise a whole header is one field.
+_NEWLINE = re.compile(rb"\r\n|\n|\r")
+_BLANK_LINE = re.compile(rb"(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +38,8 @@ class HeaderField:
 
     def unfolded(self) -> bytes:
         """The value with folding removed (RFC 5322 §2.2.3)."""
-        value = re.sub(rb"\r?\n(?=[ \t])", b"", self.raw_value)
-        return re.sub(rb"\r?\n", b" ", value).strip()
+        value = re.sub(rb"(?:\r\n|\n|\r)(?=[ \t])", b"", self.raw_value)
+        return _NEWLINE.sub(b" ", value).strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +68,11 @@ class HeaderBlock:
 def _lines(raw: bytes) -> Iterator[tuple[int, int]]:
     """Yield (start, end) of each line including its line ending."""
     pos = 0
-    size = len(raw)
-    while pos < size:
-        nl = raw.find(b"\n", pos)
-        end = size if nl < 0 else nl + 1
-        yield pos, end
-        pos = end
+    for match in _NEWLINE.finditer(raw):
+        yield pos, match.end()
+        pos = match.end()
+    if pos < len(raw):
+        yield pos, len(raw)
 
 
 def find_body_offset(raw: bytes) -> int | None:
@@ -75,10 +80,20 @@ def find_body_offset(raw: bytes) -> int | None:
 
     Cheap enough to call on a growing buffer while reading a message from a stream.
     """
-    if raw.startswith((b"\r\n", b"\n")):
-        return 2 if raw.startswith(b"\r\n") else 1
-    match = re.search(rb"\n\r?\n", raw)
+    first = _NEWLINE.match(raw)
+    if first is not None:
+        return first.end()
+    match = _BLANK_LINE.search(raw)
     return None if match is None else match.end()
+
+
+def _newline(head: bytes) -> bytes:
+    """The line ending the message uses: CRLF, LF or (old Mac) CR."""
+    if b"\r\n" in head:
+        return b"\r\n"
+    if b"\r" in head and b"\n" not in head:
+        return b"\r"
+    return b"\n"
 
 
 def parse_header_block(raw: bytes) -> HeaderBlock:
@@ -90,10 +105,11 @@ def parse_header_block(raw: bytes) -> HeaderBlock:
     """
     fields: list[HeaderField] = []
     problems: list[str] = []
-    current: tuple[str, int, int, bool] | None = None  # name, start, value_start, repaired
+    # name, start, value_start, repaired
+    current: tuple[str, int, int, bool] | None = None
     body_offset = len(raw)
     has_separator = False
-    newline = b"\r\n" if b"\r\n" in raw[:4096] else b"\n"
+    newline = _newline(raw[:4096])
     line_no = 0
 
     def close(end: int) -> None:
@@ -138,3 +154,16 @@ def parse_header_block(raw: bytes) -> HeaderBlock:
         newline=newline,
         problems=tuple(problems),
     )
+
+
+def read_header_part(stream: BinaryIO) -> bytes:
+    """Read only as far as the end of the header block (the body is never loaded)."""
+    data = bytearray()
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            return bytes(data)
+        scan_from = max(0, len(data) - 3)
+        data += chunk
+        if find_body_offset(bytes(data[scan_from:])) is not None:
+            return bytes(data)

@@ -79,9 +79,12 @@ def _read_fields(
                         doubtful=True,
                     )
                 )
-            result: AddressList = parse_address_list(_field_text(header_field, problems))
+            text = _field_text(header_field, problems)
+            result: AddressList = parse_address_list(text)
             for problem in result.problems:
-                problems.append(Problem(f"{header_field.name}: {problem.text}", problem.doubtful))
+                problems.append(
+                    Problem(f"{header_field.name}: {problem.text}", problem.doubtful)
+                )
             found.extend(result.addresses)
     return found
 

@@ -1,0 +1,1 @@
+"""The world outside the core: SMTP, IMAP, keyring, files."""

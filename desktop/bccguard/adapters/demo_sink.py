@@ -1,0 +1,75 @@
+"""The embedded default upstream: a local SMTP sink that keeps what it receives.
+
+``bccguard serve --demo`` (and the tray app's demo mode) relays to it, so a newcomer
+can watch the guard work without an account. Each message lands in
+``demo-outbox/NNNN.eml`` with its envelope in ``NNNN.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from bccguard.core.settings import LOOPBACK_HOST
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK_HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class _SinkHandler:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        data = bytes(envelope.original_content or b"")
+        with self._lock:
+            number = len(list(self.folder.glob("*.eml"))) + 1
+            stem = self.folder / f"{number:04d}"
+            stem.with_suffix(".eml").write_bytes(data)
+            stem.with_suffix(".json").write_text(
+                json.dumps(
+                    {"mail_from": envelope.mail_from, "rcpt_to": envelope.rcpt_tos}
+                ),
+                encoding="utf-8",
+            )
+        return f"250 2.0.0 Delivered to the demo outbox as {stem.name}.eml"
+
+
+class DemoSink:
+    """A local SMTP server on 127.0.0.1 that stores every message it gets."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.port = free_port()
+        self._controller = Controller(
+            _SinkHandler(folder),
+            hostname=LOOPBACK_HOST,
+            port=self.port,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+        )
+
+    def start(self) -> None:
+        """Start listening."""
+        self._controller.start()
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._controller.stop()
+
+    def messages(self) -> list[Path]:
+        """The delivered messages, oldest first."""
+        return sorted(self.folder.glob("*.eml"))

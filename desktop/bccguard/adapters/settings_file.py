@@ -1,0 +1,70 @@
+"""Reading and writing the settings as TOML (never with secrets in it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from bccguard.core.settings import (
+    Settings,
+    SettingsError,
+    settings_from_mapping,
+    settings_to_mapping,
+)
+
+
+def load_settings(path: Path) -> Settings:
+    """The settings in ``path``, or the defaults when it does not exist.
+
+    Raises:
+        SettingsError: the file is not valid TOML or holds a bad value.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as error:
+        raise SettingsError(f"cannot read {path}: {error.strerror}") from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path.name}: not valid TOML: {error}") from error
+    return settings_from_mapping(data)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a valid TOML basic string
+
+
+def dumps(settings: Settings) -> str:
+    """The settings as TOML text."""
+    data = settings_to_mapping(settings)
+    lines: list[str] = []
+    for table in ("policy", "proxy"):
+        lines.append(f"[{table}]")
+        lines.extend(f"{k} = {_value(v)}" for k, v in data[table].items())
+        lines.append("")
+    for account in data["accounts"]:
+        lines.append("[[accounts]]")
+        lines.extend(f"{k} = {_value(v)}" for k, v in account.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Write ``settings`` atomically (a crash leaves the old file or the new one)."""
+    tmp = path.with_suffix(".toml.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(dumps(settings))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

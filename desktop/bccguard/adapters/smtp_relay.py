@@ -1,0 +1,535 @@
+"""Relay a message to the user's upstream submission server with smtplib.
+
+Blocking by design: the proxy runs `SmtpRelay.send` in a worker thread. Every
+network failure becomes a `BatchOutcome` with an SMTP code and a text a person
+can read; `send` never raises for a refusal, a timeout or a dead server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import overload
+
+from bccguard.adapters.log_redaction import SecretRedactingFilter
+
+_log = logging.getLogger(__name__)
+_redactor = SecretRedactingFilter()
+_log.addFilter(_redactor)
+
+# Recipients per message over SMTP. Gmail (and Google Workspace through
+# smtp.gmail.com) takes 100, Exchange Online 500.
+PROVIDER_LIMITS: dict[str, int] = {
+    "gmail": 100,
+    "google_workspace": 100,
+    "microsoft365": 500,
+    "default": 100,
+}
+
+# What we say in EHLO: an address literal, as Thunderbird does by default;
+# smtplib's default (socket.getfqdn) can stall on a broken resolver.
+_EHLO_NAME = "[127.0.0.1]"
+
+
+class TlsMode(StrEnum):
+    """How the connection to the upstream server is protected."""
+
+    IMPLICIT = "implicit"
+    STARTTLS = "starttls"
+    NONE = "none"
+
+
+class RelayError(Exception):
+    """Base for errors of the upstream relay."""
+
+
+class RelayConfigError(RelayError):
+    """The upstream settings cannot work, or would not be safe."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Tell whether a host name or address stays on this machine.
+
+    Args:
+        host: A host name or an IP address (IPv6 with or without brackets).
+
+    Returns:
+        True for `localhost` names (RFC 6761 §6.3) and loopback addresses.
+    """
+    name = host.strip().strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def limit_for(provider: str) -> int:
+    """Return the recipients-per-message preset for a provider.
+
+    Args:
+        provider: A key of `PROVIDER_LIMITS`, such as "gmail".
+
+    Returns:
+        The provider's limit, or the default one for an unknown provider.
+    """
+    return PROVIDER_LIMITS.get(provider, PROVIDER_LIMITS["default"])
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamConfig:
+    """Where and how to relay: one upstream submission server."""
+
+    host: str
+    port: int
+    tls: TlsMode = TlsMode.STARTTLS
+    username: str | None = None
+    max_recipients: int = 100
+    timeout: float = 30.0
+    ca_file: str | None = None
+    auth_mechanism: str | None = None
+
+    def __post_init__(self) -> None:
+        """Reject settings that cannot work or would send in the clear."""
+        if not self.host.strip():
+            raise RelayConfigError("upstream.host: must not be empty")
+        if not 1 <= self.port <= 65535:
+            raise RelayConfigError("upstream.port: must be 1–65535")
+        if self.max_recipients < 1:
+            raise RelayConfigError("upstream.max_recipients: must be at least 1")
+        if not self.timeout > 0:
+            raise RelayConfigError("upstream.timeout: must be more than 0 seconds")
+        if self.tls is TlsMode.NONE and not is_loopback_host(self.host):
+            raise RelayConfigError(
+                f"upstream.tls: 'none' is only allowed for this machine, "
+                f"not for {self.host}"
+            )
+        if self.auth_mechanism not in (None, "xoauth2"):
+            raise RelayConfigError(
+                "upstream.auth_mechanism: must be empty (password) or 'xoauth2'"
+            )
+        if self.auth_mechanism and not self.username:
+            raise RelayConfigError("upstream.username: needed for xoauth2")
+
+    @property
+    def address(self) -> str:
+        """The server as `host:port`, for messages."""
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    """What upstream answered for one batch (one SMTP transaction)."""
+
+    recipients: tuple[str, ...]
+    code: int
+    text: str
+    refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when upstream accepted the message for this batch (2xx)."""
+        return 200 <= self.code < 300
+
+    @property
+    def temporary(self) -> bool:
+        """True when the failure may go away by trying later (4xx)."""
+        return 400 <= self.code < 500
+
+
+@dataclass(frozen=True, slots=True)
+class RelayResult:
+    """The outcome of relaying one message, batch by batch."""
+
+    batches: tuple[BatchOutcome, ...]
+
+    @property
+    def delivered(self) -> tuple[str, ...]:
+        """Recipients upstream accepted."""
+        return tuple(
+            rcpt
+            for batch in self.batches
+            if batch.ok
+            for rcpt in batch.recipients
+            if rcpt not in batch.refused
+        )
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Recipients the message did not reach."""
+        return tuple(
+            rcpt
+            for batch in self.batches
+            for rcpt in batch.recipients
+            if not batch.ok or rcpt in batch.refused
+        )
+
+    @property
+    def failures(self) -> tuple[BatchOutcome, ...]:
+        """The batches upstream did not accept."""
+        return tuple(batch for batch in self.batches if not batch.ok)
+
+    @property
+    def ok(self) -> bool:
+        """True when every recipient was delivered."""
+        return bool(self.batches) and not self.failed
+
+    @property
+    def partial(self) -> bool:
+        """True when some recipients were delivered and others were not."""
+        return bool(self.delivered) and bool(self.failed)
+
+
+class _UpstreamFailure(RelayError):
+    """A failure that ends the connection: every batch left gets this outcome."""
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(f"{code} {text}")
+        self.code = code
+        self.text = text
+
+
+class SmtpRelay:
+    """Send messages through one upstream server, split into batches."""
+
+    def __init__(
+        self,
+        config: UpstreamConfig,
+        password: Callable[[], str | None] | None = None,
+    ) -> None:
+        """Prepare a relay; nothing connects until `send`.
+
+        Args:
+            config: The upstream server and its limits.
+            password: Returns the password (or the OAuth2 access token for
+                xoauth2) when a connection logs in; called once per connection.
+
+        Raises:
+            RelayConfigError: A username without a password source, or a CA
+                file that cannot be loaded.
+        """
+        if config.username and password is None:
+            raise RelayConfigError("upstream.username: set, but no password source")
+        self._config = config
+        self._password = password
+        self._context = _tls_context(config) if config.tls is not TlsMode.NONE else None
+
+    @property
+    def config(self) -> UpstreamConfig:
+        """The upstream this relay sends to."""
+        return self._config
+
+    def send(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        data: bytes,
+        *,
+        smtputf8: bool = False,
+        eight_bit: bool = False,
+    ) -> RelayResult:
+        """Relay the message bytes unchanged, one transaction per batch.
+
+        Args:
+            mail_from: The envelope sender ("" for a null reverse-path).
+            recipients: The envelope recipients.
+            data: The message exactly as it should arrive.
+            smtputf8: The message needs SMTPUTF8 (RFC 6531); also implied by
+                non-ASCII envelope addresses.
+            eight_bit: Ask for BODY=8BITMIME (RFC 6152) when upstream has it.
+
+        Returns:
+            One outcome per batch of at most `max_recipients` recipients.
+
+        Raises:
+            ValueError: No recipients.
+        """
+        if not recipients:
+            raise ValueError("no recipients to relay to")
+        size = self._config.max_recipients
+        batches = [
+            tuple(recipients[i : i + size]) for i in range(0, len(recipients), size)
+        ]
+        needs_utf8 = smtputf8 or not all(a.isascii() for a in (mail_from, *recipients))
+        outcomes: list[BatchOutcome] = []
+        conn: smtplib.SMTP | None = None
+        try:
+            for index, batch in enumerate(batches):
+                try:
+                    conn = self._usable_connection(conn)
+                    options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
+                except _UpstreamFailure as failure:
+                    outcomes.extend(
+                        BatchOutcome(rest, failure.code, failure.text)
+                        for rest in batches[index:]
+                    )
+                    break
+                outcomes.append(self._transact(conn, mail_from, batch, data, options))
+                _log.info(
+                    "batch %d/%d: %d recipients, upstream %s answered %d",
+                    index + 1,
+                    len(batches),
+                    len(batch),
+                    self._config.address,
+                    outcomes[-1].code,
+                )
+        finally:
+            if conn is not None:
+                _quit(conn)
+        return RelayResult(tuple(outcomes))
+
+    def _usable_connection(self, conn: smtplib.SMTP | None) -> smtplib.SMTP:
+        """Reuse a live connection, or open a new one if the server dropped it."""
+        if conn is not None and conn.sock is not None:
+            try:
+                if conn.noop()[0] == 250:
+                    return conn
+            except (smtplib.SMTPException, OSError):
+                pass
+            _log.info("upstream %s dropped the connection", self._config.address)
+        if conn is not None:
+            conn.close()
+        return self._connect()
+
+    def _connect(self) -> smtplib.SMTP:
+        """Connect, greet, secure and log in; any failure closes the socket."""
+        cfg = self._config
+        conn = (
+            smtplib.SMTP_SSL(
+                local_hostname=_EHLO_NAME, timeout=cfg.timeout, context=self._context
+            )
+            if cfg.tls is TlsMode.IMPLICIT
+            else smtplib.SMTP(local_hostname=_EHLO_NAME, timeout=cfg.timeout)
+        )
+        try:
+            code, reply = conn.connect(cfg.host, cfg.port)
+            if code != 220:
+                raise _UpstreamFailure(code, _text(reply))
+            conn.ehlo_or_helo_if_needed()
+            if cfg.tls is TlsMode.STARTTLS:
+                self._starttls(conn)
+            self._login(conn)
+        except _UpstreamFailure:
+            conn.close()
+            raise
+        except (smtplib.SMTPException, OSError) as e:
+            conn.close()
+            raise self._failure(e, 421) from e
+        return conn
+
+    def _starttls(self, conn: smtplib.SMTP) -> None:
+        """Upgrade to TLS (RFC 3207); never carry on in the clear."""
+        if not conn.has_extn("starttls"):
+            raise _UpstreamFailure(
+                421,
+                f"upstream {self._config.address} does not offer STARTTLS; "
+                "BccGuard will not send without encryption",
+            )
+        code, reply = conn.starttls(context=self._context)
+        if code != 220:
+            raise _UpstreamFailure(code, _text(reply))
+        conn.ehlo()
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        """Authenticate (RFC 4954) when a username is configured."""
+        cfg = self._config
+        if not cfg.username:
+            return
+        secret = self._read_secret(cfg.username)
+        if not conn.has_extn("auth"):
+            raise _UpstreamFailure(
+                530, f"upstream {cfg.address} does not offer AUTH; cannot log in"
+            )
+        try:
+            if cfg.auth_mechanism == "xoauth2":
+                conn.auth("XOAUTH2", _Xoauth2(cfg.username, secret))
+            else:
+                conn.login(cfg.username, secret)
+        except smtplib.SMTPAuthenticationError as e:
+            raise _UpstreamFailure(
+                e.smtp_code,
+                f"upstream {cfg.address} refused the login for {cfg.username}: "
+                f"{_redactor.redact(_text(e.smtp_error))}",
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise _UpstreamFailure(
+                530,
+                f"upstream {cfg.address} offers no login method BccGuard can use",
+            ) from None
+
+    def _read_secret(self, username: str) -> str:
+        """Ask the password source; its failure is a temporary one (RFC 4954 454)."""
+        assert self._password is not None  # checked in __init__
+        try:
+            secret = self._password()
+        except Exception:
+            _log.warning("reading the password for %s failed", username, exc_info=True)
+            secret = None
+        if not secret:
+            raise _UpstreamFailure(
+                454, f"no password stored for {username} at {self._config.host}"
+            )
+        _redactor.add_secret(secret)
+        return secret
+
+    def _mail_options(
+        self, conn: smtplib.SMTP, size: int, needs_utf8: bool, eight_bit: bool
+    ) -> list[str]:
+        """Build the MAIL FROM parameters this server understands."""
+        options = [f"SIZE={size}"] if conn.has_extn("size") else []
+        if needs_utf8:
+            if not conn.has_extn("smtputf8"):
+                # RFC 6531 §3.2: without SMTPUTF8 upstream, the message must bounce.
+                raise _UpstreamFailure(
+                    553,
+                    f"upstream {self._config.address} does not support SMTPUTF8, "
+                    "which this message needs (non-ASCII addresses)",
+                )
+            options.append("SMTPUTF8")
+        if eight_bit:
+            if conn.has_extn("8bitmime"):
+                options.append("BODY=8BITMIME")
+            else:
+                _log.warning(
+                    "upstream %s lacks 8BITMIME; sending the 8-bit message as is",
+                    self._config.address,
+                )
+        return options
+
+    def _transact(
+        self,
+        conn: smtplib.SMTP,
+        mail_from: str,
+        batch: tuple[str, ...],
+        data: bytes,
+        options: list[str],
+    ) -> BatchOutcome:
+        """Run MAIL, RCPT and DATA for one batch (what smtplib.sendmail does,
+        keeping upstream's final reply so the client can see it)."""
+        try:
+            code, reply = conn.mail(mail_from, options)
+            if code != 250:
+                _reset(conn, code)
+                return BatchOutcome(batch, code, _text(reply))
+            refused: dict[str, tuple[int, str]] = {}
+            for rcpt in batch:
+                code, reply = conn.rcpt(rcpt)
+                if code not in (250, 251):
+                    refused[rcpt] = (code, _text(reply))
+            if len(refused) == len(batch):
+                _reset(conn, code)
+                code, text = _most_hopeful(refused)
+                return BatchOutcome(batch, code, text, refused)
+            code, reply = conn.data(data)
+            if code != 250:
+                _reset(conn, code)
+            return BatchOutcome(batch, code, _text(reply), refused)
+        except smtplib.SMTPResponseException as e:  # DATA refused before 354
+            _reset(conn, e.smtp_code)
+            return BatchOutcome(batch, e.smtp_code, _text(e.smtp_error))
+        except (smtplib.SMTPException, OSError) as e:
+            conn.close()
+            failure = self._failure(e, 451)
+            return BatchOutcome(batch, failure.code, failure.text)
+
+    def _failure(self, error: Exception, code: int) -> _UpstreamFailure:
+        """Turn a connection-level exception into a code and a clear text."""
+        where = f"upstream {self._config.address}"
+        match error:
+            case smtplib.SMTPResponseException():
+                return _UpstreamFailure(error.smtp_code, _text(error.smtp_error))
+            case smtplib.SMTPServerDisconnected() if code == 451:
+                text = f"{where} closed the connection before confirming delivery"
+            case smtplib.SMTPServerDisconnected():
+                text = f"{where} closed the connection unexpectedly"
+            case ConnectionRefusedError():
+                text = f"{where} unreachable: connection refused"
+            case TimeoutError():
+                text = f"{where} did not answer within {self._config.timeout:g} s"
+            case ssl.SSLCertVerificationError():
+                text = (
+                    f"{where}: TLS certificate verification failed "
+                    f"({error.verify_message})"
+                )
+            case ssl.SSLError():
+                text = f"{where}: TLS failed ({error.reason or error})"
+            case socket.gaierror():
+                text = f"{where} unreachable: host name not found ({error.strerror})"
+            case OSError():
+                text = f"{where} unreachable: {error.strerror or error}"
+            case _:
+                text = f"{where} failed: {error}"
+        return _UpstreamFailure(code, _redactor.redact(text))
+
+
+def _tls_context(config: UpstreamConfig) -> ssl.SSLContext:
+    """Verify certificate and host name; add the extra CA bundle if any."""
+    context = ssl.create_default_context()
+    if config.ca_file:
+        try:
+            context.load_verify_locations(cafile=config.ca_file)
+        except (OSError, ssl.SSLError) as e:
+            raise RelayConfigError(
+                f"upstream.ca_file: cannot load {config.ca_file}: {e}"
+            ) from e
+    return context
+
+
+class _Xoauth2:
+    """smtplib's answer for SASL XOAUTH2 (Google, Microsoft): the bearer token."""
+
+    def __init__(self, username: str, token: str) -> None:
+        self._initial = f"user={username}\x01auth=Bearer {token}\x01\x01"
+
+    @overload
+    def __call__(self, challenge: None = None, /) -> str | None: ...
+    @overload
+    def __call__(self, challenge: bytes, /) -> str: ...
+    def __call__(self, challenge: bytes | None = None, /) -> str | None:
+        if challenge is None:
+            return self._initial
+        return ""  # the server sent an error as a challenge; an empty reply ends it
+
+
+def _text(reply: bytes | str) -> str:
+    """Decode a server reply for people; multi-line replies become one line."""
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
+    return " ".join(text.split())
+
+
+def _most_hopeful(refused: dict[str, tuple[int, str]]) -> tuple[int, str]:
+    """Pick the reply for a batch whose recipients were all refused.
+
+    A temporary refusal wins: trying again later may still deliver.
+    """
+    replies = list(refused.values())
+    return next((r for r in replies if 400 <= r[0] < 500), replies[0])
+
+
+def _reset(conn: smtplib.SMTP, code: int) -> None:
+    """Abort the transaction; after 421 the server is closing (RFC 5321 §3.8)."""
+    if code == 421:
+        conn.close()
+        return
+    try:
+        conn.rset()
+    except (smtplib.SMTPException, OSError):
+        conn.close()
+
+
+def _quit(conn: smtplib.SMTP) -> None:
+    """Say goodbye if the server still listens; always close the socket."""
+    try:
+        if conn.sock is not None:
+            conn.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        conn.close()

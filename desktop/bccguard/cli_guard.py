@@ -1,0 +1,237 @@
+"""The ``bccguard`` subcommands that run or talk to the guard: serve, held, account, secret."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from bccguard.adapters import paths
+from bccguard.adapters.control_channel import ControlError, request
+from bccguard.adapters.held_store import HeldStore
+from bccguard.adapters.settings_file import load_settings, save_settings
+from bccguard.core.held import HeldMessage
+from bccguard.core.settings import (
+    PROVIDER_RECIPIENT_LIMITS,
+    TLS_MODES,
+    Account,
+    SettingsError,
+    settings_from_mapping,
+    settings_to_mapping,
+)
+
+
+class GuardCliError(Exception):
+    """A user error in these commands: one line, exit code 2."""
+
+
+def _settings(home: Path) -> Any:
+    try:
+        return load_settings(paths.config_file(home))
+    except SettingsError as error:
+        raise GuardCliError(f"config: {error}") from error
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the guard without a GUI until SIGINT/SIGTERM."""
+    from bccguard.adapters.demo_sink import DemoSink  # noqa: PLC0415
+    from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
+    from bccguard.adapters.smtp_proxy import ProxyError  # noqa: PLC0415
+    from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig  # noqa: PLC0415
+    from bccguard.events import LoggingSink  # noqa: PLC0415
+    from bccguard.service import Guard  # noqa: PLC0415
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    home = paths.home()
+    settings = _settings(home)
+    if args.port is not None:
+        settings = replace(settings, proxy=replace(settings.proxy, port=args.port))
+    store = open_secret_store(home)
+    if not store.secure:
+        print(f"warning: no secure keyring; secrets are kept in {store.description}",
+              file=sys.stderr)
+    sink = None
+    upstream = None
+    if args.demo:
+        sink = DemoSink(home / "demo-outbox")
+        sink.start()
+        upstream = UpstreamConfig(host="127.0.0.1", port=sink.port, tls=TlsMode.NONE)
+    guard = Guard(home, settings, store, LoggingSink(), upstream=upstream)
+    try:
+        guard.start()
+    except ProxyError as error:
+        if sink:
+            sink.stop()
+        raise GuardCliError(str(error)) from error
+    print(
+        f"BccGuard is guarding on 127.0.0.1:{guard.proxy.port} (user any, password: "
+        f"'bccguard secret')" + (f"; demo outbox: {sink.folder}" if sink else ""),
+        flush=True,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
+    guard.stop()
+    if sink:
+        sink.stop()
+    return 0
+
+
+def _held_line(held: HeldMessage) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(held.received_at))
+    subject = held.subject or "(no subject)"
+    return (
+        f"{held.id}  {when}  {held.state.value:<11} {held.exposed_count:>5} exposed  "
+        f"{subject[:50]}"
+    )
+
+
+def cmd_held_list(args: argparse.Namespace) -> int:
+    """List held messages straight from the store (no running guard needed)."""
+    held = HeldStore(paths.held_dir(paths.home())).all()
+    if args.json:
+        print(json.dumps([h.to_json() for h in held], ensure_ascii=False, indent=2))
+    elif not held:
+        print("No held messages.")
+    else:
+        for entry in held:
+            print(_held_line(entry))
+    return 0
+
+
+def _decide(held_id: str, resolution: str) -> int:
+    try:
+        reply = request(paths.control_file(paths.home()), "decide", id=held_id,
+                        resolution=resolution)
+    except ControlError as error:
+        raise GuardCliError(str(error)) from error
+    held = HeldMessage.from_json(reply["held"])
+    print(_held_line(held))
+    if held.outcome:
+        print(f"  {held.outcome}")
+    return 0 if held.state.value in ("sent", "discarded") else 1
+
+
+def cmd_held_release(args: argparse.Namespace) -> int:
+    """Send a held message, converted to Bcc (default) or as it is."""
+    return _decide(args.id, "as-is" if args.as_is else "bcc")
+
+
+def cmd_held_discard(args: argparse.Namespace) -> int:
+    """Do not send a held message."""
+    return _decide(args.id, "discard")
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    """Print the local secret mail clients use as the proxy password."""
+    from bccguard.adapters.secrets import (  # noqa: PLC0415
+        ensure_local_secret,
+        open_secret_store,
+    )
+
+    store = open_secret_store(paths.home())
+    print(ensure_local_secret(store))
+    return 0
+
+
+def cmd_account_add(args: argparse.Namespace) -> int:
+    """Add or replace an upstream account; the password goes to the secret store."""
+    from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
+    from bccguard.service import account_password_key  # noqa: PLC0415
+
+    home = paths.home()
+    settings = _settings(home)
+    values = {
+        "name": args.name, "email": args.email, "smtp_host": args.smtp_host,
+        "smtp_port": args.smtp_port, "smtp_tls": args.tls,
+        "smtp_username": args.username or "", "provider": args.provider,
+        "max_recipients": args.max_recipients,
+    }
+    try:
+        account: Account = settings_from_mapping({"accounts": [values]}).accounts[0]
+        updated = settings_from_mapping(settings_to_mapping(settings.with_account(account)))
+    except SettingsError as error:
+        raise GuardCliError(str(error)) from error
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {account.email} at {account.smtp_host}: ")
+    else:
+        password = ""
+    store = open_secret_store(home)
+    if password:
+        store.set(account_password_key(account.name), password)
+    save_settings(paths.config_file(home), updated)
+    print(f"Account {account.name} saved; password in {store.description}"
+          if password else f"Account {account.name} saved (no password stored)")
+    return 0
+
+
+def cmd_account_list(args: argparse.Namespace) -> int:
+    """Show the configured accounts (never their passwords)."""
+    for account in _settings(paths.home()).accounts:
+        print(f"{account.name}: {account.email} via {account.smtp_host}:{account.smtp_port} "
+              f"({account.smtp_tls}, {account.recipient_limit()} recipients/message)")
+    return 0
+
+
+def add_guard_commands(commands: Any) -> None:
+    """Register serve, held, secret and account on the main parser's subparsers."""
+    serve = commands.add_parser("serve", help="run the guard without a GUI")
+    serve.add_argument("--demo", action="store_true",
+                       help="relay to a built-in local sink instead of a real account")
+    serve.add_argument("--port", type=int, help="proxy port (default from config)")
+    serve.set_defaults(run=cmd_serve)
+
+    held = commands.add_parser("held", help="held messages of the running guard")
+    held_cmds = held.add_subparsers(dest="held_command", required=True,
+                                    parser_class=_parser_class(commands))
+    held_list = held_cmds.add_parser("list", help="list held messages")
+    held_list.add_argument("--json", action="store_true")
+    held_list.set_defaults(run=cmd_held_list)
+    release = held_cmds.add_parser("release", help="send a held message")
+    release.add_argument("id")
+    how = release.add_mutually_exclusive_group()
+    how.add_argument("--bcc", action="store_true", help="convert to Bcc first (default)")
+    how.add_argument("--as-is", action="store_true", help="send it unchanged")
+    release.set_defaults(run=cmd_held_release)
+    discard = held_cmds.add_parser("discard", help="do not send a held message")
+    discard.add_argument("id")
+    discard.set_defaults(run=cmd_held_discard)
+
+    secret = commands.add_parser("secret", help="print the proxy password for mail clients")
+    secret.set_defaults(run=cmd_secret)
+
+    account = commands.add_parser("account", help="upstream accounts")
+    account_cmds = account.add_subparsers(dest="account_command", required=True,
+                                          parser_class=_parser_class(commands))
+    add = account_cmds.add_parser("add", help="add or replace an account")
+    add.add_argument("name")
+    add.add_argument("--email", required=True)
+    add.add_argument("--smtp-host", required=True)
+    add.add_argument("--smtp-port", type=int, default=587)
+    add.add_argument("--tls", choices=TLS_MODES, default="starttls")
+    add.add_argument("--username")
+    add.add_argument("--provider", choices=tuple(PROVIDER_RECIPIENT_LIMITS), default="other")
+    add.add_argument("--max-recipients", type=int, default=0)
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of stdin")
+    add.set_defaults(run=cmd_account_add)
+    account_list = account_cmds.add_parser("list", help="list accounts")
+    account_list.set_defaults(run=cmd_account_list)
+
+
+def _parser_class(commands: Any) -> Any:
+    """The parser class the main parser uses (errors as one line, exit 2)."""
+    return commands._parser_class

@@ -1,0 +1,217 @@
+"""The settings tree: every default declared once, validated with the key path in errors.
+
+Secrets are never part of it: passwords and the proxy's local secret live in the
+keyring (or the fallback secret file), looked up by the account's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from bccguard.core.bcc_conversion import ToStyle
+from bccguard.core.policy import DEFAULT_THRESHOLD, Action, Policy, PolicyError
+
+LOOPBACK_HOST = "127.0.0.1"
+PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
+TLS_MODES = ("starttls", "implicit", "none")
+
+
+class SettingsError(ValueError):
+    """A setting with an unusable value; the message starts with its key path."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySettings:
+    """[policy]: when a message is held and what happens then."""
+
+    threshold: int = DEFAULT_THRESHOLD
+    trusted_domains: tuple[str, ...] = ()
+    action: str = Action.ASK.value
+    to_style: str = ToStyle.SENDER.value
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySettings:
+    """[proxy]: the local submission proxy (always on 127.0.0.1)."""
+
+    port: int = 2525
+    decision_timeout: float = 60.0  # well inside Thunderbird's 100 s
+    max_message_size: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """[[accounts]]: one identity and the upstream server that sends its mail."""
+
+    name: str
+    email: str
+    smtp_host: str
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_username: str = ""
+    provider: str = "other"
+    max_recipients: int = 0  # 0: the provider's preset
+    threshold: int | None = None
+
+    def recipient_limit(self) -> int:
+        """Recipients per upstream message: explicit, else the provider preset."""
+        return self.max_recipients or PROVIDER_RECIPIENT_LIMITS[self.provider]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The whole configuration."""
+
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    accounts: tuple[Account, ...] = ()
+
+    def base_policy(self, account: Account | None = None) -> Policy:
+        """The core policy for mail from ``account`` (its threshold wins)."""
+        threshold = self.policy.threshold
+        own: tuple[str, ...] = ()
+        if account is not None:
+            own = (account.email,)
+            if account.threshold is not None:
+                threshold = account.threshold
+        return Policy.build(
+            threshold=threshold,
+            trusted_domains=self.policy.trusted_domains,
+            own_addresses=own,
+            action=Action(self.policy.action),
+        )
+
+    def account_for(self, sender: str) -> Account | None:
+        """The account whose address sent the mail, else the first one."""
+        for account in self.accounts:
+            if account.email.lower() == sender.lower():
+                return account
+        return self.accounts[0] if self.accounts else None
+
+    def with_account(self, account: Account) -> Settings:
+        """These settings with ``account`` added or replaced by name."""
+        others = tuple(a for a in self.accounts if a.name != account.name)
+        return replace(self, accounts=(*others, account))
+
+
+def _check_int(path: str, value: object, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SettingsError(f"{path}: must be a whole number")
+    if not low <= value <= high:
+        raise SettingsError(f"{path}: must be {low}–{high}")
+    return value
+
+
+def _check_choice(path: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise SettingsError(f"{path}: must be one of {', '.join(choices)}")
+    return str(value)
+
+
+def _known(path: str, data: Mapping[str, Any], cls: type) -> None:
+    if not isinstance(data, Mapping):
+        raise SettingsError(f"{path or '(top)'}: must be a table")
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise SettingsError(f"{path}.{unknown[0]}: unknown setting")
+
+
+def _policy(data: Mapping[str, Any]) -> PolicySettings:
+    _known("policy", data, PolicySettings)
+    result = PolicySettings(
+        threshold=_check_int("policy.threshold", data.get("threshold", DEFAULT_THRESHOLD),
+                             0, 100_000),
+        trusted_domains=tuple(str(d) for d in data.get("trusted_domains", ())),
+        action=_check_choice("policy.action", data.get("action", "ask"),
+                             tuple(a.value for a in Action)),
+        to_style=_check_choice("policy.to_style", data.get("to_style", "sender"),
+                               tuple(s.value for s in ToStyle)),
+    )
+    try:
+        Policy.build(trusted_domains=result.trusted_domains)
+    except PolicyError as error:
+        raise SettingsError(f"policy.trusted_domains: {error}") from error
+    return result
+
+
+def _proxy(data: Mapping[str, Any]) -> ProxySettings:
+    _known("proxy", data, ProxySettings)
+    defaults = ProxySettings()
+    timeout = data.get("decision_timeout", defaults.decision_timeout)
+    if not isinstance(timeout, int | float) or not 1 <= timeout <= 90:
+        raise SettingsError("proxy.decision_timeout: must be 1–90 seconds")
+    return ProxySettings(
+        port=_check_int("proxy.port", data.get("port", defaults.port), 1, 65535),
+        decision_timeout=float(timeout),
+        max_message_size=_check_int(
+            "proxy.max_message_size",
+            data.get("max_message_size", defaults.max_message_size),
+            1024,
+            1 << 31,
+        ),
+    )
+
+
+def _account(path: str, data: Mapping[str, Any]) -> Account:
+    _known(path, data, Account)
+    for key in ("name", "email", "smtp_host"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise SettingsError(f"{path}.{key}: required")
+    threshold = data.get("threshold")
+    return Account(
+        name=data["name"].strip(),
+        email=data["email"].strip(),
+        smtp_host=data["smtp_host"].strip(),
+        smtp_port=_check_int(f"{path}.smtp_port", data.get("smtp_port", 587), 1, 65535),
+        smtp_tls=_check_choice(f"{path}.smtp_tls", data.get("smtp_tls", "starttls"),
+                               TLS_MODES),
+        smtp_username=str(data.get("smtp_username", "")),
+        provider=_check_choice(f"{path}.provider", data.get("provider", "other"),
+                               tuple(PROVIDER_RECIPIENT_LIMITS)),
+        max_recipients=_check_int(f"{path}.max_recipients",
+                                  data.get("max_recipients", 0), 0, 100_000),
+        threshold=None if threshold is None
+        else _check_int(f"{path}.threshold", threshold, 0, 100_000),
+    )
+
+
+def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
+    """Validate a parsed TOML document into :class:`Settings`.
+
+    Raises:
+        SettingsError: naming the first bad key, e.g. ``proxy.port: must be 1–65535``.
+    """
+    _known("", data, Settings)
+    accounts = data.get("accounts", [])
+    if not isinstance(accounts, list):
+        raise SettingsError("accounts: must be a list of tables")
+    parsed = tuple(_account(f"accounts[{i}]", a) for i, a in enumerate(accounts))
+    names = [a.name for a in parsed]
+    if len(set(names)) != len(names):
+        raise SettingsError("accounts: two accounts have the same name")
+    return Settings(
+        policy=_policy(data.get("policy", {})),
+        proxy=_proxy(data.get("proxy", {})),
+        accounts=parsed,
+    )
+
+
+def settings_to_mapping(settings: Settings) -> dict[str, Any]:
+    """The inverse of :func:`settings_from_mapping` (defaults included)."""
+    def table(obj: object) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(obj):  # type: ignore[arg-type]
+            value = getattr(obj, f.name)
+            if value is None:
+                continue
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    return {
+        "policy": table(settings.policy),
+        "proxy": table(settings.proxy),
+        "accounts": [table(a) for a in settings.accounts],
+    }

@@ -1,0 +1,104 @@
+"""What the running guard tells its listeners (tray, CLI, logs): plain values, no Qt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bccguard.core.held import HeldMessage
+
+
+class GuardState(StrEnum):
+    """What the guard is doing; the tray icon shows it."""
+
+    STARTING = "starting"
+    GUARDING = "guarding"
+    PAUSED = "paused"
+    ATTENTION = "attention"  # a held message waits for the user
+    ERROR = "error"  # e.g. the proxy port is taken, upstream unreachable
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class StateChanged:
+    """The guard's state changed; ``detail`` says why, for people."""
+
+    state: GuardState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageHeld:
+    """A message was held and waits for a decision."""
+
+    held: HeldMessage
+
+
+@dataclass(frozen=True, slots=True)
+class HeldUpdated:
+    """A held message was decided, sent, discarded, or failed to send."""
+
+    held: HeldMessage
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRelayed:
+    """A message left through the relay (or tried to)."""
+
+    message_id: str
+    recipients: int
+    ok: bool
+    reply: str
+    converted: bool = False
+
+
+Event = StateChanged | MessageHeld | HeldUpdated | MessageRelayed
+
+
+class EventSink(Protocol):
+    """Anything that wants to hear from the guard; called from worker threads."""
+
+    def emit(self, event: Event) -> None:
+        """Receive one event; must not block."""
+        ...
+
+
+class LoggingSink:
+    """An event sink that writes each event to the log (``bccguard serve``)."""
+
+    def __init__(self) -> None:
+        import logging  # noqa: PLC0415
+
+        self._log = logging.getLogger("bccguard.events")
+
+    def emit(self, event: Event) -> None:
+        """Log one event at INFO, without addresses."""
+        match event:
+            case StateChanged(state, detail):
+                self._log.info("guard %s%s", state.value, f": {detail}" if detail else "")
+            case MessageHeld(held):
+                self._log.info(
+                    "held %s (%s): %d exposed, threshold %d",
+                    held.id, held.message_id, held.exposed_count, held.threshold,
+                )
+            case HeldUpdated(held):
+                self._log.info("held %s is %s %s", held.id, held.state.value, held.outcome)
+            case MessageRelayed(message_id, recipients, ok, reply, converted):
+                self._log.info(
+                    "relayed %s to %d recipients%s: %s",
+                    message_id, recipients, " (converted)" if converted else "",
+                    reply if ok else f"FAILED {reply}",
+                )
+
+
+class FanOut:
+    """Passes every event to several sinks."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks = list(sinks)
+
+    def emit(self, event: Event) -> None:
+        """Hand ``event`` to each sink in turn."""
+        for sink in self.sinks:
+            sink.emit(event)
