@@ -58,8 +58,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = replace(settings, proxy=replace(settings.proxy, port=args.port))
     store = open_secret_store(home)
     if not store.secure:
-        print(f"warning: no secure keyring; secrets are kept in {store.description}",
-              file=sys.stderr)
+        print(
+            f"warning: no secure keyring; secrets are kept in {store.description}",
+            file=sys.stderr,
+        )
     sink = None
     upstream = None
     if args.demo:
@@ -112,8 +114,12 @@ def cmd_held_list(args: argparse.Namespace) -> int:
 
 def _decide(held_id: str, resolution: str) -> int:
     try:
-        reply = request(paths.control_file(paths.home()), "decide", id=held_id,
-                        resolution=resolution)
+        reply = request(
+            paths.control_file(paths.home()),
+            "decide",
+            id=held_id,
+            resolution=resolution,
+        )
     except ControlError as error:
         raise GuardCliError(str(error)) from error
     held = HeldMessage.from_json(reply["held"])
@@ -153,69 +159,94 @@ def cmd_account_add(args: argparse.Namespace) -> int:
     home = paths.home()
     settings = _settings(home)
     values = {
-        "name": args.name, "email": args.email, "smtp_host": args.smtp_host,
-        "smtp_port": args.smtp_port, "smtp_tls": args.tls,
-        "smtp_username": args.username or "", "provider": args.provider,
+        "name": args.name,
+        "email": args.email,
+        "smtp_host": args.smtp_host,
+        "smtp_port": args.smtp_port,
+        "smtp_tls": args.tls,
+        "smtp_username": args.username or "",
+        "provider": args.provider,
         "max_recipients": args.max_recipients,
     }
     try:
         account: Account = settings_from_mapping({"accounts": [values]}).accounts[0]
-        updated = settings_from_mapping(settings_to_mapping(settings.with_account(account)))
+        updated = settings_from_mapping(
+            settings_to_mapping(settings.with_account(account))
+        )
     except SettingsError as error:
         raise GuardCliError(str(error)) from error
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin.isatty():
-        password = getpass.getpass(f"Password for {account.email} at {account.smtp_host}: ")
+        password = getpass.getpass(
+            f"Password for {account.email} at {account.smtp_host}: "
+        )
     else:
         password = ""
+    if password and not account.smtp_username:
+        account = replace(account, smtp_username=account.email)
+        updated = updated.with_account(account)
     store = open_secret_store(home)
     if password:
         store.set(account_password_key(account.name), password)
     save_settings(paths.config_file(home), updated)
-    print(f"Account {account.name} saved; password in {store.description}"
-          if password else f"Account {account.name} saved (no password stored)")
+    print(
+        f"Account {account.name} saved; password in {store.description}"
+        if password
+        else f"Account {account.name} saved (no password stored)"
+    )
     return 0
 
 
 def cmd_account_list(args: argparse.Namespace) -> int:
     """Show the configured accounts (never their passwords)."""
     for account in _settings(paths.home()).accounts:
-        print(f"{account.name}: {account.email} via {account.smtp_host}:{account.smtp_port} "
-              f"({account.smtp_tls}, {account.recipient_limit()} recipients/message)")
+        print(
+            f"{account.name}: {account.email} via {account.smtp_host}:{account.smtp_port} "
+            f"({account.smtp_tls}, {account.recipient_limit()} recipients/message)"
+        )
     return 0
 
 
 def add_guard_commands(commands: Any) -> None:
     """Register serve, held, secret and account on the main parser's subparsers."""
     serve = commands.add_parser("serve", help="run the guard without a GUI")
-    serve.add_argument("--demo", action="store_true",
-                       help="relay to a built-in local sink instead of a real account")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="relay to a built-in local sink instead of a real account",
+    )
     serve.add_argument("--port", type=int, help="proxy port (default from config)")
     serve.set_defaults(run=cmd_serve)
 
     held = commands.add_parser("held", help="held messages of the running guard")
-    held_cmds = held.add_subparsers(dest="held_command", required=True,
-                                    parser_class=_parser_class(commands))
+    held_cmds = held.add_subparsers(
+        dest="held_command", required=True, parser_class=_parser_class(commands)
+    )
     held_list = held_cmds.add_parser("list", help="list held messages")
     held_list.add_argument("--json", action="store_true")
     held_list.set_defaults(run=cmd_held_list)
     release = held_cmds.add_parser("release", help="send a held message")
     release.add_argument("id")
     how = release.add_mutually_exclusive_group()
-    how.add_argument("--bcc", action="store_true", help="convert to Bcc first (default)")
+    how.add_argument(
+        "--bcc", action="store_true", help="convert to Bcc first (default)"
+    )
     how.add_argument("--as-is", action="store_true", help="send it unchanged")
     release.set_defaults(run=cmd_held_release)
     discard = held_cmds.add_parser("discard", help="do not send a held message")
     discard.add_argument("id")
     discard.set_defaults(run=cmd_held_discard)
 
-    secret = commands.add_parser("secret", help="print the proxy password for mail clients")
+    secret = commands.add_parser(
+        "secret", help="print the proxy password for mail clients"
+    )
     secret.set_defaults(run=cmd_secret)
 
     account = commands.add_parser("account", help="upstream accounts")
-    account_cmds = account.add_subparsers(dest="account_command", required=True,
-                                          parser_class=_parser_class(commands))
+    account_cmds = account.add_subparsers(
+        dest="account_command", required=True, parser_class=_parser_class(commands)
+    )
     add = account_cmds.add_parser("add", help="add or replace an account")
     add.add_argument("name")
     add.add_argument("--email", required=True)
@@ -223,10 +254,15 @@ def add_guard_commands(commands: Any) -> None:
     add.add_argument("--smtp-port", type=int, default=587)
     add.add_argument("--tls", choices=TLS_MODES, default="starttls")
     add.add_argument("--username")
-    add.add_argument("--provider", choices=tuple(PROVIDER_RECIPIENT_LIMITS), default="other")
+    add.add_argument(
+        "--provider", choices=tuple(PROVIDER_RECIPIENT_LIMITS), default="other"
+    )
     add.add_argument("--max-recipients", type=int, default=0)
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from the first line of stdin")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
     add.set_defaults(run=cmd_account_add)
     account_list = account_cmds.add_parser("list", help="list accounts")
     account_list.set_defaults(run=cmd_account_list)

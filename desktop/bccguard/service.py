@@ -110,14 +110,18 @@ class Guard:
         """Start the proxy and the control channel (raises ProxyError if the port is taken)."""
         self._set_state(GuardState.STARTING)
         self.proxy.start()
-        asyncio.run_coroutine_threadsafe(self._control.start(), self.proxy.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._control.start(), self.proxy.loop).result(
+            10
+        )
         self._refresh_state()
         log.info("guard listening on 127.0.0.1:%d", self.proxy.port)
 
     def stop(self) -> None:
         """Stop listening; held messages stay in the store."""
         try:
-            asyncio.run_coroutine_threadsafe(self._control.stop(), self.proxy.loop).result(5)
+            asyncio.run_coroutine_threadsafe(
+                self._control.stop(), self.proxy.loop
+            ).result(5)
         except (RuntimeError, TimeoutError, AttributeError):
             log.debug("control channel was not running")
         self.proxy.stop()
@@ -141,7 +145,9 @@ class Guard:
     def _refresh_state(self) -> None:
         waiting = [h for h in self.store.all() if h.state is HeldState.WAITING]
         if waiting:
-            self._set_state(GuardState.ATTENTION, f"{len(waiting)} held message(s) wait")
+            self._set_state(
+                GuardState.ATTENTION, f"{len(waiting)} held message(s) wait"
+            )
         elif self.paused:
             self._set_state(GuardState.PAUSED, "paused")
         else:
@@ -159,7 +165,7 @@ class Guard:
             host=account.smtp_host,
             port=account.smtp_port,
             tls=TlsMode(account.smtp_tls),
-            username=account.smtp_username or account.email,
+            username=account.smtp_username or None,  # empty: a relay without AUTH
             max_recipients=account.recipient_limit(),
         )
         key = account_password_key(account.name)
@@ -172,20 +178,30 @@ class Guard:
             relay = self._relay_for(sub.mail_from)
         except GuardError as error:
             reply = f"451 4.3.5 BccGuard cannot send: {error}"
-            self.events.emit(MessageRelayed(message_id, len(sub.recipients), False, reply))
+            self.events.emit(
+                MessageRelayed(message_id, len(sub.recipients), False, reply)
+            )
             return reply
         result = relay.send(
-            sub.mail_from, sub.recipients, data, smtputf8=sub.smtputf8, eight_bit=sub.eight_bit
+            sub.mail_from,
+            sub.recipients,
+            data,
+            smtputf8=sub.smtputf8,
+            eight_bit=sub.eight_bit,
         )
         reply = reply_for(result)
         ok = reply.startswith("2") and not result.failed
         self.events.emit(
-            MessageRelayed(message_id, len(sub.recipients), ok, reply, converted=converted)
+            MessageRelayed(
+                message_id, len(sub.recipients), ok, reply, converted=converted
+            )
         )
         if result.failed and result.delivered:
             log.warning(
                 "relay of %s: %d delivered, %d failed",
-                message_id, len(result.delivered), len(result.failed),
+                message_id,
+                len(result.delivered),
+                len(result.failed),
             )
         return reply
 
@@ -284,7 +300,9 @@ class Guard:
             if held is None:
                 raise GuardError(f"no held message {held_id}")
             if held.state not in (HeldState.WAITING, HeldState.FAILED):
-                raise GuardError(f"held message {held_id} is already {held.state.value}")
+                raise GuardError(
+                    f"held message {held_id} is already {held.state.value}"
+                )
             held = held.decided(resolution, self._clock())
             self.store.update(held)
         self.events.emit(HeldUpdated(held))
@@ -303,7 +321,9 @@ class Guard:
         self._refresh_state()
         return held
 
-    def _send_held(self, held: HeldMessage, resolution: Resolution) -> tuple[str, HeldState]:
+    def _send_held(
+        self, held: HeldMessage, resolution: Resolution
+    ) -> tuple[str, HeldState]:
         data = self.store.data(held.id)
         converted = resolution is Resolution.BCC
         if converted:
@@ -333,7 +353,10 @@ class Guard:
             try:
                 resolution = Resolution(str(request.get("resolution")))
             except ValueError:
-                return {"ok": False, "error": "resolution must be bcc, as-is or discard"}
+                return {
+                    "ok": False,
+                    "error": "resolution must be bcc, as-is or discard",
+                }
             future = self.decide(str(request.get("id", "")), resolution)
             try:
                 held = await asyncio.wrap_future(future)

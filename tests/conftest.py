@@ -1,0 +1,59 @@
+"""Fixtures shared by every test package: a real upstream SMTP server and the guard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from bccguard.adapters.demo_sink import free_port
+from bccguard.core.settings import ProxySettings, Settings
+from bccguard.service import Guard
+from tests.support import EventLog, GuardFactory, MemorySecrets, UpstreamSink
+
+
+@pytest.fixture
+def upstream() -> Iterator[UpstreamSink]:
+    sink = UpstreamSink(free_port())
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=sink.port,
+        enable_SMTPUTF8=True,
+        decode_data=False,
+    )
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def make_guard(tmp_path: Path, upstream: UpstreamSink) -> Iterator[GuardFactory]:
+    started: list[Guard] = []
+
+    def make(
+        settings: Settings | None = None, *, decision_timeout: float = 5.0
+    ) -> Guard:
+        base = settings or Settings()
+        proxy = ProxySettings(port=free_port(), decision_timeout=decision_timeout)
+        guard = Guard(
+            tmp_path / "home",
+            Settings(policy=base.policy, proxy=proxy, accounts=base.accounts),
+            MemorySecrets(),
+            EventLog(),
+            upstream=upstream.config,
+        )
+        guard.start()
+        started.append(guard)
+        return guard
+
+    yield make
+    for guard in started:
+        guard.stop()
+
+
+@pytest.fixture
+def guard(make_guard: GuardFactory) -> Guard:
+    return make_guard()
