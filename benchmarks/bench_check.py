@@ -29,7 +29,9 @@ from bccguard.core.verdict import check
 
 def message(recipients: int, attachment_bytes: int = 0) -> bytes:
     """A message with ``recipients`` named To addresses and an optional attachment."""
-    to = ",\r\n ".join(f"Person {i} <person{i}@domain{i % 97}.example>" for i in range(recipients))
+    to = ",\r\n ".join(
+        f"Person {i} <person{i}@domain{i % 97}.example>" for i in range(recipients)
+    )
     head = (
         f"From: Sender <me@sender.example>\r\nTo: {to}\r\nSubject: bench\r\n"
         "Message-ID: <bench@sender.example>\r\nMIME-Version: 1.0\r\n"
@@ -37,7 +39,9 @@ def message(recipients: int, attachment_bytes: int = 0) -> bytes:
     ).encode()
     body = b"--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
     if attachment_bytes:
-        line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpamtsbW5vcHFy\r\n"
+        line = (
+            b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkwYWJjZGVmZ2hpamtsbW5vcHFy\r\n"
+        )
         body += b"--b\r\nContent-Type: application/octet-stream\r\n"
         body += b"Content-Transfer-Encoding: base64\r\n\r\n"
         body += line * (attachment_bytes // len(line))
@@ -92,11 +96,15 @@ def main() -> int:
     try:
         ours = measure(bccguard_check_file(path), 5)
         base = measure(stdlib_parse(big), 3)
-        rows.append((f"25 MiB attachment, from file ({len(big) / 2**20:.0f} MiB)", ours, base))
+        rows.append(
+            (f"25 MiB attachment, from file ({len(big) / 2**20:.0f} MiB)", ours, base)
+        )
     finally:
         os.unlink(path)
     out = io.StringIO()
-    out.write("| message | bccguard check ms | peak MiB | stdlib parse ms | peak MiB | time ratio |\n")
+    out.write(
+        "| message | bccguard check ms | peak MiB | stdlib parse ms | peak MiB | time ratio |\n"
+    )
     out.write("|---|---:|---:|---:|---:|---:|\n")
     for name, (ms, mib), (base_ms, base_mib) in rows:
         out.write(

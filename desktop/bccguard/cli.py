@@ -45,7 +45,9 @@ def _open(path: str) -> BinaryIO:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     try:
-        policy = Policy.build(threshold=args.threshold, trusted_domains=args.trusted_domain)
+        policy = Policy.build(
+            threshold=args.threshold, trusted_domains=args.trusted_domain
+        )
     except PolicyError as error:
         raise CliError(str(error)) from error
     stream = _open(args.file)
@@ -68,7 +70,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_convert(args: argparse.Namespace) -> int:
     try:
-        raw = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
+        raw = (
+            Path(args.file).read_bytes()
+            if args.file != "-"
+            else sys.stdin.buffer.read()
+        )
     except OSError as error:
         raise CliError(f"cannot read {args.file}: {error.strerror}") from error
     try:
@@ -103,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stops e-mail that shows its recipients to each other.",
     )
     parser.add_argument("--version", action="version", version=__version__)
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the tray app with a built-in local mail sink (no account needed)",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     check_cmd = commands.add_parser("check", help="check one message (.eml or -)")
@@ -143,9 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:
-            print("bccguard: the tray app is not built yet; try 'bccguard check FILE'",
-                  file=sys.stderr)
-            return EXIT_ERROR
+            from bccguard.ui.application import run_app  # noqa: PLC0415 (Qt on demand)
+
+            return run_app(demo=args.demo)
         return run(args)
     except (CliError, GuardCliError) as error:
         print(error, file=sys.stderr)

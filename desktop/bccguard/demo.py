@@ -9,11 +9,31 @@ from bccguard.core.settings import LOOPBACK_HOST
 
 DEMO_SENDER = "you@bccguard-demo.example"
 _NAMES = [
-    "Alice Rossi", "Bob Smith", "Chiara Bianchi", "David Jones", "Elena Greco",
-    "Frank Miller", "Giulia Ricci", "Hannah Brown", "Ivan Petrov", "Julia Costa",
-    "Karl Weber", "Laura Conti", "Marco Gallo", "Nina Novak", "Oscar Diaz",
-    "Paola Romano", "Quentin Blake", "Rita Moretti", "Sam Wilson", "Tina Fontana",
-    "Umberto Leone", "Vera Lima", "Walter Colombo", "Xenia Sala", "Yuri Mancini",
+    "Alice Rossi",
+    "Bob Smith",
+    "Chiara Bianchi",
+    "David Jones",
+    "Elena Greco",
+    "Frank Miller",
+    "Giulia Ricci",
+    "Hannah Brown",
+    "Ivan Petrov",
+    "Julia Costa",
+    "Karl Weber",
+    "Laura Conti",
+    "Marco Gallo",
+    "Nina Novak",
+    "Oscar Diaz",
+    "Paola Romano",
+    "Quentin Blake",
+    "Rita Moretti",
+    "Sam Wilson",
+    "Tina Fontana",
+    "Umberto Leone",
+    "Vera Lima",
+    "Walter Colombo",
+    "Xenia Sala",
+    "Yuri Mancini",
 ]
 _DOMAINS = ["gmail.com", "libero.it", "outlook.com", "example.org", "yahoo.com"]
 
@@ -21,8 +41,11 @@ _DOMAINS = ["gmail.com", "libero.it", "outlook.com", "example.org", "yahoo.com"]
 def sample_mass_mail(count: int = 25) -> bytes:
     """A season's greetings sent with everyone in To and Cc."""
     people = [
-        (name, f"{name.split()[0].lower()}.{name.split()[1].lower()}@"
-         f"{_DOMAINS[i % len(_DOMAINS)]}")
+        (
+            name,
+            f"{name.split()[0].lower()}.{name.split()[1].lower()}@"
+            f"{_DOMAINS[i % len(_DOMAINS)]}",
+        )
         for i, name in enumerate((_NAMES * (count // len(_NAMES) + 1))[:count])
     ]
     half = len(people) // 2

@@ -76,18 +76,27 @@ class LoggingSink:
         """Log one event at INFO, without addresses."""
         match event:
             case StateChanged(state, detail):
-                self._log.info("guard %s%s", state.value, f": {detail}" if detail else "")
+                self._log.info(
+                    "guard %s%s", state.value, f": {detail}" if detail else ""
+                )
             case MessageHeld(held):
                 self._log.info(
                     "held %s (%s): %d exposed, threshold %d",
-                    held.id, held.message_id, held.exposed_count, held.threshold,
+                    held.id,
+                    held.message_id,
+                    held.exposed_count,
+                    held.threshold,
                 )
             case HeldUpdated(held):
-                self._log.info("held %s is %s %s", held.id, held.state.value, held.outcome)
+                self._log.info(
+                    "held %s is %s %s", held.id, held.state.value, held.outcome
+                )
             case MessageRelayed(message_id, recipients, ok, reply, converted):
                 self._log.info(
                     "relayed %s to %d recipients%s: %s",
-                    message_id, recipients, " (converted)" if converted else "",
+                    message_id,
+                    recipients,
+                    " (converted)" if converted else "",
                     reply if ok else f"FAILED {reply}",
                 )
 

@@ -49,7 +49,7 @@ def dumps(settings: Settings) -> str:
     """The settings as TOML text."""
     data = settings_to_mapping(settings)
     lines: list[str] = []
-    for table in ("policy", "proxy"):
+    for table in ("policy", "proxy", "ui"):
         lines.append(f"[{table}]")
         lines.extend(f"{k} = {_value(v)}" for k, v in data[table].items())
         lines.append("")

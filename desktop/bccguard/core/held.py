@@ -106,7 +106,11 @@ class HeldMessage:
 
     def decided(self, resolution: Resolution, at: float) -> HeldMessage:
         """This record with the user's decision."""
-        state = HeldState.DISCARDED if resolution is Resolution.DISCARD else HeldState.SENDING
+        state = (
+            HeldState.DISCARDED
+            if resolution is Resolution.DISCARD
+            else HeldState.SENDING
+        )
         return replace(self, resolution=resolution, decided_at=at, state=state)
 
     def finished(self, state: HeldState, outcome: str) -> HeldMessage:

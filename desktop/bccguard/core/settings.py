@@ -42,6 +42,16 @@ class ProxySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class UiSettings:
+    """[ui]: the desktop app."""
+
+    language: str = "auto"  # auto | en | it
+
+
+LANGUAGES = ("auto", "en", "it")
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """[[accounts]]: one identity and the upstream server that sends its mail."""
 
@@ -66,6 +76,7 @@ class Settings:
 
     policy: PolicySettings = field(default_factory=PolicySettings)
     proxy: ProxySettings = field(default_factory=ProxySettings)
+    ui: UiSettings = field(default_factory=UiSettings)
     accounts: tuple[Account, ...] = ()
 
     def base_policy(self, account: Account | None = None) -> Policy:
@@ -122,13 +133,18 @@ def _known(path: str, data: Mapping[str, Any], cls: type) -> None:
 def _policy(data: Mapping[str, Any]) -> PolicySettings:
     _known("policy", data, PolicySettings)
     result = PolicySettings(
-        threshold=_check_int("policy.threshold", data.get("threshold", DEFAULT_THRESHOLD),
-                             0, 100_000),
+        threshold=_check_int(
+            "policy.threshold", data.get("threshold", DEFAULT_THRESHOLD), 0, 100_000
+        ),
         trusted_domains=tuple(str(d) for d in data.get("trusted_domains", ())),
-        action=_check_choice("policy.action", data.get("action", "ask"),
-                             tuple(a.value for a in Action)),
-        to_style=_check_choice("policy.to_style", data.get("to_style", "sender"),
-                               tuple(s.value for s in ToStyle)),
+        action=_check_choice(
+            "policy.action", data.get("action", "ask"), tuple(a.value for a in Action)
+        ),
+        to_style=_check_choice(
+            "policy.to_style",
+            data.get("to_style", "sender"),
+            tuple(s.value for s in ToStyle),
+        ),
     )
     try:
         Policy.build(trusted_domains=result.trusted_domains)
@@ -155,6 +171,12 @@ def _proxy(data: Mapping[str, Any]) -> ProxySettings:
     )
 
 
+def _ui(data: Mapping[str, Any]) -> UiSettings:
+    _known("ui", data, UiSettings)
+    return UiSettings(language=_check_choice("ui.language", data.get("language", "auto"),
+                                             LANGUAGES))
+
+
 def _account(path: str, data: Mapping[str, Any]) -> Account:
     _known(path, data, Account)
     for key in ("name", "email", "smtp_host"):
@@ -166,14 +188,20 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
         email=data["email"].strip(),
         smtp_host=data["smtp_host"].strip(),
         smtp_port=_check_int(f"{path}.smtp_port", data.get("smtp_port", 587), 1, 65535),
-        smtp_tls=_check_choice(f"{path}.smtp_tls", data.get("smtp_tls", "starttls"),
-                               TLS_MODES),
+        smtp_tls=_check_choice(
+            f"{path}.smtp_tls", data.get("smtp_tls", "starttls"), TLS_MODES
+        ),
         smtp_username=str(data.get("smtp_username", "")),
-        provider=_check_choice(f"{path}.provider", data.get("provider", "other"),
-                               tuple(PROVIDER_RECIPIENT_LIMITS)),
-        max_recipients=_check_int(f"{path}.max_recipients",
-                                  data.get("max_recipients", 0), 0, 100_000),
-        threshold=None if threshold is None
+        provider=_check_choice(
+            f"{path}.provider",
+            data.get("provider", "other"),
+            tuple(PROVIDER_RECIPIENT_LIMITS),
+        ),
+        max_recipients=_check_int(
+            f"{path}.max_recipients", data.get("max_recipients", 0), 0, 100_000
+        ),
+        threshold=None
+        if threshold is None
         else _check_int(f"{path}.threshold", threshold, 0, 100_000),
     )
 
@@ -195,12 +223,14 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     return Settings(
         policy=_policy(data.get("policy", {})),
         proxy=_proxy(data.get("proxy", {})),
+        ui=_ui(data.get("ui", {})),
         accounts=parsed,
     )
 
 
 def settings_to_mapping(settings: Settings) -> dict[str, Any]:
     """The inverse of :func:`settings_from_mapping` (defaults included)."""
+
     def table(obj: object) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in fields(obj):  # type: ignore[arg-type]
@@ -213,5 +243,6 @@ def settings_to_mapping(settings: Settings) -> dict[str, Any]:
     return {
         "policy": table(settings.policy),
         "proxy": table(settings.proxy),
+        "ui": table(settings.ui),
         "accounts": [table(a) for a in settings.accounts],
     }

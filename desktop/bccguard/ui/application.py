@@ -1,0 +1,303 @@
+"""The tray app's composition root: settings, secrets, the guard, and the windows.
+
+This is the only module that imports both the UI and the adapters.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
+
+from bccguard.adapters import paths
+from bccguard.adapters.demo_sink import DemoSink
+from bccguard.adapters.secrets import SecretStore, open_secret_store
+from bccguard.adapters.settings_file import load_settings
+from bccguard.adapters.smtp_proxy import ProxyError
+from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
+from bccguard.core.bcc_conversion import ToStyle
+from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.core.policy import Policy
+from bccguard.core.settings import Settings, SettingsError
+from bccguard.demo import send_sample
+from bccguard.events import MessageRelayed, StateChanged
+from bccguard.service import Guard
+from bccguard.ui.bridge import GuardBridge
+from bccguard.ui.check_window import CheckWindow
+from bccguard.ui.held_window import HeldWindow
+from bccguard.ui.hold_dialog import HoldDialog
+from bccguard.ui.i18n import set_language, tr
+from bccguard.ui.icons import app_icon
+from bccguard.ui.outbox_window import OutboxWindow
+from bccguard.ui.single_instance import InstanceServer, ask_running_instance
+from bccguard.ui.status_window import StatusWindow
+from bccguard.ui.tray import TrayActions, TrayIcon, TrayMenu
+
+log = logging.getLogger(__name__)
+
+
+class _Relay(QObject):
+    """Carries results from plain threads back into the GUI thread."""
+
+    done = Signal(object)
+
+
+class DesktopApp:
+    """Everything the tray app shows, driven by the guard's events."""
+
+    def __init__(
+        self,
+        app: QApplication,
+        home: Path,
+        settings: Settings,
+        secrets: SecretStore,
+        *,
+        demo: bool = False,
+        use_tray: bool | None = None,
+    ) -> None:
+        self.app = app
+        self.home = home
+        self.settings = settings
+        self.secrets = secrets
+        self.bridge = GuardBridge()
+        self.sink: DemoSink | None = None
+        upstream = None
+        if demo:
+            self.sink = DemoSink(home / "demo-outbox")
+            self.sink.start()
+            upstream = UpstreamConfig(host="127.0.0.1", port=self.sink.port, tls=TlsMode.NONE)
+        self.guard = Guard(home, settings, secrets, self.bridge, upstream=upstream)
+        self.dialogs: dict[str, HoldDialog] = {}
+        self.windows: dict[str, QWidget] = {}
+        self._results = _Relay()
+        self._results.done.connect(lambda call: call())
+
+        actions = TrayActions(
+            open_check=self.open_check,
+            open_held=self.open_held,
+            open_settings=self.open_settings,
+            pause=self.guard.pause,
+            quit=self.quit,
+            send_sample=self.send_sample if demo else None,
+            open_outbox=self.open_outbox if demo else None,
+        )
+        self.menu = TrayMenu(actions)
+        tray_ok = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
+        self.tray: TrayIcon | None = TrayIcon(self.menu, self.open_held) if tray_ok else None
+        self.status: StatusWindow | None = None
+        self.bridge.state_changed.connect(self._on_state)
+        self.bridge.message_held.connect(self._on_held)
+        self.bridge.held_updated.connect(self._on_held_updated)
+        self.bridge.message_relayed.connect(self._on_relayed)
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start guarding and show the tray icon (or the status window)."""
+        try:
+            self.guard.start()
+        except ProxyError as error:
+            self._on_state(StateChanged(self.guard.state.ERROR, str(error)))
+            QMessageBox.critical(None, "BccGuard", str(error))
+        if self.tray is not None:
+            self.tray.show()
+        else:
+            self.status = StatusWindow(self.menu, self.guard.proxy.port)
+            self.status.show()
+        for held in self.guard.store.all():
+            if held.state is HeldState.WAITING:
+                self._on_held(held, deadline=None)
+
+    def quit(self) -> None:
+        """Stop the guard and leave; held messages stay on disk."""
+        for dialog in list(self.dialogs.values()):
+            dialog.close_quietly()
+        self.guard.stop()
+        if self.sink is not None:
+            self.sink.stop()
+        if self.tray is not None:
+            self.tray.hide()
+        self.app.quit()
+
+    def bring_forward(self) -> None:
+        """Another start asked this instance to show itself."""
+        if self.status is not None:
+            self.status.showNormal()
+            self.status.raise_()
+            self.status.activateWindow()
+        else:
+            self.open_held()
+
+    # -- guard events -----------------------------------------------------------------
+
+    def _on_state(self, event: StateChanged) -> None:
+        waiting = [h for h in self.guard.store.all() if h.state is HeldState.WAITING]
+        self.menu.waiting = len(waiting)
+        if self.tray is not None:
+            self.tray.show_state(event)
+        if self.status is not None:
+            self.status.show_state(event)
+
+    def _on_held(self, held: HeldMessage, deadline: float | None = -1.0) -> None:
+        if held.id in self.dialogs:
+            return
+        if deadline == -1.0:
+            deadline = held.received_at + self.settings.proxy.decision_timeout
+        dialog = HoldDialog(held, self.decide, deadline=deadline)
+        dialog.finished.connect(lambda _result, i=held.id: self.dialogs.pop(i, None))
+        self.dialogs[held.id] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        self.notify(
+            tr("Message held"),
+            tr("{n} people would see each other's address: {subject}",
+               n=held.exposed_count, subject=held.subject),
+        )
+
+    def _on_held_updated(self, held: HeldMessage) -> None:
+        dialog = self.dialogs.get(held.id)
+        if dialog is not None and held.state is not HeldState.WAITING and dialog.decision is None:
+            dialog.close_quietly()
+        window = self.windows.get("held")
+        if isinstance(window, HeldWindow):
+            window.refresh()
+        if held.state is HeldState.FAILED:
+            self.notify(tr("Not sent"), held.outcome, critical=True)
+
+    def _on_relayed(self, event: MessageRelayed) -> None:
+        if event.converted and event.ok:
+            self.notify(tr("Sent with Bcc"),
+                        tr("{n} recipients got it without seeing each other.",
+                           n=event.recipients))
+        window = self.windows.get("outbox")
+        if isinstance(window, OutboxWindow):
+            window.refresh()
+
+    def notify(self, title: str, text: str, *, critical: bool = False) -> None:
+        """A desktop notification (nothing where there is no tray)."""
+        if self.tray is not None:
+            icon = (QSystemTrayIcon.MessageIcon.Critical if critical
+                    else QSystemTrayIcon.MessageIcon.Information)
+            self.tray.showMessage(title, text, icon, 8000)
+
+    # -- user actions ---------------------------------------------------------------
+
+    def decide(self, held_id: str, resolution: Resolution) -> None:
+        """Hand the user's answer to the guard (it relays off the GUI thread)."""
+        future: Future[HeldMessage] = self.guard.decide(held_id, resolution)
+        future.add_done_callback(
+            lambda f: self._results.done.emit(lambda: self._decision_done(f))
+        )
+
+    def _decision_done(self, future: Future[HeldMessage]) -> None:
+        error = future.exception()
+        if error is not None:
+            self.notify(tr("Not done"), str(error), critical=True)
+
+    def _policy(self) -> Policy:
+        return self.settings.base_policy(self.settings.accounts[0]
+                                         if self.settings.accounts else None)
+
+    def _show(self, key: str, factory: Callable[[], QWidget]) -> QWidget:
+        window = self.windows.get(key)
+        if window is None:
+            window = factory()
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+            self.windows[key] = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def open_check(self) -> None:
+        """The "check this draft" window."""
+        self._show("check", lambda: CheckWindow(
+            self._policy, lambda: ToStyle(self.settings.policy.to_style)))
+
+    def open_held(self) -> None:
+        """The held messages window."""
+        window = self._show("held", lambda: HeldWindow(self.guard.store.all, self.decide))
+        if isinstance(window, HeldWindow):
+            window.refresh()
+
+    def open_settings(self) -> None:
+        """The settings window."""
+        from bccguard.ui.settings_window import SettingsWindow  # noqa: PLC0415
+
+        self._show("settings", lambda: SettingsWindow(
+            self.settings, self.secrets, paths.config_file(self.home), self._settings_saved,
+            proxy_secret=self.guard.local_secret,
+        ))
+
+    def _settings_saved(self, settings: Settings) -> None:
+        self.settings = settings
+        self.guard.settings = settings
+        set_language(settings.ui.language)
+
+    def open_outbox(self) -> None:
+        """The demo outbox viewer."""
+        if self.sink is not None:
+            window = self._show("outbox", lambda: OutboxWindow(self.sink.folder))  # type: ignore[union-attr]
+            if isinstance(window, OutboxWindow):
+                window.refresh()
+
+    def send_sample(self) -> None:
+        """Demo: a mail client sends the sample mass mail through the proxy."""
+        port, secret = self.guard.proxy.port, self.guard.local_secret
+
+        def run() -> None:
+            try:
+                reply = send_sample(port, secret, timeout=100)
+            except OSError as error:
+                reply = str(error)
+            log.info("demo sample: %s", reply)
+
+        threading.Thread(target=run, name="demo-sample", daemon=True).start()
+
+
+def _setup_logging(home: Path) -> None:
+    folder = paths.log_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(folder / "bccguard.log", maxBytes=1_000_000, backupCount=3)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
+    """Start the tray app; returns the exit code."""
+    started = time.perf_counter()
+    home = paths.home()
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("BccGuard")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(app_icon())
+    if ask_running_instance(home):
+        print("BccGuard is already running; it was brought forward.", file=sys.stderr)
+        return 0
+    _setup_logging(home)
+    try:
+        settings = load_settings(paths.config_file(home))
+    except SettingsError as error:
+        QMessageBox.critical(None, "BccGuard", tr("The settings file is broken: {e}", e=error))
+        return 2
+    set_language(settings.ui.language)
+    secrets = open_secret_store(home)
+    desktop = DesktopApp(app, home, settings, secrets, demo=demo)
+    server = InstanceServer(home, desktop.bring_forward)
+    desktop.start()
+    QTimer.singleShot(0, lambda: log.info("ready in %.2f s", time.perf_counter() - started))
+    code = app.exec()
+    del server
+    return int(code)

@@ -1,0 +1,195 @@
+"""The "check this draft" window: drop or open an .eml, or paste headers or addresses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
+from bccguard.core.message import read_message
+from bccguard.core.pasted import message_from_paste
+from bccguard.core.policy import Policy
+from bccguard.core.verdict import Verdict, check
+from bccguard.ui.i18n import tr
+
+_PASS_STYLE = "background: #e6f4ea; color: #0d652d; padding: 10px; border-radius: 4px;"
+_HOLD_STYLE = "background: #fef7e0; color: #8a4b00; padding: 10px; border-radius: 4px;"
+
+
+class CheckWindow(QWidget):
+    """Shows who would see whom in one message, and converts it to Bcc."""
+
+    def __init__(
+        self,
+        policy: Callable[[], Policy],
+        to_style: Callable[[], ToStyle] = lambda: ToStyle.SENDER,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._policy = policy
+        self._to_style = to_style
+        self.raw: bytes | None = None
+        self.verdict: Verdict | None = None
+        self.setWindowTitle(tr("BccGuard — check a message"))
+        self.setAcceptDrops(True)
+        self.resize(720, 640)
+
+        hint = QLabel(tr("Drop an .eml file here, open one, or paste headers or a list of "
+                         "addresses."))
+        hint.setWordWrap(True)
+        self.open_button = QPushButton(tr("Open .eml…"))
+        self.open_button.clicked.connect(self._choose_file)
+        self.convert_button = QPushButton(tr("Convert to Bcc and save…"))
+        self.convert_button.setEnabled(False)
+        self.convert_button.clicked.connect(self._convert)
+        self.source_label = QLabel()
+        self.paste = QPlainTextEdit()
+        self.paste.setPlaceholderText("To: Alice <alice@example.org>, bob@example.com\n…")
+        self.paste.setMaximumHeight(130)
+        self._debounce = QTimer(self, singleShot=True, interval=250)
+        self._debounce.timeout.connect(self._check_paste)
+        self.paste.textChanged.connect(self._debounce.start)
+
+        self.banner = QLabel(tr("Nothing checked yet."))
+        self.banner.setWordWrap(True)
+        font = self.banner.font()
+        font.setWeight(QFont.Weight.Bold)
+        self.banner.setFont(font)
+        self.counts: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        names = {"visible": tr("Visible"), "hidden": tr("Hidden"),
+                 "exposed": tr("Exposed"), "threshold": tr("Threshold")}
+        for column, (key, title) in enumerate(names.items()):
+            value = QLabel("–")
+            big = value.font()
+            big.setPointSizeF(big.pointSizeF() * 1.8)
+            value.setFont(big)
+            value.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption = QLabel(title)
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            grid.addWidget(value, 0, column)
+            grid.addWidget(caption, 1, column)
+            self.counts[key] = value
+        self.domains = QTableWidget(0, 2)
+        self.domains.setHorizontalHeaderLabels([tr("Exposed domain"), tr("People")])
+        self.domains.horizontalHeader().setStretchLastSection(True)
+        self.domains.setColumnWidth(0, 320)
+        self.domains.verticalHeader().setVisible(False)
+        self.domains.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.reasons = QListWidget()
+        self.reasons.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(self.open_button)
+        top.addWidget(self.source_label, 1)
+        top.addWidget(self.convert_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(hint)
+        layout.addLayout(top)
+        layout.addWidget(self.paste)
+        layout.addWidget(self.banner)
+        layout.addLayout(grid)
+        layout.addWidget(QLabel(tr("Domains")))
+        layout.addWidget(self.domains, 2)
+        layout.addWidget(QLabel(tr("Why")))
+        layout.addWidget(self.reasons, 1)
+
+    # -- input -------------------------------------------------------------------
+
+    def _choose_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, tr("Open a message"), "", tr("E-mail messages (*.eml);;All files (*)")
+        )
+        if name:
+            self.load_file(Path(name))
+
+    def load_file(self, path: Path) -> None:
+        """Check the message in ``path``."""
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            QMessageBox.warning(self, tr("Cannot open"), f"{path}: {error.strerror}")
+            return
+        self.source_label.setText(path.name)
+        self.show_message(raw)
+
+    def _check_paste(self) -> None:
+        text = self.paste.toPlainText()
+        if text.strip():
+            self.source_label.setText(tr("pasted text"))
+            self.show_message(message_from_paste(text))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        """Accept dropped files."""
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        """Check the first dropped file."""
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.load_file(Path(urls[0].toLocalFile()))
+
+    # -- output ------------------------------------------------------------------
+
+    def show_message(self, raw: bytes) -> None:
+        """Check ``raw`` and show the result."""
+        self.raw = raw
+        verdict = check(read_message(raw), self._policy())
+        self.verdict = verdict
+        data = verdict.to_json()
+        held = verdict.held
+        self.banner.setStyleSheet(_HOLD_STYLE if held else _PASS_STYLE)
+        self.banner.setText(
+            tr("Would be held: {reason}", reason=verdict.reasons[0]) if held
+            else tr("Fine to send: nobody is exposed beyond the threshold.")
+        )
+        self.counts["visible"].setText(str(data["visible_count"]))
+        self.counts["hidden"].setText(str(data["hidden_count"]))
+        self.counts["exposed"].setText(str(data["exposed_count"]))
+        self.counts["threshold"].setText(str(data["threshold"]))
+        domains = verdict.exposed_domains()
+        self.domains.setRowCount(len(domains))
+        for row, (domain, count) in enumerate(domains):
+            self.domains.setItem(row, 0, QTableWidgetItem(domain))
+            self.domains.setItem(row, 1, QTableWidgetItem(str(count)))
+        self.reasons.clear()
+        self.reasons.addItems(list(verdict.reasons))
+        self.convert_button.setEnabled(bool(verdict.message.visible))
+
+    def converted(self) -> bytes:
+        """The loaded message in draft Bcc form (raises ConversionError)."""
+        if self.raw is None:
+            raise ConversionError("no message loaded")
+        return to_draft_bcc(self.raw, self._to_style())
+
+    def _convert(self) -> None:
+        try:
+            data = self.converted()
+        except ConversionError as error:
+            QMessageBox.warning(self, tr("Not converted"), str(error))
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self, tr("Save the converted message"), "converted.eml",
+            tr("E-mail messages (*.eml)"),
+        )
+        if name:
+            Path(name).write_bytes(data)
+            self.source_label.setText(tr("saved {name}", name=Path(name).name))

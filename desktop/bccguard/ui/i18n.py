@@ -1,0 +1,52 @@
+"""The app's languages: English source strings, Italian from a JSON catalogue."""
+
+from __future__ import annotations
+
+import json
+import locale
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+_catalogue: dict[str, str] = {}
+_language = "en"
+
+
+def _translations_dir() -> Path:
+    """``resources/translations`` next to the package (source checkout or install)."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent / "resources" / "translations"
+        if candidate.is_dir():
+            return candidate
+    return Path(str(resources.files("bccguard"))) / "translations"
+
+
+def available_languages() -> tuple[str, ...]:
+    """Languages with a catalogue, plus English."""
+    return ("en", *sorted(p.stem for p in _translations_dir().glob("*.json")))
+
+
+def set_language(code: str) -> str:
+    """Switch language ("auto" follows the system); returns the language used."""
+    global _catalogue, _language  # noqa: PLW0603
+    if code == "auto":
+        system = (locale.getlocale()[0] or "en").split("_")[0].lower()
+        code = system if system in available_languages() else "en"
+    _language = code
+    _catalogue = {}
+    if code != "en":
+        path = _translations_dir() / f"{code}.json"
+        _catalogue = json.loads(path.read_text(encoding="utf-8"))
+    return code
+
+
+def language() -> str:
+    """The language in use."""
+    return _language
+
+
+def tr(text: str, **values: Any) -> str:
+    """``text`` in the current language, with ``{name}`` placeholders filled."""
+    translated = _catalogue.get(text, text)
+    return translated.format(**values) if values else translated

@@ -1,0 +1,55 @@
+"""The small main window used where the desktop has no system tray."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from bccguard.events import StateChanged
+from bccguard.ui.i18n import tr
+from bccguard.ui.icons import state_pixmap
+from bccguard.ui.tray import TrayMenu, state_text
+
+
+class StatusWindow(QWidget):
+    """Shows the guard's state with the same menu the tray would have."""
+
+    def __init__(self, menu: TrayMenu, port: int) -> None:
+        super().__init__()
+        self.menu = menu
+        self.setWindowTitle("BccGuard")
+        self.icon = QLabel()
+        self.title = QLabel()
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        font.setWeight(QFont.Weight.Bold)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.detail = QLabel(
+            tr("Mail programs send through 127.0.0.1 port {port}.", port=port)
+        )
+        self.menu_button = QPushButton(tr("Menu"))
+        self.menu_button.setMenu(menu)
+        head = QHBoxLayout()
+        head.addWidget(self.icon)
+        text = QVBoxLayout()
+        text.addWidget(self.title)
+        text.addWidget(self.detail)
+        head.addLayout(text, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.menu_button, 0, Qt.AlignmentFlag.AlignRight)
+        self.resize(440, 140)
+        self.show_state(menu.state)
+
+    def show_state(self, event: StateChanged) -> None:
+        """Show the guard's new state."""
+        self.menu.state = event
+        self.icon.setPixmap(state_pixmap(event.state, 48))
+        self.title.setText(state_text(event))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        """Closing the window minimises it: the guard keeps running."""
+        event.ignore()
+        self.showMinimized()

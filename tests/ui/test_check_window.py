@@ -1,0 +1,64 @@
+"""The check window: counts for files and pastes, and the conversion it saves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bccguard.core.bcc_conversion import ConversionError
+from bccguard.core.message import read_message
+from bccguard.core.policy import Policy
+from bccguard.ui.check_window import CheckWindow
+
+pytestmark = pytest.mark.gui
+
+
+def test_pasted_address_list(qtbot) -> None:
+    window = CheckWindow(lambda: Policy.build(threshold=3))
+    qtbot.addWidget(window)
+    window.paste.setPlainText("a@x.example; b@y.example\nc@z.example, d@gmail.com\ne@gmail.com")
+    qtbot.waitUntil(lambda: window.verdict is not None)
+    assert window.counts["visible"].text() == "5"
+    assert window.counts["exposed"].text() == "5"
+    assert window.counts["threshold"].text() == "3"
+    assert "held" in window.banner.text()
+    assert window.domains.item(0, 0).text() == "gmail.com"
+    assert window.domains.item(0, 1).text() == "2"
+
+
+def test_trusted_colleagues_pass(qtbot) -> None:
+    window = CheckWindow(lambda: Policy.build(threshold=2, trusted_domains=["corp.example"]))
+    qtbot.addWidget(window)
+    window.show_message(
+        b"From: me@corp.example\nTo: a@corp.example, b@corp.example, c@corp.example\n\n"
+    )
+    assert window.verdict is not None and not window.verdict.held
+    assert window.counts["exposed"].text() == "0"
+    assert "Fine to send" in window.banner.text()
+
+
+def test_file_and_conversion(qtbot, tmp_path: Path) -> None:
+    eml = tmp_path / "draft.eml"
+    eml.write_bytes(
+        b"From: Me <me@x.example>\r\nTo: a@x1.example, b@x2.example\r\n"
+        b"Cc: c@x3.example\r\nSubject: s\r\n\r\nbody\r\n"
+    )
+    window = CheckWindow(lambda: Policy.build(threshold=1))
+    qtbot.addWidget(window)
+    window.load_file(eml)
+    assert window.counts["visible"].text() == "3"
+    assert window.convert_button.isEnabled()
+    converted = read_message(window.converted())
+    assert [a.addr for a in converted.visible] == ["me@x.example"]
+    assert sorted(a.addr for a in converted.hidden) == ["a@x1.example", "b@x2.example",
+                                                       "c@x3.example"]
+
+
+def test_broken_headers_are_not_converted(qtbot) -> None:
+    window = CheckWindow(lambda: Policy())
+    qtbot.addWidget(window)
+    window.show_message(b'To: "unterminated <a@x.example>, b@y.example\n\n')
+    assert window.verdict is not None and window.verdict.held
+    with pytest.raises(ConversionError):
+        window.converted()

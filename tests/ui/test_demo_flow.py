@@ -1,0 +1,69 @@
+"""The whole demo with nothing but clicks: sample mass mail -> hold -> Convert -> arrives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from bccguard.adapters.demo_sink import free_port
+from bccguard.core.message import read_message
+from bccguard.core.settings import ProxySettings, Settings
+from bccguard.events import GuardState
+from bccguard.ui.application import DesktopApp
+from bccguard.ui.outbox_window import OutboxWindow
+from tests.support import MemorySecrets
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def desktop(qapp: QApplication, tmp_path: Path):
+    settings = Settings(proxy=ProxySettings(port=free_port(), decision_timeout=30))
+    app = DesktopApp(qapp, tmp_path, settings, MemorySecrets(), demo=True, use_tray=False)
+    app.start()
+    yield app
+    app.guard.stop()
+    assert app.sink is not None
+    app.sink.stop()
+    if app.status is not None:
+        app.status.deleteLater()
+
+
+def test_sample_is_held_converted_and_delivered(qtbot, desktop: DesktopApp) -> None:
+    assert desktop.status is not None
+    assert "Send a sample mass mail (demo)" in desktop.menu.entries()
+    desktop.send_sample()
+    qtbot.waitUntil(lambda: len(desktop.dialogs) == 1, timeout=10_000)
+    dialog = next(iter(desktop.dialogs.values()))
+    assert dialog.held.exposed_count == 25
+    assert desktop.guard.state is GuardState.ATTENTION
+    qtbot.mouseClick(dialog.convert_button, Qt.MouseButton.LeftButton)
+    assert desktop.sink is not None
+    qtbot.waitUntil(lambda: len(desktop.sink.messages()) == 1, timeout=10_000)
+    delivered = desktop.sink.messages()[0]
+    message = read_message(delivered.read_bytes())
+    assert [a.addr for a in message.visible] == ["you@bccguard-demo.example"]
+    assert message.hidden == ()
+    envelope = json.loads(delivered.with_suffix(".json").read_text())
+    assert len(envelope["rcpt_to"]) == 25
+    qtbot.waitUntil(lambda: desktop.guard.state is GuardState.GUARDING, timeout=10_000)
+    desktop.open_outbox()
+    outbox = desktop.windows["outbox"]
+    assert isinstance(outbox, OutboxWindow)
+    assert "25 recipients" in outbox.view.toPlainText()
+    assert "To: You <you@bccguard-demo.example>" in outbox.view.toPlainText()
+
+
+def test_menu_pause_and_resume(qtbot, desktop: DesktopApp) -> None:
+    desktop.guard.pause(900)
+    qtbot.waitUntil(lambda: desktop.menu.state.state is GuardState.PAUSED)
+    desktop.menu.rebuild()
+    assert "Resume guarding" in desktop.menu.entries()
+    assert desktop.status is not None
+    assert "Paused" in desktop.status.title.text()
+    desktop.guard.pause(0)
+    qtbot.waitUntil(lambda: desktop.menu.state.state is GuardState.GUARDING)
