@@ -125,7 +125,9 @@ class DesktopApp:
             self.sink.stop()
         if self.tray is not None:
             self.tray.hide()
-        self.app.quit()
+        # exit(), not quit(): Qt 6's quit() asks every window to close first, and the
+        # status window refuses (closing it only minimises the app).
+        self.app.exit(0)
 
     def bring_forward(self) -> None:
         """Another start asked this instance to show itself."""
@@ -299,5 +301,8 @@ def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     desktop.start()
     QTimer.singleShot(0, lambda: log.info("ready in %.2f s", time.perf_counter() - started))
     code = app.exec()
-    del server
+    server.deleteLater()
+    for window in [*desktop.windows.values(), desktop.status]:
+        if window is not None:
+            window.deleteLater()
     return int(code)

@@ -78,7 +78,7 @@ class HoldDialog(QDialog):
         self.search.textChanged.connect(self._filter)
 
         self.countdown = QLabel()
-        self.countdown.setStyleSheet("color: palette(mid);")
+        self.countdown.setStyleSheet("color: #5f6368;")
 
         self.convert_button = QPushButton(tr("Convert to Bcc and send"))
         self.as_is_button = QPushButton(tr("Send as is"))

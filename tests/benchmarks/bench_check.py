@@ -1,6 +1,6 @@
 """Benchmark of the recipient check: time and peak memory by message shape.
 
-Run: .venv/bin/python benchmarks/bench_check.py
+Run: .venv/bin/python tests/benchmarks/bench_check.py
 
 Prints a table; the baseline row is Python's own ``email`` header parser reading the
 same To field (``email.message_from_bytes`` + ``getaddresses``), so the ratio column

@@ -1,6 +1,6 @@
 """Benchmark of the SMTP guard's pass-through path against sending straight to the sink.
 
-Run: .venv/bin/python benchmarks/bench_proxy.py [--small N] [--large N]
+Run: .venv/bin/python tests/benchmarks/bench_proxy.py [--small N] [--large N]
 
 Starts a real aiosmtpd sink in this process and ``bccguard serve`` as a separate
 process relaying to it, then sends the same messages both ways with smtplib over one

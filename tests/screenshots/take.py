@@ -1,0 +1,129 @@
+"""Screenshots of the tray menu and every window, for review and the README.
+
+Run under a real X server with a tray host, e.g.:
+
+    xvfb-run -a -s "-screen 0 1280x800x24" sh -c \
+        'trayer --edge top --align right --widthtype request & sleep 1; \
+         .venv/bin/python tests/screenshots/take.py OUTDIR'
+
+or simply ``bash tests/screenshots/take.sh OUTDIR``. Uses a throwaway home in demo
+mode, so no account is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from bccguard.adapters.demo_sink import free_port
+from bccguard.core.settings import ProxySettings, Settings
+from bccguard.demo import sample_mass_mail
+from bccguard.ui.application import DesktopApp
+from bccguard.ui.i18n import set_language
+from tests.support import MemorySecrets
+
+
+def pump(app: QApplication, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def wait(app: QApplication, predicate: Callable[[], bool], seconds: float = 10) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not predicate():
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def save_window(app: QApplication, widget: QWidget, path: Path) -> None:
+    widget.show()
+    widget.raise_()
+    pump(app, 0.4)
+    widget.grab().save(str(path))
+    print(f"saved {path}")
+
+
+def main(out: Path, language: str) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    set_language(language)
+    home = Path(tempfile.mkdtemp(prefix="bccguard-shots-"))
+    settings = Settings(proxy=ProxySettings(port=free_port(), decision_timeout=60))
+    desktop = DesktopApp(app, home, settings, MemorySecrets(), demo=True)
+    desktop.start()
+    pump(app, 1.0)
+    suffix = "" if language == "en" else f"-{language}"
+
+    # The tray menu, opened where the tray icon is.
+    if desktop.tray is not None:
+        geometry = desktop.tray.geometry()
+        anchor = geometry.bottomLeft() if geometry.isValid() else QPoint(900, 30)
+        desktop.menu.popup(anchor)
+        pump(app, 0.6)
+        screen = app.primaryScreen().grabWindow(0)
+        menu_rect = desktop.menu.geometry().adjusted(-40, -40, 40, 20)
+        screen.copy(menu_rect.united(geometry.adjusted(-10, -10, 10, 10))).save(
+            str(out / f"tray-menu{suffix}.png"))
+        print("saved tray menu")
+        desktop.menu.hide()
+    else:
+        print("no system tray on this display: status window instead")
+    if desktop.status is not None:
+        save_window(app, desktop.status, out / f"status-window{suffix}.png")
+
+    # The hold dialog, for the demo's sample mass mail.
+    desktop.send_sample()
+    wait(app, lambda: bool(desktop.dialogs))
+    dialog = next(iter(desktop.dialogs.values()))
+    dialog.search.setText("libero")
+    save_window(app, dialog, out / f"hold-dialog{suffix}.png")
+    dialog.search.setText("")
+    dialog.convert_button.click()
+    assert desktop.sink is not None
+    wait(app, lambda: bool(desktop.sink and desktop.sink.messages()))
+    pump(app, 0.5)
+
+    desktop.open_check()
+    check = desktop.windows["check"]
+    check.show_message(sample_mass_mail(25))  # type: ignore[attr-defined]
+    check.source_label.setText("season-greetings.eml")  # type: ignore[attr-defined]
+    save_window(app, check, out / f"check-window{suffix}.png")
+
+    desktop.open_held()
+    save_window(app, desktop.windows["held"], out / f"held-window{suffix}.png")
+    desktop.open_outbox()
+    save_window(app, desktop.windows["outbox"], out / f"demo-outbox{suffix}.png")
+    try:
+        desktop.open_settings()
+    except ImportError:
+        print("settings window not available")
+    else:
+        settings_window = desktop.windows["settings"]
+        tabs = settings_window.findChildren(__import__("PySide6.QtWidgets").QtWidgets.QTabWidget)
+        if tabs:
+            for index in range(tabs[0].count()):
+                tabs[0].setCurrentIndex(index)
+                save_window(app, settings_window, out / f"settings-{index + 1}{suffix}.png")
+        else:
+            save_window(app, settings_window, out / f"settings{suffix}.png")
+    QTimer.singleShot(0, desktop.quit)
+    app.exec()
+    return 0
+
+
+if __name__ == "__main__":
+    if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+        sys.exit("run under an X server (see the module docstring)")
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    lang = sys.argv[2] if len(sys.argv) > 2 else "en"
+    raise SystemExit(main(target, lang))
