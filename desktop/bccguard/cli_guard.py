@@ -1,4 +1,4 @@
-"""The ``bccguard`` subcommands that run or talk to the guard: serve, held, account, secret."""
+"""The subcommands that run or talk to the guard: serve, held, account, secret."""
 
 from __future__ import annotations
 
@@ -202,7 +202,8 @@ def cmd_account_list(args: argparse.Namespace) -> int:
     """Show the configured accounts (never their passwords)."""
     for account in _settings(paths.home()).accounts:
         print(
-            f"{account.name}: {account.email} via {account.smtp_host}:{account.smtp_port} "
+            f"{account.name}: {account.email} via "
+            f"{account.smtp_host}:{account.smtp_port} "
             f"({account.smtp_tls}, {account.recipient_limit()} recipients/message)"
         )
     return 0

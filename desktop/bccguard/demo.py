@@ -87,8 +87,8 @@ def send_sample(port: int, secret: str, count: int = 25, timeout: float = 100.0)
     data = sample_mass_mail(count)
     with smtplib.SMTP(LOOPBACK_HOST, port, timeout=timeout) as client:
         client.login("bccguard", secret)
-        try:
-            client.sendmail(DEMO_SENDER, recipients_of(data), data)
-        except smtplib.SMTPResponseException as error:
-            return f"{error.smtp_code} {error.smtp_error.decode('utf-8', 'replace')}"
-    return "250 accepted"
+        client.mail(DEMO_SENDER)
+        for rcpt in recipients_of(data):
+            client.rcpt(rcpt)
+        code, text = client.data(data)
+    return f"{code} {text.decode('utf-8', 'replace')}"

@@ -1,4 +1,4 @@
-"""The guard: wires the proxy, the check, the held store and the relay, and emits events.
+"""The guard: wires proxy, check, held store and relay together, and emits events.
 
 Every submission is checked; one that passes is relayed at once and the upstream's
 answer goes back to the client. One that is held is stored durably first, then the
@@ -107,7 +107,11 @@ class Guard:
         return self._state
 
     def start(self) -> None:
-        """Start the proxy and the control channel (raises ProxyError if the port is taken)."""
+        """Start the proxy and the control channel.
+
+        Raises:
+            ProxyError: the port is taken.
+        """
         self._set_state(GuardState.STARTING)
         self.proxy.start()
         asyncio.run_coroutine_threadsafe(self._control.start(), self.proxy.loop).result(
@@ -272,7 +276,8 @@ class Guard:
             return await asyncio.wait_for(waiter, self.settings.proxy.decision_timeout)
         except TimeoutError:
             return (
-                f"451 4.7.0 Held by BccGuard: {held.exposed_count} recipients would see "
+                f"451 4.7.0 Held by BccGuard: {held.exposed_count} recipients "
+                "would see "
                 f"each other. It waits in BccGuard as {held.id}: decide there, not here"
             )
         finally:

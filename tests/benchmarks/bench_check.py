@@ -103,7 +103,8 @@ def main() -> int:
         os.unlink(path)
     out = io.StringIO()
     out.write(
-        "| message | bccguard check ms | peak MiB | stdlib parse ms | peak MiB | time ratio |\n"
+        "| message | bccguard check ms | peak MiB | stdlib parse ms | peak MiB "
+        "| time ratio |\n"
     )
     out.write("|---|---:|---:|---:|---:|---:|\n")
     for name, (ms, mib), (base_ms, base_mib) in rows:

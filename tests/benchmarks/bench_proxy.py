@@ -36,7 +36,9 @@ class CountingSink:
     def __init__(self) -> None:
         self.count = 0
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         self.count += 1
         return "250 2.0.0 ok"
 
@@ -57,7 +59,9 @@ def large_message(i: int, size: int) -> bytes:
     return head + line * (size // len(line))
 
 
-def run(port: int, secret: str | None, messages: list[bytes]) -> tuple[float, list[float]]:
+def run(
+    port: int, secret: str | None, messages: list[bytes]
+) -> tuple[float, list[float]]:
     """Seconds in all and per-message latencies (ms) over one connection."""
     latencies = []
     start = time.perf_counter()
@@ -79,7 +83,9 @@ def peak_rss_mib(pid: int) -> float:
 
 
 @contextmanager
-def guard_process(home: Path, sink_port: int, large: int) -> Iterator[tuple[int, str, int]]:
+def guard_process(
+    home: Path, sink_port: int, large: int
+) -> Iterator[tuple[int, str, int]]:
     port = free_port()
     (home / "config.toml").write_text(
         f"[proxy]\nport = {port}\nmax_message_size = {large * 3}\n\n[[accounts]]\n"
@@ -89,13 +95,19 @@ def guard_process(home: Path, sink_port: int, large: int) -> Iterator[tuple[int,
     env = {**os.environ, "BCCGUARD_HOME": str(home)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bccguard", "serve"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert proc.stdout is not None
     proc.stdout.readline()
     secret = subprocess.run(
         [sys.executable, "-m", "bccguard", "secret"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     try:
         yield port, secret, proc.pid
@@ -105,7 +117,9 @@ def guard_process(home: Path, sink_port: int, large: int) -> Iterator[tuple[int,
         proc.stdout.close()
 
 
-def row(name: str, total: float, lat: list[float], count: int, mib: float, rss: str) -> str:
+def row(
+    name: str, total: float, lat: list[float], count: int, mib: float, rss: str
+) -> str:
     q = statistics.quantiles(lat, n=100)
     return (
         f"| {name} | {count / total:,.0f} msg/s ({mib * count / total:,.1f} MiB/s) | "
@@ -122,8 +136,9 @@ def main() -> int:
     large_size = args.large_mib * 2**20
     sink = CountingSink()
     sink_port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=sink_port,
-                            data_size_limit=large_size * 3)
+    controller = Controller(
+        sink, hostname="127.0.0.1", port=sink_port, data_size_limit=large_size * 3
+    )
     controller.start()
     small = [small_message(i) for i in range(args.small)]
     large = [large_message(i, large_size) for i in range(args.large)]
@@ -133,33 +148,63 @@ def main() -> int:
         "|---|---:|---:|---:|---:|",
     ]
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            with guard_process(Path(tmp), sink_port, large_size) as (port, secret, pid):
-                run(port, secret, small[:50])  # warm-up both paths
-                run(sink_port, None, small[:50])
-                direct = run(sink_port, None, small)
-                proxied = run(port, secret, small)
-                lines.append(row(f"{args.small} small, direct to sink", *direct,
-                                 args.small, small_mib, "-"))
-                lines.append(row(f"{args.small} small, through BccGuard", *proxied,
-                                 args.small, small_mib, "-"))
-                big_direct = run(sink_port, None, large)
-                idle_rss = peak_rss_mib(pid)
-                big_proxied = run(port, secret, large)
-                rss = peak_rss_mib(pid)
-                lines.append(row(f"{args.large} x {args.large_mib} MiB, direct to sink",
-                                 *big_direct, args.large, args.large_mib, "-"))
-                lines.append(row(
-                    f"{args.large} x {args.large_mib} MiB, through BccGuard", *big_proxied,
-                    args.large, args.large_mib,
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            guard_process(Path(tmp), sink_port, large_size) as (port, secret, pid),
+        ):
+            run(port, secret, small[:50])  # warm-up both paths
+            run(sink_port, None, small[:50])
+            direct = run(sink_port, None, small)
+            proxied = run(port, secret, small)
+            lines.append(
+                row(
+                    f"{args.small} small, direct to sink",
+                    *direct,
+                    args.small,
+                    small_mib,
+                    "-",
+                )
+            )
+            lines.append(
+                row(
+                    f"{args.small} small, through BccGuard",
+                    *proxied,
+                    args.small,
+                    small_mib,
+                    "-",
+                )
+            )
+            big_direct = run(sink_port, None, large)
+            idle_rss = peak_rss_mib(pid)
+            big_proxied = run(port, secret, large)
+            rss = peak_rss_mib(pid)
+            lines.append(
+                row(
+                    f"{args.large} x {args.large_mib} MiB, direct to sink",
+                    *big_direct,
+                    args.large,
+                    args.large_mib,
+                    "-",
+                )
+            )
+            lines.append(
+                row(
+                    f"{args.large} x {args.large_mib} MiB, through BccGuard",
+                    *big_proxied,
+                    args.large,
+                    args.large_mib,
                     f"{rss:.0f} MiB ({(rss - idle_rss) / args.large_mib:.1f}x message)",
-                ))
+                )
+            )
     finally:
         controller.stop()
     overhead = (proxied[0] / direct[0] - 1) * 100
     p50_added = statistics.median(proxied[1]) - statistics.median(direct[1])
     print("\n".join(lines))
-    print(f"\nsmall-message overhead: {overhead:+.0f}% total time, {p50_added:+.2f} ms p50")
+    print(
+        f"\nsmall-message overhead: {overhead:+.0f}% total time, "
+        f"{p50_added:+.2f} ms p50"
+    )
     if not shutil.which("postfix"):
         print("Postfix is not installed here: no Postfix row.")
     return 0

@@ -38,6 +38,7 @@ class Serve:
             capture_output=True,
             text=True,
             timeout=120,
+            check=False,
         )
         if check and result.returncode != 0:
             raise AssertionError(f"bccguard {' '.join(args)}: {result.stderr}")
@@ -204,6 +205,7 @@ def test_held_release_without_a_running_guard(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "not running" in result.stderr

@@ -73,7 +73,8 @@ def main(out: Path, language: str) -> int:
         screen = app.primaryScreen().grabWindow(0)
         menu_rect = desktop.menu.geometry().adjusted(-40, -40, 40, 20)
         screen.copy(menu_rect.united(geometry.adjusted(-10, -10, 10, 10))).save(
-            str(out / f"tray-menu{suffix}.png"))
+            str(out / f"tray-menu{suffix}.png")
+        )
         print("saved tray menu")
         desktop.menu.hide()
     else:
@@ -109,11 +110,15 @@ def main(out: Path, language: str) -> int:
         print("settings window not available")
     else:
         settings_window = desktop.windows["settings"]
-        tabs = settings_window.findChildren(__import__("PySide6.QtWidgets").QtWidgets.QTabWidget)
+        tabs = settings_window.findChildren(
+            __import__("PySide6.QtWidgets").QtWidgets.QTabWidget
+        )
         if tabs:
             for index in range(tabs[0].count()):
                 tabs[0].setCurrentIndex(index)
-                save_window(app, settings_window, out / f"settings-{index + 1}{suffix}.png")
+                save_window(
+                    app, settings_window, out / f"settings-{index + 1}{suffix}.png"
+                )
         else:
             save_window(app, settings_window, out / f"settings{suffix}.png")
     QTimer.singleShot(0, desktop.quit)
@@ -122,7 +127,10 @@ def main(out: Path, language: str) -> int:
 
 
 if __name__ == "__main__":
-    if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+    if (
+        not os.environ.get("DISPLAY")
+        and os.environ.get("QT_QPA_PLATFORM") != "offscreen"
+    ):
         sys.exit("run under an X server (see the module docstring)")
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
     lang = sys.argv[2] if len(sys.argv) > 2 else "en"

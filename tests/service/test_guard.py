@@ -62,7 +62,10 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
 def test_passing_message_is_relayed_byte_for_byte(
     guard: Guard, upstream: UpstreamSink
 ) -> None:
-    data = b"From: me@sender.example\r\nTo: a@x.example, b@y.example\r\n\r\nhi\x00 there\nbare lf\r\n"
+    data = (
+        b"From: me@sender.example\r\nTo: a@x.example, b@y.example\r\n\r\n"
+        b"hi\x00 there\nbare lf\r\n"
+    )
     code, _ = submit(guard, data, ["a@x.example", "b@y.example", "hidden@z.example"])
     assert code == 250
     assert len(upstream.received) == 1

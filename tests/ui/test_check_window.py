@@ -17,7 +17,9 @@ pytestmark = pytest.mark.gui
 def test_pasted_address_list(qtbot) -> None:
     window = CheckWindow(lambda: Policy.build(threshold=3))
     qtbot.addWidget(window)
-    window.paste.setPlainText("a@x.example; b@y.example\nc@z.example, d@gmail.com\ne@gmail.com")
+    window.paste.setPlainText(
+        "a@x.example; b@y.example\nc@z.example, d@gmail.com\ne@gmail.com"
+    )
     qtbot.waitUntil(lambda: window.verdict is not None)
     assert window.counts["visible"].text() == "5"
     assert window.counts["exposed"].text() == "5"
@@ -28,7 +30,9 @@ def test_pasted_address_list(qtbot) -> None:
 
 
 def test_trusted_colleagues_pass(qtbot) -> None:
-    window = CheckWindow(lambda: Policy.build(threshold=2, trusted_domains=["corp.example"]))
+    window = CheckWindow(
+        lambda: Policy.build(threshold=2, trusted_domains=["corp.example"])
+    )
     qtbot.addWidget(window)
     window.show_message(
         b"From: me@corp.example\nTo: a@corp.example, b@corp.example, c@corp.example\n\n"
@@ -51,12 +55,15 @@ def test_file_and_conversion(qtbot, tmp_path: Path) -> None:
     assert window.convert_button.isEnabled()
     converted = read_message(window.converted())
     assert [a.addr for a in converted.visible] == ["me@x.example"]
-    assert sorted(a.addr for a in converted.hidden) == ["a@x1.example", "b@x2.example",
-                                                       "c@x3.example"]
+    assert sorted(a.addr for a in converted.hidden) == [
+        "a@x1.example",
+        "b@x2.example",
+        "c@x3.example",
+    ]
 
 
 def test_broken_headers_are_not_converted(qtbot) -> None:
-    window = CheckWindow(lambda: Policy())
+    window = CheckWindow(Policy)
     qtbot.addWidget(window)
     window.show_message(b'To: "unterminated <a@x.example>, b@y.example\n\n')
     assert window.verdict is not None and window.verdict.held

@@ -1,4 +1,4 @@
-"""The whole demo with nothing but clicks: sample mass mail -> hold -> Convert -> arrives."""
+"""The demo with nothing but clicks: sample mass mail, hold, Convert, delivered."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def desktop(qapp: QApplication, tmp_path: Path):
     settings = Settings(proxy=ProxySettings(port=free_port(), decision_timeout=30))
-    app = DesktopApp(qapp, tmp_path, settings, MemorySecrets(), demo=True, use_tray=False)
+    app = DesktopApp(
+        qapp, tmp_path, settings, MemorySecrets(), demo=True, use_tray=False
+    )
     app.start()
     yield app
     app.guard.stop()

@@ -21,16 +21,22 @@ def held_message(count: int = 30) -> HeldMessage:
     data = f"From: me@x.example\r\nTo: {to}\r\nSubject: Party\r\n\r\nhi\r\n".encode()
     verdict = check(read_message(data), Policy())
     return HeldMessage.from_verdict(
-        held_id="abcd1234", received_at=time.time(), mail_from="me@x.example",
-        recipients=[f"p{i}@d{i % 4}.example" for i in range(count)], data=data,
+        held_id="abcd1234",
+        received_at=time.time(),
+        mail_from="me@x.example",
+        recipients=[f"p{i}@d{i % 4}.example" for i in range(count)],
+        data=data,
         verdict=verdict,
     )
 
 
 @pytest.mark.parametrize(
     ("button", "expected"),
-    [("convert_button", Resolution.BCC), ("as_is_button", Resolution.AS_IS),
-     ("discard_button", Resolution.DISCARD)],
+    [
+        ("convert_button", Resolution.BCC),
+        ("as_is_button", Resolution.AS_IS),
+        ("discard_button", Resolution.DISCARD),
+    ],
 )
 def test_each_button_decides(qtbot, button: str, expected: Resolution) -> None:
     decided: list[tuple[str, Resolution]] = []
@@ -65,7 +71,9 @@ def test_escape_decides_nothing(qtbot) -> None:
 def test_shows_counts_domains_and_searchable_list(qtbot) -> None:
     dialog = HoldDialog(held_message(30), lambda i, r: None, deadline=time.time() + 50)
     qtbot.addWidget(dialog)
-    texts = " ".join(label.text() for label in dialog.findChildren(type(dialog.countdown)))
+    texts = " ".join(
+        label.text() for label in dialog.findChildren(type(dialog.countdown))
+    )
     assert "30 people" in texts
     assert "d0.example (8)" in texts
     assert "Party" in texts

@@ -1,4 +1,4 @@
-"""Where BccGuard keeps its configuration and state: ``BCCGUARD_HOME`` or the user dirs."""
+"""Where BccGuard keeps its config and state: ``BCCGUARD_HOME`` or the user dirs."""
 
 from __future__ import annotations
 

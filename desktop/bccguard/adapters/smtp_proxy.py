@@ -172,8 +172,9 @@ class SmtpProxy:
     def port(self) -> int:
         """The port actually listened on."""
         server = self._controller.server
-        if server is not None and server.sockets:
-            return int(server.sockets[0].getsockname()[1])
+        sockets = getattr(server, "sockets", None)
+        if sockets:
+            return int(sockets[0].getsockname()[1])
         return int(self._controller.port)
 
     @property

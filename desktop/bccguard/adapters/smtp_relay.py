@@ -23,15 +23,6 @@ _log = logging.getLogger(__name__)
 _redactor = SecretRedactingFilter()
 _log.addFilter(_redactor)
 
-# Recipients per message over SMTP. Gmail (and Google Workspace through
-# smtp.gmail.com) takes 100, Exchange Online 500.
-PROVIDER_LIMITS: dict[str, int] = {
-    "gmail": 100,
-    "google_workspace": 100,
-    "microsoft365": 500,
-    "default": 100,
-}
-
 # What we say in EHLO: an address literal, as Thunderbird does by default;
 # smtplib's default (socket.getfqdn) can stall on a broken resolver.
 _EHLO_NAME = "[127.0.0.1]"
@@ -69,18 +60,6 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
-
-
-def limit_for(provider: str) -> int:
-    """Return the recipients-per-message preset for a provider.
-
-    Args:
-        provider: A key of `PROVIDER_LIMITS`, such as "gmail".
-
-    Returns:
-        The provider's limit, or the default one for an unknown provider.
-    """
-    return PROVIDER_LIMITS.get(provider, PROVIDER_LIMITS["default"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,20 +279,10 @@ class SmtpRelay:
 
     def _connect(self) -> smtplib.SMTP:
         """Connect, greet, secure and log in; any failure closes the socket."""
-        cfg = self._config
-        conn = (
-            smtplib.SMTP_SSL(
-                local_hostname=_EHLO_NAME, timeout=cfg.timeout, context=self._context
-            )
-            if cfg.tls is TlsMode.IMPLICIT
-            else smtplib.SMTP(local_hostname=_EHLO_NAME, timeout=cfg.timeout)
-        )
+        conn = self._open()
         try:
-            code, reply = conn.connect(cfg.host, cfg.port)
-            if code != 220:
-                raise _UpstreamFailure(code, _text(reply))
             conn.ehlo_or_helo_if_needed()
-            if cfg.tls is TlsMode.STARTTLS:
+            if self._config.tls is TlsMode.STARTTLS:
                 self._starttls(conn)
             self._login(conn)
         except _UpstreamFailure:
@@ -323,6 +292,28 @@ class SmtpRelay:
             conn.close()
             raise self._failure(e, 421) from e
         return conn
+
+    def _open(self) -> smtplib.SMTP:
+        """Connect and read the greeting.
+
+        Connecting in the constructor is what makes smtplib verify the host
+        name (it keeps the name for TLS) and close the socket on every failure.
+        """
+        cfg = self._config
+        try:
+            if cfg.tls is TlsMode.IMPLICIT:
+                return smtplib.SMTP_SSL(
+                    cfg.host,
+                    cfg.port,
+                    local_hostname=_EHLO_NAME,
+                    timeout=cfg.timeout,
+                    context=self._context,
+                )
+            return smtplib.SMTP(
+                cfg.host, cfg.port, local_hostname=_EHLO_NAME, timeout=cfg.timeout
+            )
+        except (smtplib.SMTPException, OSError) as e:
+            raise self._failure(e, 421) from e
 
     def _starttls(self, conn: smtplib.SMTP) -> None:
         """Upgrade to TLS (RFC 3207); never carry on in the clear."""
@@ -442,6 +433,10 @@ class SmtpRelay:
     def _failure(self, error: Exception, code: int) -> _UpstreamFailure:
         """Turn a connection-level exception into a code and a clear text."""
         where = f"upstream {self._config.address}"
+        if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(
+            error.__context__, OSError
+        ):
+            error = error.__context__  # smtplib wraps a timeout or reset this way
         match error:
             case smtplib.SMTPResponseException():
                 return _UpstreamFailure(error.smtp_code, _text(error.smtp_error))
@@ -462,6 +457,8 @@ class SmtpRelay:
                 text = f"{where}: TLS failed ({error.reason or error})"
             case socket.gaierror():
                 text = f"{where} unreachable: host name not found ({error.strerror})"
+            case OSError() if code == 451:
+                text = f"{where}: connection lost ({error.strerror or error})"
             case OSError():
                 text = f"{where} unreachable: {error.strerror or error}"
             case _:

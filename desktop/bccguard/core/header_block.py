@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
 from dataclasses import dataclass
+from typing import BinaryIO
 
 # RFC 5322 §3.6.8 allows any printable US-ASCII but the colon in a field name; real
 # names are tokens, so an unfolded ``<@relay:a@x>`` is read as the To it continues.

@@ -1,4 +1,4 @@
-"""The settings tree: every default declared once, validated with the key path in errors.
+"""The settings tree: defaults declared once, validated with the key path in errors.
 
 Secrets are never part of it: passwords and the proxy's local secret live in the
 keyring (or the fallback secret file), looked up by the account's name.
@@ -159,8 +159,13 @@ def _proxy(data: Mapping[str, Any]) -> ProxySettings:
     timeout = data.get("decision_timeout", defaults.decision_timeout)
     if not isinstance(timeout, int | float) or not 1 <= timeout <= 90:
         raise SettingsError("proxy.decision_timeout: must be 1–90 seconds")
+    port = data.get("port", defaults.port)
+    if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 1024:
+        raise SettingsError(
+            "proxy.port: must be 1024–65535 (lower ports need administrator rights)"
+        )
     return ProxySettings(
-        port=_check_int("proxy.port", data.get("port", defaults.port), 1, 65535),
+        port=_check_int("proxy.port", port, 1024, 65535),
         decision_timeout=float(timeout),
         max_message_size=_check_int(
             "proxy.max_message_size",
@@ -173,8 +178,9 @@ def _proxy(data: Mapping[str, Any]) -> ProxySettings:
 
 def _ui(data: Mapping[str, Any]) -> UiSettings:
     _known("ui", data, UiSettings)
-    return UiSettings(language=_check_choice("ui.language", data.get("language", "auto"),
-                                             LANGUAGES))
+    return UiSettings(
+        language=_check_choice("ui.language", data.get("language", "auto"), LANGUAGES)
+    )
 
 
 def _account(path: str, data: Mapping[str, Any]) -> Account:
@@ -210,7 +216,8 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     """Validate a parsed TOML document into :class:`Settings`.
 
     Raises:
-        SettingsError: naming the first bad key, e.g. ``proxy.port: must be 1–65535``.
+        SettingsError: naming the first bad key, e.g.
+            ``proxy.port: must be 1024–65535``.
     """
     _known("", data, Settings)
     accounts = data.get("accounts", [])

@@ -73,7 +73,9 @@ class DesktopApp:
         if demo:
             self.sink = DemoSink(home / "demo-outbox")
             self.sink.start()
-            upstream = UpstreamConfig(host="127.0.0.1", port=self.sink.port, tls=TlsMode.NONE)
+            upstream = UpstreamConfig(
+                host="127.0.0.1", port=self.sink.port, tls=TlsMode.NONE
+            )
         self.guard = Guard(home, settings, secrets, self.bridge, upstream=upstream)
         self.dialogs: dict[str, HoldDialog] = {}
         self.windows: dict[str, QWidget] = {}
@@ -90,13 +92,17 @@ class DesktopApp:
             open_outbox=self.open_outbox if demo else None,
         )
         self.menu = TrayMenu(actions)
-        tray_ok = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
-        self.tray: TrayIcon | None = TrayIcon(self.menu, self.open_held) if tray_ok else None
+        tray_ok = (
+            QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
+        )
+        self.tray: TrayIcon | None = (
+            TrayIcon(self.menu, self.open_held) if tray_ok else None
+        )
         self.status: StatusWindow | None = None
-        self.bridge.state_changed.connect(self._on_state)
-        self.bridge.message_held.connect(self._on_held)
-        self.bridge.held_updated.connect(self._on_held_updated)
-        self.bridge.message_relayed.connect(self._on_relayed)
+        self.bridge.signals.state_changed.connect(self._on_state)
+        self.bridge.signals.message_held.connect(self._on_held)
+        self.bridge.signals.held_updated.connect(self._on_held_updated)
+        self.bridge.signals.message_relayed.connect(self._on_relayed)
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -161,13 +167,20 @@ class DesktopApp:
         dialog.activateWindow()
         self.notify(
             tr("Message held"),
-            tr("{n} people would see each other's address: {subject}",
-               n=held.exposed_count, subject=held.subject),
+            tr(
+                "{n} people would see each other's address: {subject}",
+                n=held.exposed_count,
+                subject=held.subject,
+            ),
         )
 
     def _on_held_updated(self, held: HeldMessage) -> None:
         dialog = self.dialogs.get(held.id)
-        if dialog is not None and held.state is not HeldState.WAITING and dialog.decision is None:
+        if (
+            dialog is not None
+            and held.state is not HeldState.WAITING
+            and dialog.decision is None
+        ):
             dialog.close_quietly()
         window = self.windows.get("held")
         if isinstance(window, HeldWindow):
@@ -177,9 +190,13 @@ class DesktopApp:
 
     def _on_relayed(self, event: MessageRelayed) -> None:
         if event.converted and event.ok:
-            self.notify(tr("Sent with Bcc"),
-                        tr("{n} recipients got it without seeing each other.",
-                           n=event.recipients))
+            self.notify(
+                tr("Sent with Bcc"),
+                tr(
+                    "{n} recipients got it without seeing each other.",
+                    n=event.recipients,
+                ),
+            )
         window = self.windows.get("outbox")
         if isinstance(window, OutboxWindow):
             window.refresh()
@@ -187,8 +204,11 @@ class DesktopApp:
     def notify(self, title: str, text: str, *, critical: bool = False) -> None:
         """A desktop notification (nothing where there is no tray)."""
         if self.tray is not None:
-            icon = (QSystemTrayIcon.MessageIcon.Critical if critical
-                    else QSystemTrayIcon.MessageIcon.Information)
+            icon = (
+                QSystemTrayIcon.MessageIcon.Critical
+                if critical
+                else QSystemTrayIcon.MessageIcon.Information
+            )
             self.tray.showMessage(title, text, icon, 8000)
 
     # -- user actions ---------------------------------------------------------------
@@ -206,8 +226,9 @@ class DesktopApp:
             self.notify(tr("Not done"), str(error), critical=True)
 
     def _policy(self) -> Policy:
-        return self.settings.base_policy(self.settings.accounts[0]
-                                         if self.settings.accounts else None)
+        return self.settings.base_policy(
+            self.settings.accounts[0] if self.settings.accounts else None
+        )
 
     def _show(self, key: str, factory: Callable[[], QWidget]) -> QWidget:
         window = self.windows.get(key)
@@ -222,12 +243,18 @@ class DesktopApp:
 
     def open_check(self) -> None:
         """The "check this draft" window."""
-        self._show("check", lambda: CheckWindow(
-            self._policy, lambda: ToStyle(self.settings.policy.to_style)))
+        self._show(
+            "check",
+            lambda: CheckWindow(
+                self._policy, lambda: ToStyle(self.settings.policy.to_style)
+            ),
+        )
 
     def open_held(self) -> None:
         """The held messages window."""
-        window = self._show("held", lambda: HeldWindow(self.guard.store.all, self.decide))
+        window = self._show(
+            "held", lambda: HeldWindow(self.guard.store.all, self.decide)
+        )
         if isinstance(window, HeldWindow):
             window.refresh()
 
@@ -235,10 +262,16 @@ class DesktopApp:
         """The settings window."""
         from bccguard.ui.settings_window import SettingsWindow  # noqa: PLC0415
 
-        self._show("settings", lambda: SettingsWindow(
-            self.settings, self.secrets, paths.config_file(self.home), self._settings_saved,
-            proxy_secret=self.guard.local_secret,
-        ))
+        self._show(
+            "settings",
+            lambda: SettingsWindow(
+                self.settings,
+                self.secrets,
+                paths.config_file(self.home),
+                self._settings_saved,
+                proxy_secret=self.guard.local_secret,
+            ),
+        )
 
     def _settings_saved(self, settings: Settings) -> None:
         self.settings = settings
@@ -269,8 +302,12 @@ class DesktopApp:
 def _setup_logging(home: Path) -> None:
     folder = paths.log_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(folder / "bccguard.log", maxBytes=1_000_000, backupCount=3)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler = RotatingFileHandler(
+        folder / "bccguard.log", maxBytes=1_000_000, backupCount=3
+    )
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
@@ -292,14 +329,18 @@ def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(paths.config_file(home))
     except SettingsError as error:
-        QMessageBox.critical(None, "BccGuard", tr("The settings file is broken: {e}", e=error))
+        QMessageBox.critical(
+            None, "BccGuard", tr("The settings file is broken: {e}", e=error)
+        )
         return 2
     set_language(settings.ui.language)
     secrets = open_secret_store(home)
     desktop = DesktopApp(app, home, settings, secrets, demo=demo)
     server = InstanceServer(home, desktop.bring_forward)
     desktop.start()
-    QTimer.singleShot(0, lambda: log.info("ready in %.2f s", time.perf_counter() - started))
+    QTimer.singleShot(
+        0, lambda: log.info("ready in %.2f s", time.perf_counter() - started)
+    )
     code = app.exec()
     server.deleteLater()
     for window in [*desktop.windows.values(), desktop.status]:

@@ -1,4 +1,4 @@
-"""Turns the guard's events (from worker threads) into Qt signals (in the GUI thread)."""
+"""Turns the guard's events (worker threads) into Qt signals (the GUI thread)."""
 
 from __future__ import annotations
 
@@ -13,26 +13,34 @@ from bccguard.events import (
 )
 
 
-class GuardBridge(QObject):
-    """An :class:`~bccguard.events.EventSink` whose signals the widgets connect to.
-
-    Signals emitted from another thread reach slots in the GUI thread through Qt's
-    queued connections, so no widget is touched off its thread.
-    """
+class GuardSignals(QObject):
+    """The guard's events as Qt signals; lives in the GUI thread."""
 
     state_changed = Signal(object)  # StateChanged
     message_held = Signal(object)  # HeldMessage
     held_updated = Signal(object)  # HeldMessage
     message_relayed = Signal(object)  # MessageRelayed
 
+
+class GuardBridge:
+    """An :class:`~bccguard.events.EventSink` that re-emits events as Qt signals.
+
+    Signals emitted from another thread reach slots in the GUI thread through Qt's
+    queued connections, so no widget is touched off its thread.
+    """
+
+    def __init__(self) -> None:
+        self.signals = GuardSignals()
+
     def emit(self, event: Event) -> None:
         """EventSink: re-emit ``event`` as the matching signal."""
+        signals = self.signals
         match event:
             case StateChanged():
-                self.state_changed.emit(event)
+                signals.state_changed.emit(event)
             case MessageHeld(held):
-                self.message_held.emit(held)
+                signals.message_held.emit(held)
             case HeldUpdated(held):
-                self.held_updated.emit(held)
+                signals.held_updated.emit(held)
             case MessageRelayed():
-                self.message_relayed.emit(event)
+                signals.message_relayed.emit(event)

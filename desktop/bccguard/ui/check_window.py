@@ -1,4 +1,4 @@
-"""The "check this draft" window: drop or open an .eml, or paste headers or addresses."""
+"""The "check this draft" window: drop or open an .eml, or paste headers/addresses."""
 
 from __future__ import annotations
 
@@ -51,8 +51,12 @@ class CheckWindow(QWidget):
         self.setAcceptDrops(True)
         self.resize(720, 640)
 
-        hint = QLabel(tr("Drop an .eml file here, open one, or paste headers or a list of "
-                         "addresses."))
+        hint = QLabel(
+            tr(
+                "Drop an .eml file here, open one, or paste headers or a list of "
+                "addresses."
+            )
+        )
         hint.setWordWrap(True)
         self.open_button = QPushButton(tr("Open .eml…"))
         self.open_button.clicked.connect(self._choose_file)
@@ -61,7 +65,9 @@ class CheckWindow(QWidget):
         self.convert_button.clicked.connect(self._convert)
         self.source_label = QLabel()
         self.paste = QPlainTextEdit()
-        self.paste.setPlaceholderText("To: Alice <alice@example.org>, bob@example.com\n…")
+        self.paste.setPlaceholderText(
+            "To: Alice <alice@example.org>, bob@example.com\n…"
+        )
         self.paste.setMaximumHeight(130)
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self._check_paste)
@@ -74,8 +80,12 @@ class CheckWindow(QWidget):
         self.banner.setFont(font)
         self.counts: dict[str, QLabel] = {}
         grid = QGridLayout()
-        names = {"visible": tr("Visible"), "hidden": tr("Hidden"),
-                 "exposed": tr("Exposed"), "threshold": tr("Threshold")}
+        names = {
+            "visible": tr("Visible"),
+            "hidden": tr("Hidden"),
+            "exposed": tr("Exposed"),
+            "threshold": tr("Threshold"),
+        }
         for column, (key, title) in enumerate(names.items()):
             value = QLabel("–")
             big = value.font()
@@ -136,12 +146,12 @@ class CheckWindow(QWidget):
             self.source_label.setText(tr("pasted text"))
             self.show_message(message_from_paste(text))
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept dropped files."""
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+    def dropEvent(self, event: QDropEvent) -> None:
         """Check the first dropped file."""
         urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
@@ -158,7 +168,8 @@ class CheckWindow(QWidget):
         held = verdict.held
         self.banner.setStyleSheet(_HOLD_STYLE if held else _PASS_STYLE)
         self.banner.setText(
-            tr("Would be held: {reason}", reason=verdict.reasons[0]) if held
+            tr("Would be held: {reason}", reason=verdict.reasons[0])
+            if held
             else tr("Fine to send: nobody is exposed beyond the threshold.")
         )
         self.counts["visible"].setText(str(data["visible_count"]))
@@ -187,7 +198,9 @@ class CheckWindow(QWidget):
             QMessageBox.warning(self, tr("Not converted"), str(error))
             return
         name, _ = QFileDialog.getSaveFileName(
-            self, tr("Save the converted message"), "converted.eml",
+            self,
+            tr("Save the converted message"),
+            "converted.eml",
             tr("E-mail messages (*.eml)"),
         )
         if name:

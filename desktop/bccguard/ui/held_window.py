@@ -66,8 +66,13 @@ class HeldWindow(QWidget):
         self.table.setRowCount(len(self.items))
         for row, held in enumerate(self.items):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(held.received_at))
-            values = [when, held.subject, str(held.exposed_count), tr(held.state.value),
-                      held.outcome]
+            values = [
+                when,
+                held.subject,
+                str(held.exposed_count),
+                tr(held.state.value),
+                held.outcome,
+            ]
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()

@@ -60,13 +60,18 @@ class HoldDialog(QDialog):
         font.setWeight(QFont.Weight.Bold)
         headline.setFont(font)
         headline.setWordWrap(True)
-        subject = QLabel(tr("Subject: {subject}", subject=held.subject or tr("(no subject)")))
+        subject = QLabel(
+            tr("Subject: {subject}", subject=held.subject or tr("(no subject)"))
+        )
         subject.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         domains = QLabel(tr("Domains: {domains}", domains=_domains_text(held)))
         domains.setWordWrap(True)
         explain = QLabel(
-            tr("More than {threshold} recipients who may not know each other are in "
-               "To/Cc. Bcc keeps their addresses private.", threshold=held.threshold)
+            tr(
+                "More than {threshold} recipients who may not know each other are in "
+                "To/Cc. Bcc keeps their addresses private.",
+                threshold=held.threshold,
+            )
         )
         explain.setWordWrap(True)
 
@@ -92,14 +97,18 @@ class HoldDialog(QDialog):
             " padding: 0 18px; border-radius: 4px; }"
             "QPushButton:focus { border: 2px solid #0b3d1a; }"
         )
-        self.convert_button.setToolTip(tr("Everyone moves to Bcc; To becomes you (Enter)"))
+        self.convert_button.setToolTip(
+            tr("Everyone moves to Bcc; To becomes you (Enter)")
+        )
         self.as_is_button.setToolTip(tr("Everyone will see everyone's address (Alt+S)"))
-        self.discard_button.setToolTip(tr("Nothing is sent; your mail program keeps it (Alt+D)"))
+        self.discard_button.setToolTip(
+            tr("Nothing is sent; your mail program keeps it (Alt+D)")
+        )
         self.convert_button.clicked.connect(lambda: self._answer(Resolution.BCC))
         self.as_is_button.clicked.connect(lambda: self._answer(Resolution.AS_IS))
         self.discard_button.clicked.connect(lambda: self._answer(Resolution.DISCARD))
-        QShortcut(QKeySequence("Alt+S"), self, activated=self.as_is_button.click)
-        QShortcut(QKeySequence("Alt+D"), self, activated=self.discard_button.click)
+        QShortcut(QKeySequence("Alt+S"), self, self.as_is_button.click)
+        QShortcut(QKeySequence("Alt+D"), self, self.discard_button.click)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.convert_button, 2)
@@ -138,15 +147,22 @@ class HoldDialog(QDialog):
 
     def _tick(self) -> None:
         if self._deadline is None:
-            self.countdown.setText(tr("The message waits in BccGuard until you decide."))
+            self.countdown.setText(
+                tr("The message waits in BccGuard until you decide.")
+            )
             return
         left = int(self._deadline - time.time())
         if left > 0:
-            self.countdown.setText(tr("Your mail program waits {s} s for the answer.", s=left))
+            self.countdown.setText(
+                tr("Your mail program waits {s} s for the answer.", s=left)
+            )
         else:
             self.countdown.setText(
-                tr("Your mail program was told to wait; the message stays here until you "
-                   "decide.")
+                tr(
+                    "Your mail program was told to wait; the message stays here "
+                    "until you "
+                    "decide."
+                )
             )
 
     def _answer(self, resolution: Resolution) -> None:

@@ -30,12 +30,19 @@ def _shield(size: float) -> QPainterPath:
 
 
 def _badge(painter: QPainter, kind: str, size: float) -> None:
-    pen = QPen(QColor("white"), size * 0.09, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+    pen = QPen(
+        QColor("white"), size * 0.09, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap
+    )
     painter.setPen(pen)
     s = size
     if kind == "check":
-        painter.drawPolyline([QPointF(s * 0.32, s * 0.5), QPointF(s * 0.45, s * 0.63),
-                              QPointF(s * 0.68, s * 0.36)])
+        painter.drawPolyline(
+            [
+                QPointF(s * 0.32, s * 0.5),
+                QPointF(s * 0.45, s * 0.63),
+                QPointF(s * 0.68, s * 0.36),
+            ]
+        )
     elif kind == "pause":
         painter.drawLine(QPointF(s * 0.41, s * 0.34), QPointF(s * 0.41, s * 0.64))
         painter.drawLine(QPointF(s * 0.59, s * 0.34), QPointF(s * 0.59, s * 0.64))
@@ -73,5 +80,3 @@ def state_icon(state: GuardState) -> QIcon:
 def app_icon() -> QIcon:
     """The application's own icon (the guarding shield)."""
     return state_icon(GuardState.GUARDING)
-
-

@@ -1,4 +1,4 @@
-"""The demo outbox: what the built-in sink received, as the recipients' servers would."""
+"""The demo outbox: what the built-in sink received, as recipients' servers would."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ import json
 from pathlib import Path
 
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QListWidget, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QListWidget,
+    QPlainTextEdit,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from bccguard.ui.i18n import tr
 
@@ -50,9 +56,16 @@ class OutboxWindow(QWidget):
         header = path.read_bytes().partition(b"\r\n\r\n")[0].decode("utf-8", "replace")
         rcpts = envelope["rcpt_to"]
         text = (
-            tr("Envelope: from {sender} to {n} recipients", sender=envelope["mail_from"],
-               n=len(rcpts))
-            + "\n" + ", ".join(rcpts) + "\n\n" + tr("Headers the recipients see:")
-            + "\n\n" + header
+            tr(
+                "Envelope: from {sender} to {n} recipients",
+                sender=envelope["mail_from"],
+                n=len(rcpts),
+            )
+            + "\n"
+            + ", ".join(rcpts)
+            + "\n\n"
+            + tr("Headers the recipients see:")
+            + "\n\n"
+            + header
         )
         self.view.setPlainText(text)

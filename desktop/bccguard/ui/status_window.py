@@ -49,7 +49,7 @@ class StatusWindow(QWidget):
         self.icon.setPixmap(state_pixmap(event.state, 48))
         self.title.setText(state_text(event))
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window minimises it: the guard keeps running."""
         event.ignore()
         self.showMinimized()

@@ -1,4 +1,4 @@
-"""The tray icon: its look tells the guard's state; its menu is rebuilt each time it opens."""
+"""The tray icon: its look tells the guard's state; its menu is rebuilt on opening."""
 
 from __future__ import annotations
 
@@ -66,8 +66,11 @@ class TrayMenu(QMenu):
         if a.send_sample is not None:
             self.addSeparator()
         self._add(tr("Check a message…"), a.open_check)
-        held = tr("Held messages ({n})", n=self.waiting) if self.waiting else tr(
-            "Held messages")
+        held = (
+            tr("Held messages ({n})", n=self.waiting)
+            if self.waiting
+            else tr("Held messages")
+        )
         self._add(held, a.open_held)
         if a.open_incidents is not None:
             self._add(tr("Incidents"), a.open_incidents)
@@ -99,8 +102,11 @@ class TrayIcon(QSystemTrayIcon):
         self.menu = menu
         self.setContextMenu(menu)
         self.activated.connect(
-            lambda reason: on_activate()
-            if reason == QSystemTrayIcon.ActivationReason.Trigger else None
+            lambda reason: (
+                on_activate()
+                if reason == QSystemTrayIcon.ActivationReason.Trigger
+                else None
+            )
         )
         self.show_state(menu.state)
 
