@@ -28,11 +28,7 @@ def desktop(qapp: QApplication, tmp_path: Path):
     )
     app.start()
     yield app
-    app.guard.stop()
-    assert app.sink is not None
-    app.sink.stop()
-    if app.status is not None:
-        app.status.deleteLater()
+    app.shutdown()
 
 
 def test_sample_is_held_converted_and_delivered(qtbot, desktop: DesktopApp) -> None:

@@ -37,13 +37,12 @@ class _SinkHandler:
         with self._lock:
             number = len(list(self.folder.glob("*.eml"))) + 1
             stem = self.folder / f"{number:04d}"
-            stem.with_suffix(".eml").write_bytes(data)
-            stem.with_suffix(".json").write_text(
-                json.dumps(
-                    {"mail_from": envelope.mail_from, "rcpt_to": envelope.rcpt_tos}
-                ),
-                encoding="utf-8",
-            )
+            sender = {"mail_from": envelope.mail_from, "rcpt_to": envelope.rcpt_tos}
+            stem.with_suffix(".json").write_text(json.dumps(sender), encoding="utf-8")
+            # The .eml appears last and whole: readers list *.eml.
+            tmp = stem.with_suffix(".part")
+            tmp.write_bytes(data)
+            tmp.replace(stem.with_suffix(".eml"))
         return f"250 2.0.0 Delivered to the demo outbox as {stem.name}.eml"
 
 

@@ -14,7 +14,7 @@ from concurrent.futures import Future
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
 
 from bccguard.adapters import paths
@@ -78,6 +78,7 @@ class DesktopApp:
             )
         self.guard = Guard(home, settings, secrets, self.bridge, upstream=upstream)
         self.dialogs: dict[str, HoldDialog] = {}
+        self._retired: list[HoldDialog] = []
         self.windows: dict[str, QWidget] = {}
         self._results = _Relay()
         self._results.done.connect(lambda call: call())
@@ -124,16 +125,38 @@ class DesktopApp:
 
     def quit(self) -> None:
         """Stop the guard and leave; held messages stay on disk."""
+        self.shutdown()
+        # exit(), not quit(): Qt 6's quit() asks every window to close first, and the
+        # status window refuses (closing it only minimises the app).
+        self.app.exit(0)
+
+    def shutdown(self) -> None:
+        """Stop the guard and the demo sink, and delete every window."""
         for dialog in list(self.dialogs.values()):
             dialog.close_quietly()
         self.guard.stop()
         if self.sink is not None:
             self.sink.stop()
+            self.sink = None
         if self.tray is not None:
             self.tray.hide()
-        # exit(), not quit(): Qt 6's quit() asks every window to close first, and the
-        # status window refuses (closing it only minimises the app).
-        self.app.exit(0)
+        widgets: list[QObject | None] = [
+            *self.dialogs.values(),
+            *self.windows.values(),
+            self.status,
+            self.tray,
+            self.menu,
+            self.bridge.signals,
+            self._results,
+        ]
+        for widget in widgets:
+            if widget is not None:
+                widget.deleteLater()
+        self.dialogs.clear()
+        self.windows.clear()
+        self.status = None
+        self.tray = None
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
     def bring_forward(self) -> None:
         """Another start asked this instance to show itself."""
@@ -160,7 +183,7 @@ class DesktopApp:
         if deadline == -1.0:
             deadline = held.received_at + self.settings.proxy.decision_timeout
         dialog = HoldDialog(held, self.decide, deadline=deadline)
-        dialog.finished.connect(lambda _result, i=held.id: self.dialogs.pop(i, None))
+        dialog.finished.connect(lambda _result, i=held.id: self._retire(i))
         self.dialogs[held.id] = dialog
         dialog.show()
         dialog.raise_()
@@ -173,6 +196,14 @@ class DesktopApp:
                 subject=held.subject,
             ),
         )
+
+    def _retire(self, held_id: str) -> None:
+        """A hold dialog closed: Qt deletes it later. Dropping the last Python
+        reference inside its own ``finished`` signal would delete it mid-emit."""
+        dialog = self.dialogs.pop(held_id, None)
+        if dialog is not None:
+            dialog.deleteLater()
+            self._retired.append(dialog)
 
     def _on_held_updated(self, held: HeldMessage) -> None:
         dialog = self.dialogs.get(held.id)
@@ -343,7 +374,5 @@ def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     )
     code = app.exec()
     server.deleteLater()
-    for window in [*desktop.windows.values(), desktop.status]:
-        if window is not None:
-            window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return int(code)
