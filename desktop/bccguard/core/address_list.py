@@ -32,8 +32,9 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _COMMENTS = re.compile(r"\((?:[^()\\]|\\.)*\)")
-# Anything shaped like local@domain, wherever it stands; used only when in doubt.
-_ADDRESS_LIKE = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"]+")
+# Anything around an "@", wherever it stands; used only when in doubt, so that a stray
+# character inside an address (``a<@x``) still leaves something to count.
+_ADDRESS_LIKE = re.compile(r"[^\s<>()\[\],;:\"@]*@[^\s<>()\[\],;:\"]*")
 _STRAY_TEXT = {
     '"': "an unterminated quote",
     "<": "a '<' without its '>'",
@@ -211,6 +212,16 @@ def _glued_runs(tokens: list[_Token]) -> list[list[_Token]]:
     return runs
 
 
+def _holds_other(text: str, keys: set[str]) -> bool:
+    """True when ``text`` holds a ``local@domain`` not among the ``keys`` counted."""
+    for match in _ADDRESS_LIKE.finditer(text):
+        local, _, domain = match.group().partition("@")
+        key = Address(normalise_addr(match.group().strip("'."))).key
+        if local.strip("'") and domain and key not in keys:
+            return True
+    return False
+
+
 class _Reader:
     """Turns the tokens of one header value into addresses."""
 
@@ -275,6 +286,9 @@ class _Reader:
                 keys.add(Address(normalise_addr(spec)).key)
             else:
                 self.problem("an empty <> was skipped")
+        # A quoted name holding another address may be addresses a stray quote ate.
+        if any(_holds_other(t.text, keys) for t in tokens if t.kind == "quoted"):
+            self.problem("a display name holds another address", doubtful=True)
         # ``a@x <b@y>`` is a missing comma, ``a@x <a@x>`` an Outlook-style name.
         bare = [t for t in tokens if t.kind == "atom"]
         for run in _glued_runs(bare):
@@ -311,6 +325,10 @@ class _Reader:
         self.entry(entry)
         if in_group:
             self.problem("a group without its closing ';'")
+        # A stray "(" can turn addresses into a comment that still closes.
+        keys = {a.key for a in self.result.addresses}
+        if any(_holds_other(t.text, keys) for t in tokens if t.kind == "comment"):
+            self.problem("a comment holds an address", doubtful=True)
         if any(p.doubtful for p in self.result.problems):
             self._count_address_like_text()
         return self.result
@@ -319,10 +337,12 @@ class _Reader:
         """Fail closed: in a malformed list, anything shaped like an address counts."""
         keys = {a.key for a in self.result.addresses}
         extra = 0
-        for match in _ADDRESS_LIKE.finditer(self.text):
+        # A stray quote may sit inside an address (a"@x) or between two (a@x"b@y).
+        texts = (self.text.replace('"', ""), self.text.replace('"', " "))
+        for match in (m for text in texts for m in _ADDRESS_LIKE.finditer(text)):
             addr = normalise_addr(match.group().strip("'."))
             key = Address(addr).key
-            if "@" in addr and key not in keys:
+            if addr != "@" and key not in keys:
                 keys.add(key)
                 self.result.addresses.append(Address(addr))
                 extra += 1

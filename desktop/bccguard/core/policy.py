@@ -77,7 +77,9 @@ class Policy:
     def with_own(self, addresses: Iterable[Address]) -> Policy:
         """This policy with more of the sender's own addresses."""
         keys = self.own_addresses | {a.key for a in addresses}
-        return Policy(self.threshold, self.trusted_domains, frozenset(keys), self.action)
+        return Policy(
+            self.threshold, self.trusted_domains, frozenset(keys), self.action
+        )
 
     def is_own(self, address: Address) -> bool:
         """True for one of the sender's own addresses."""
