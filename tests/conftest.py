@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from aiosmtpd.controller import Controller
 from bccguard.adapters.demo_sink import free_port
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.service import Guard
+from tests.dovecot_server import Dovecot
 from tests.support import EventLog, GuardFactory, MemorySecrets, UpstreamSink
 
 
@@ -57,3 +60,15 @@ def make_guard(tmp_path: Path, upstream: UpstreamSink) -> Iterator[GuardFactory]
 @pytest.fixture
 def guard(make_guard: GuardFactory) -> Guard:
     return make_guard()
+
+
+@pytest.fixture
+def dovecot() -> Iterator[Dovecot]:
+    # Not under pytest's tmp folder: that is private to root, and Dovecot's mail
+    # processes run as another user that must reach the mail folder.
+    root = Path(tempfile.mkdtemp(prefix="bccguard-dovecot-"))
+    server = Dovecot(root)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)

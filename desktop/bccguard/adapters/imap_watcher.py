@@ -1,0 +1,220 @@
+"""Watching one IMAP folder: catch up by UID, then IDLE (or NOOP polling), forever.
+
+Headers only (``BODY.PEEK[HEADER]`` on a read-only SELECT: nothing is marked read),
+in batches; state saved after each batch; reconnect with exponential backoff and
+jitter; re-IDLE well before the 29 minutes of RFC 2177.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from bccguard.adapters.imap_connection import (
+    FolderRole,
+    ImapEndpoint,
+    ImapError,
+    connect,
+    find_folder,
+)
+from bccguard.adapters.imap_state_store import ImapStateStore
+from bccguard.core.header_block import parse_header_block
+from bccguard.core.mailbox_sync import FolderState, batches
+
+log = logging.getLogger(__name__)
+
+IDLE_REFRESH = 10 * 60  # seconds; RFC 2177 servers may drop IDLE after 29 minutes
+POLL_INTERVAL = 30.0
+FETCH_BATCH = 500
+_HEADER_KEY = b"BODY[HEADER]"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedHeader:
+    """One message's header block, as a watcher read it."""
+
+    account: str
+    role: FolderRole
+    folder: str
+    uid: int
+    header: bytes
+    internal_date: datetime | None
+    message_id: str
+    first_scan: bool
+
+
+# Called for each new message; True when it was reported (so never again).
+OnHeader = Callable[[FetchedHeader], bool]
+OnStatus = Callable[[str, str, str], None]  # account, "ok" | "error", detail
+
+
+class FolderWatcher(threading.Thread):
+    """A thread that follows one folder of one account."""
+
+    def __init__(
+        self,
+        account: str,
+        endpoint: ImapEndpoint,
+        role: FolderRole,
+        store: ImapStateStore,
+        on_header: OnHeader,
+        on_status: OnStatus,
+        *,
+        idle_refresh: float = IDLE_REFRESH,
+        poll_interval: float = POLL_INTERVAL,
+        batch: int = FETCH_BATCH,
+        max_backoff: float = 300.0,
+    ) -> None:
+        super().__init__(name=f"imap-{account}-{role.value}", daemon=True)
+        self.account = account
+        self.endpoint = endpoint
+        self.role = role
+        self.store = store
+        self.on_header = on_header
+        self.on_status = on_status
+        self.idle_refresh = idle_refresh
+        self.poll_interval = poll_interval
+        self.batch = batch
+        self.max_backoff = max_backoff
+        self._stopping = threading.Event()
+        self.sessions = 0  # how many times it connected (tests, status)
+
+    def stop(self) -> None:
+        """Ask the thread to finish (within about a second)."""
+        self._stopping.set()
+
+    def run(self) -> None:
+        """Connect, watch, and reconnect with backoff until stopped."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                self._session()
+                failures = 0
+            except (ImapError, IMAPClientError, OSError) as error:
+                failures += 1
+                delay = min(self.max_backoff, 2 ** min(failures, 10)) * random.uniform(
+                    0.5, 1.0
+                )
+                log.warning(
+                    "imap %s/%s: %s; retry in %.0f s",
+                    self.account,
+                    self.role.value,
+                    error,
+                    delay,
+                )
+                self.on_status(self.account, "error", str(error))
+                self._stopping.wait(delay)
+            except Exception as error:  # the boundary: a bug must not end watching
+                log.exception("imap %s/%s failed", self.account, self.role.value)
+                self.on_status(self.account, "error", f"internal error: {error}")
+                self._stopping.wait(self.max_backoff)
+
+    def _session(self) -> None:
+        client = connect(self.endpoint)
+        self.sessions += 1
+        try:
+            folder = find_folder(client, self.role)
+            info = client.select_folder(folder, readonly=True)
+            uidvalidity = int(info[b"UIDVALIDITY"])
+            state = self.store.load(self.account, folder)
+            if state.needs_rescan(uidvalidity) and state.uidvalidity:
+                log.info(
+                    "imap %s/%s: UIDVALIDITY changed; rescanning", self.account, folder
+                )
+            state = state.start(uidvalidity)
+            self.on_status(self.account, "ok", folder)
+            state = self._catch_up(client, folder, state)
+            idle = client.has_capability("IDLE")
+            while not self._stopping.is_set():
+                changed = self._wait_idle(client) if idle else self._wait_poll(client)
+                if changed:
+                    state = self._catch_up(client, folder, state)
+        finally:
+            try:
+                client.logout()
+            except (IMAPClientError, OSError):
+                with contextlib.suppress(IMAPClientError, OSError):
+                    client.shutdown()  # the connection is gone: close our end
+
+    def _wait_idle(self, client: IMAPClient) -> bool:
+        """IDLE until something arrives, the refresh time passes, or stop."""
+        client.idle()
+        started = time.monotonic()
+        changed = False
+        try:
+            while (
+                not self._stopping.is_set()
+                and time.monotonic() - started < self.idle_refresh
+            ):
+                asked = time.monotonic()
+                responses = client.idle_check(timeout=1)
+                if not responses and time.monotonic() - asked < 0.5:
+                    # imapclient reports EOF as "no responses" at once (the socket
+                    # polled readable but held no line): the server went away.
+                    raise ImapError(f"{self.endpoint.address} closed the connection")
+                if any(
+                    r[1] in (b"EXISTS", b"EXPUNGE") for r in responses if len(r) > 1
+                ):
+                    changed = True
+                    break
+        finally:
+            client.idle_done()
+        return changed or time.monotonic() - started >= self.idle_refresh
+
+    def _wait_poll(self, client: IMAPClient) -> bool:
+        self._stopping.wait(self.poll_interval)
+        client.noop()
+        return True
+
+    def _catch_up(
+        self, client: IMAPClient, folder: str, state: FolderState
+    ) -> FolderState:
+        """Read every message above the last UID seen; returns the new state."""
+        first = state.first_scan()
+        found = client.search(["UID", f"{state.last_uid + 1}:*"])
+        uids = [int(u) for u in found if int(u) > state.last_uid]
+        for chunk in batches(uids, self.batch):
+            if self._stopping.is_set():
+                break
+            fetched = client.fetch(chunk, ["BODY.PEEK[HEADER]", "INTERNALDATE"])
+            reported: list[str] = []
+            for uid in chunk:
+                data = fetched.get(uid)
+                state = state.advanced(uid)
+                if data is None or _HEADER_KEY not in data:
+                    continue  # expunged meanwhile
+                header = bytes(data[_HEADER_KEY] or b"")
+                message_id = parse_header_block(header).first_text("message-id")
+                if state.was_reported(message_id):
+                    continue
+                item = FetchedHeader(
+                    self.account,
+                    self.role,
+                    folder,
+                    uid,
+                    header,
+                    data.get(b"INTERNALDATE"),
+                    message_id,
+                    first,
+                )
+                try:
+                    if self.on_header(item):
+                        reported.append(message_id)
+                except Exception:  # one bad message must not stop the watcher
+                    log.exception(
+                        "imap %s/%s uid %d: check failed", self.account, folder, uid
+                    )
+            state = state.with_reported(reported)
+            self.store.save(self.account, folder, state)
+        if not uids and first:
+            self.store.save(self.account, folder, state)
+        return state

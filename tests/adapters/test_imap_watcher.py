@@ -1,0 +1,299 @@
+"""The IMAP folder watcher against a real Dovecot: events, restarts, UIDVALIDITY."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from bccguard.adapters.imap_connection import (
+    FolderRole,
+    ImapEndpoint,
+    ImapError,
+    connect,
+)
+from bccguard.adapters.imap_state_store import ImapStateStore
+from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher
+from tests.dovecot_server import PASSWORD, USER, Dovecot
+
+
+def endpoint(server: Dovecot, password: str = PASSWORD) -> ImapEndpoint:
+    return ImapEndpoint(
+        host="127.0.0.1",
+        port=server.port,
+        tls="none",
+        username=USER,
+        password=lambda: password,
+        timeout=10,
+    )
+
+
+def message(n: int, recipients: int = 3, msgid: str | None = None) -> bytes:
+    to = ", ".join(f"p{i}@d{i % 5}.example" for i in range(recipients))
+    return (
+        f"From: me@me.example\r\nTo: {to}\r\nSubject: n{n}\r\n"
+        f"Message-ID: {msgid or f'<m{n}@me.example>'}\r\n\r\nbody {n}\r\n"
+    ).encode()
+
+
+def append(server: Dovecot, folder: str, *messages: bytes) -> None:
+    with IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=10) as client:
+        client.login(USER, PASSWORD)
+        for data in messages:
+            client.append(folder, data)
+
+
+class Seen:
+    def __init__(self) -> None:
+        self.items: list[FetchedHeader] = []
+        self.statuses: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def on_header(self, item: FetchedHeader) -> bool:
+        with self.lock:
+            self.items.append(item)
+        return True
+
+    def on_status(self, account: str, status: str, detail: str) -> None:
+        self.statuses.append((status, detail))
+
+    def subjects(self) -> list[str]:
+        with self.lock:
+            return [
+                i.header.split(b"Subject: ")[1].split(b"\r\n")[0].decode()
+                for i in self.items
+            ]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def watch(dovecot: Dovecot, tmp_path: Path) -> Iterator[Callable[..., FolderWatcher]]:
+    started: list[FolderWatcher] = []
+    store = ImapStateStore(tmp_path / "imap-state")
+
+    def make(role: FolderRole, seen: Seen, **kwargs: object) -> FolderWatcher:
+        watcher = FolderWatcher(
+            "alice",
+            endpoint(dovecot),
+            role,
+            store,
+            seen.on_header,
+            seen.on_status,
+            **kwargs,
+        )  # type: ignore[arg-type]
+        watcher.start()
+        started.append(watcher)
+        return watcher
+
+    yield make
+    for watcher in started:
+        watcher.stop()
+    for watcher in started:
+        watcher.join(10)
+
+
+def test_finds_special_folders_and_sees_appends(dovecot: Dovecot, watch) -> None:
+    seen = Seen()
+    watch(FolderRole.SENT, seen)
+    wait_for(lambda: ("ok", "Sent") in seen.statuses)
+    append(dovecot, "Sent", message(1, recipients=40))
+    wait_for(lambda: seen.subjects() == ["n1"])
+    item = seen.items[0]
+    assert item.role is FolderRole.SENT and item.folder == "Sent"
+    assert b"p39@d4.example" in item.header
+    assert b"body 1" not in item.header  # headers only
+
+
+def test_nothing_is_marked_read(dovecot: Dovecot, watch) -> None:
+    append(dovecot, "INBOX", message(1))
+    seen = Seen()
+    watch(FolderRole.INBOX, seen)
+    wait_for(lambda: len(seen.items) == 1)
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
+        client.login(USER, PASSWORD)
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["UNSEEN"]) == [1]
+
+
+def test_restart_neither_realerts_nor_misses(dovecot: Dovecot, tmp_path: Path) -> None:
+    store = ImapStateStore(tmp_path / "state")
+    append(dovecot, "Drafts", message(1), message(2))
+    seen = Seen()
+    first = FolderWatcher(
+        "alice",
+        endpoint(dovecot),
+        FolderRole.DRAFTS,
+        store,
+        seen.on_header,
+        seen.on_status,
+    )
+    first.start()
+    wait_for(lambda: len(seen.items) == 2)
+    first.stop()
+    first.join(10)
+    append(dovecot, "Drafts", message(3))  # arrives while BccGuard is down
+    again = Seen()
+    second = FolderWatcher(
+        "alice",
+        endpoint(dovecot),
+        FolderRole.DRAFTS,
+        store,
+        again.on_header,
+        again.on_status,
+    )
+    second.start()
+    try:
+        wait_for(lambda: again.subjects() == ["n3"])
+        time.sleep(0.5)
+        assert again.subjects() == ["n3"]
+    finally:
+        second.stop()
+        second.join(10)
+
+
+def test_server_restart_mid_idle_recovers(dovecot: Dovecot, watch) -> None:
+    seen = Seen()
+    watcher = watch(FolderRole.SENT, seen, max_backoff=1.0)
+    wait_for(lambda: ("ok", "Sent") in seen.statuses)
+    dovecot.stop()
+    wait_for(lambda: any(s == "error" for s, _ in seen.statuses))
+    dovecot.start()
+    append(dovecot, "Sent", message(7))
+    wait_for(lambda: "n7" in seen.subjects(), timeout=30)
+    assert watcher.sessions >= 2
+
+
+def test_uidvalidity_change_rescans_without_duplicate_alerts(
+    dovecot: Dovecot, tmp_path: Path
+) -> None:
+    store = ImapStateStore(tmp_path / "state")
+    append(dovecot, "Sent", message(1), message(2))
+    seen = Seen()
+    watcher = FolderWatcher(
+        "alice",
+        endpoint(dovecot),
+        FolderRole.SENT,
+        store,
+        seen.on_header,
+        seen.on_status,
+    )
+    watcher.start()
+    wait_for(lambda: len(seen.items) == 2)
+    watcher.stop()
+    watcher.join(10)
+    # Recreate the folder: same messages, new UIDVALIDITY.
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
+        client.login(USER, PASSWORD)
+        client.rename_folder("Sent", "Old")
+        client.create_folder("Sent")
+        client.append("Sent", message(1))
+        client.append("Sent", message(2))
+        client.append("Sent", message(3))
+    state = store.load("alice", "Sent")
+    again = Seen()
+    watcher = FolderWatcher(
+        "alice",
+        endpoint(dovecot),
+        FolderRole.SENT,
+        store,
+        again.on_header,
+        again.on_status,
+    )
+    watcher.start()
+    try:
+        wait_for(lambda: "n3" in again.subjects())
+        time.sleep(0.5)
+        assert again.subjects() == ["n3"]
+        assert store.load("alice", "Sent").uidvalidity != state.uidvalidity
+    finally:
+        watcher.stop()
+        watcher.join(10)
+
+
+def test_malformed_messages_do_not_stop_the_watcher(dovecot: Dovecot, watch) -> None:
+    junk = b"\x00\x01\xff garbage without headers\r\n\r\n\x00"
+    broken = (
+        b'To: "unterminated <a@x.example>, (comment\r\nSubject: broken\r\n\r\nx\r\n'
+    )
+    failing = Seen()
+    calls: list[int] = []
+
+    def explode_once(item: FetchedHeader) -> bool:
+        calls.append(item.uid)
+        if len(calls) == 1:
+            raise ValueError("a bug in a check")
+        return failing.on_header(item)
+
+    watcher = FolderWatcher(
+        "alice",
+        endpoint(dovecot),
+        FolderRole.INBOX,
+        ImapStateStore(dovecot.root / "state-x"),
+        explode_once,
+        failing.on_status,
+    )
+    watcher.start()
+    try:
+        append(dovecot, "INBOX", junk, broken, message(9))
+        wait_for(lambda: "n9" in failing.subjects())
+        assert len(calls) == 3
+    finally:
+        watcher.stop()
+        watcher.join(10)
+
+
+def test_wrong_password_is_a_clear_error(dovecot: Dovecot) -> None:
+    with pytest.raises(ImapError, match="refused the login"):
+        connect(endpoint(dovecot, password="wrong"))
+
+
+def test_plain_imap_only_on_loopback() -> None:
+    with pytest.raises(ImapError, match="only for a server on this machine"):
+        ImapEndpoint(host="imap.example.com", tls="none")
+
+
+def test_polling_where_idle_is_not_used(dovecot: Dovecot, watch, monkeypatch) -> None:
+    monkeypatch.setattr(
+        IMAPClient, "has_capability", lambda self, cap: cap.upper() != "IDLE"
+    )
+    seen = Seen()
+    watch(FolderRole.SENT, seen, poll_interval=0.2)
+    wait_for(lambda: ("ok", "Sent") in seen.statuses)
+    append(dovecot, "Sent", message(4))
+    wait_for(lambda: seen.subjects() == ["n4"])
+
+
+def test_large_mailbox_first_scan_is_batched(dovecot: Dovecot, watch) -> None:
+    messages = [message(i) for i in range(1200)]
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
+        client.login(USER, PASSWORD)
+        for data in messages:
+            client.append("Sent", data)
+    seen = Seen()
+    fetches: list[int] = []
+    original = IMAPClient.fetch
+
+    def counting_fetch(self, uids, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fetches.append(len(uids))
+        return original(self, uids, data, *args, **kwargs)
+
+    IMAPClient.fetch = counting_fetch  # type: ignore[method-assign]
+    try:
+        watch(FolderRole.SENT, seen, batch=500)
+        wait_for(lambda: len(seen.items) == 1200, timeout=60)
+    finally:
+        IMAPClient.fetch = original  # type: ignore[method-assign]
+    assert max(fetches) <= 500
+    assert all(b"body" not in item.header for item in seen.items)

@@ -1,0 +1,135 @@
+"""A throwaway Dovecot IMAP server on 127.0.0.1, for tests that need a real one.
+
+Runs unprivileged-style in a temporary folder; as root (CI) it uses the packaged
+``dovenull``/``dovecot`` users, since imap-login refuses to run as root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from bccguard.adapters.demo_sink import free_port
+
+USER = "alice"
+PASSWORD = "secret"
+
+_CONFIG = """\
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+instance_name = bccguard-test-{port}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+shutdown_clients = yes
+{users}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Drafts {{
+    special_use = \\Drafts
+    auto = subscribe
+  }}
+  mailbox Sent {{
+    special_use = \\Sent
+    auto = subscribe
+  }}
+}}
+protocol imap {{
+  imap_idle_notify_interval = 1 secs
+}}
+"""
+
+
+class Dovecot:
+    """Start, stop and restart a Dovecot instance in ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        if shutil.which("dovecot") is None:
+            raise RuntimeError(
+                "dovecot is not installed (see .ci/install-system-packages)"
+            )
+        self.root = root
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        root.chmod(0o755)
+        for name in ("run", "state", "mail"):
+            (root / name).mkdir(exist_ok=True)
+        if os.geteuid() == 0:
+            users = "default_login_user = dovenull\ndefault_internal_user = dovecot"
+            uid = gid = 65534
+            os.chown(root / "mail", uid, gid)
+        else:
+            name = os.environ.get("USER") or "nobody"
+            users = f"default_login_user = {name}\ndefault_internal_user = {name}"
+            uid, gid = os.getuid(), os.getgid()
+        (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:::::\n")
+        config = _CONFIG.format(
+            root=root, port=self.port, users=users, uid=uid, gid=gid
+        )
+        (root / "dovecot.conf").write_text(config)
+        subprocess.run(
+            ["doveconf", "-c", str(root / "dovecot.conf"), "-n"],
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["dovecot", "-F", "-c", str(self.root / "dovecot.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # stop() ends the mail processes too
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"dovecot did not start: {self.log()}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(15)
+            self.process = None
+
+    def log(self) -> str:
+        try:
+            return (self.root / "dovecot.log").read_text()[-2000:]
+        except OSError:
+            return ""
