@@ -121,3 +121,13 @@ def test_cli_errors_are_one_line_without_traceback(args: tuple[str, ...]) -> Non
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1, lines
     assert "Traceback" not in lines[0]
+
+
+def test_a_recipient_header_of_pure_junk_holds() -> None:
+    """Nobody can be counted, so nobody can be shown to be safe: fail closed."""
+    raw = (
+        b'From: me@x.example\r\nTo: "\x00\xff\xfe garbage\r\nSubject: s\r\n\r\nbody\r\n'
+    )
+    verdict = check(read_message(raw), Policy())
+    assert verdict.held
+    assert [f.rule for f in verdict.findings] == ["unreadable-recipients"]

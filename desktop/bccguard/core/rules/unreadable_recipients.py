@@ -17,8 +17,8 @@ class UnreadableRecipients:
     def check(
         self, message: ParsedMessage, exposed: tuple[Address, ...], policy: Policy
     ) -> Finding | None:
-        """Fire when a problem may have hidden recipients and someone is shown."""
-        if not message.doubtful or not message.visible:
+        """Fire when a problem may have hidden recipients (even if none were read)."""
+        if not message.doubtful:
             return None
         return Finding(
             self.name,
