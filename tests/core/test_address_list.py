@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bccguard.core.address_list import (
     Address,
@@ -223,3 +225,62 @@ def test_comment_holding_another_address_is_doubtful() -> None:
     assert doubtful(text)
     assert doubtful("a@x.com (old address: a@y.com)")
     assert not doubtful("a@x.com (a@x.com)")
+
+
+_ATOM = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.é",
+    min_size=1,
+    max_size=8,
+).filter(lambda s: not s.startswith(".") and not s.endswith("."))
+_ADDR = st.builds(
+    lambda u, d, t: f"{u}@{d}.{t}",
+    _ATOM.filter(lambda s: ".." not in s and "é" not in s),
+    st.sampled_from(["x", "Mail-Host", "b2"]),
+    st.sampled_from(["com", "IT", "example"]),
+)
+_ENTRY = st.one_of(
+    _ADDR,
+    st.builds(
+        lambda n, a: f"{n} <{a}>",
+        st.lists(_ATOM, min_size=1, max_size=3).map(" ".join),
+        _ADDR,
+    ),
+    st.builds(
+        lambda n, a: f'"{n}" <{a}>',
+        st.text(alphabet="abc ,;:@()<>'", max_size=10),
+        _ADDR,
+    ),
+)
+
+
+@given(
+    st.lists(_ENTRY, min_size=1, max_size=12),
+    st.sampled_from([",", ", ", " ,\t", ",\n "]),
+)
+def test_fast_path_reads_plain_lists_like_the_full_reader(
+    entries: list[str], sep: str
+) -> None:
+    from bccguard.core.address_list import _Reader, _read_plain
+
+    text = sep.join(entries)
+    fast = _read_plain(text)
+    full = _Reader(text).read()
+    if fast is not None:
+        assert fast.addresses == full.addresses
+        assert full.problems == [] or all(not p.doubtful for p in full.problems)
+
+
+def test_stray_quote_glued_to_a_local_part_is_doubtful() -> None:
+    # Found by the property tests: ``p"@x, "`` reads as the word p and a quoted name.
+    result = parse_address_list('a@x.example ; p"@0.example, "\\"" <b@y.example>')
+    assert any(p.doubtful for p in result.problems)
+    assert "p@0.example" in {a.addr for a in result.addresses}
+
+
+def test_group_name_holding_addresses_is_doubtful() -> None:
+    # Found by the property tests: a stray quote made a list into a group's name.
+    result = parse_address_list('"a@x.example, b@y.example, ":\\"" <c@z.example>')
+    assert any(p.doubtful for p in result.problems)
+    assert {"a@x.example", "b@y.example", "c@z.example"} <= {
+        a.addr for a in result.addresses
+    }

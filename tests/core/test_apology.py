@@ -154,7 +154,9 @@ def test_a_blank_value_counts_as_missing() -> None:
 
 
 def test_an_unknown_placeholder_is_an_error_naming_it() -> None:
-    with pytest.raises(PlaceholderError, match=r"unknown placeholder \{recipent_name\}"):
+    with pytest.raises(
+        PlaceholderError, match=r"unknown placeholder \{recipent_name\}"
+    ):
         fill("Dear {recipent_name},", {"recipient_name": "Mario"})
 
 
@@ -245,7 +247,9 @@ def test_group_draft_form_lists_everyone_in_bcc(incident: Incident) -> None:
 
 def test_non_ascii_names_and_subject_are_encoded_words(incident: Incident) -> None:
     text = "Subject: Scuse per «{subject}»\n\nCiao,\nmi scuso.\n{sender_name}\n"
-    out = build_group(text, incident, Sender("anna@x.example", "Niccolò Ferrà"), "it", T0)
+    out = build_group(
+        text, incident, Sender("anna@x.example", "Niccolò Ferrà"), "it", T0
+    )
     raw_header = out.data.split(b"\r\n\r\n", 1)[0]
     assert b"=?utf-8?" in raw_header
     message = parse(out.data)

@@ -1,4 +1,4 @@
-"""The tone check flags exactly the words that undermine an apology, in both languages."""
+"""The tone check flags exactly the words that undermine an apology (en and it)."""
 
 from __future__ import annotations
 
@@ -111,7 +111,8 @@ def test_no_apology_word_at_all(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["I apologise.", "My apologies.", "Mi dispiace.", "Chiedo scusa.", "Scusate."]
+    "text",
+    ["I apologise.", "My apologies.", "Mi dispiace.", "Chiedo scusa.", "Scusate."],
 )
 def test_apology_words_in_both_languages(text: str) -> None:
     assert check_tone(text) == []

@@ -58,17 +58,17 @@ class Address:
     addr: str
     name: str = ""
     source: str = ""
+    # Identity for de-duplication: domain case-insensitive, IDN in ASCII form.
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        local, _, domain = self.addr.rpartition("@")
+        object.__setattr__(self, "key", f"{local}@{ascii_domain(domain)}")
 
     @property
     def domain(self) -> str:
         """The domain, lower-cased (Unicode form for IDN)."""
         return self.addr.rpartition("@")[2]
-
-    @property
-    def key(self) -> str:
-        """Identity for de-duplication: domain case-insensitive, IDN in ASCII form."""
-        local, _, domain = self.addr.rpartition("@")
-        return f"{local}@{ascii_domain(domain)}"
 
     def header_text(self) -> str:
         """The mailbox as it can be written back into a header."""
@@ -213,11 +213,13 @@ def _glued_runs(tokens: list[_Token]) -> list[list[_Token]]:
 
 
 def _holds_other(text: str, keys: set[str]) -> bool:
-    """True when ``text`` holds a ``local@domain`` not among the ``keys`` counted."""
+    """True when ``text`` has an ``@`` that is not one of the ``keys`` counted.
+
+    Even a lone ``@domain`` counts: a stray quote may have split ``p"@x`` apart.
+    """
     for match in _ADDRESS_LIKE.finditer(text):
-        local, _, domain = match.group().partition("@")
         key = Address(normalise_addr(match.group().strip("'."))).key
-        if local.strip("'") and domain and key not in keys:
+        if key not in keys:
             return True
     return False
 
@@ -317,6 +319,10 @@ class _Reader:
                     self.problem("a stray ':' read as a separator", doubtful=True)
                     self.entry(entry)
                 else:
+                    if any("@" in t.text for t in entry):
+                        # A group named like an address: a stray quote may have
+                        # turned a list of addresses into the group's name.
+                        self.problem("a group name holds an address", doubtful=True)
                     self.result.groups.append(_phrase(entry))
                     in_group = True
                 entry = []
@@ -354,6 +360,53 @@ class _Reader:
             )
 
 
+# The common case, a list whose every entry is plainly ``addr``, ``Name <addr>`` or
+# ``"Name" <addr>`` separated by commas, is read by one expression; anything else
+# (groups, comments, semicolons, quoting, odd characters) takes the full reader.
+_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
+_PLAIN_ADDR = rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+_PLAIN_ENTRY = re.compile(
+    rf"""
+    \s*
+    (?P<entry>
+        (?P<name>[^\s"(),:;<>@\[\]\\]+(?:[ \t]+[^\s"(),:;<>@\[\]\\]+)*)?
+        \s*<(?P<addr>{_PLAIN_ADDR})>
+      | "(?P<quoted>[^"\\@]*)"\s*<(?P<qaddr>{_PLAIN_ADDR})>
+      | (?P<bare>{_PLAIN_ADDR})
+    )
+    \s*(?:,|\Z)
+    """,
+    re.VERBOSE,
+)
+
+
+def _read_plain(text: str) -> AddressList | None:
+    """The fast path: the addresses of a plain list, or None to use the full reader."""
+    result = AddressList()
+    pos = 0
+    size = len(text.rstrip())
+    match_at = _PLAIN_ENTRY.match
+    while pos < size:
+        match = match_at(text, pos)
+        if match is None or match.end() == pos:
+            return None
+        entry, name, addr, quoted, qaddr, bare = match.groups()
+        if bare is not None:
+            addr, name = bare, ""
+        elif qaddr is not None:
+            addr, name = qaddr, decode_words(quoted).strip()
+        elif name:
+            if "  " in name or "\t" in name:
+                name = " ".join(name.split())
+            name = decode_words(name)
+        else:
+            name = ""
+        local, _, domain = addr.rpartition("@")
+        result.addresses.append(Address(f"{local}@{domain.lower()}", name, entry))
+        pos = match.end()
+    return result
+
+
 def parse_address_list(text: str) -> AddressList:
     """Read one To/Cc/Bcc header value (unfolded text) into addresses and problems.
 
@@ -363,4 +416,5 @@ def parse_address_list(text: str) -> AddressList:
     Returns:
         The addresses in order (duplicates kept), the groups seen, and the problems.
     """
-    return _Reader(text).read()
+    plain = _read_plain(text)
+    return plain if plain is not None else _Reader(text).read()

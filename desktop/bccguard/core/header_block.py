@@ -38,6 +38,9 @@ class HeaderField:
 
     def unfolded(self) -> bytes:
         """The value with folding removed (RFC 5322 §2.2.3)."""
+        if not self.repaired:  # every line break is followed by white space
+            value = self.raw_value.replace(b"\r\n", b"").replace(b"\n", b"")
+            return value.replace(b"\r", b"").strip()
         value = re.sub(rb"(?:\r\n|\n|\r)(?=[ \t])", b"", self.raw_value)
         return _NEWLINE.sub(b" ", value).strip()
 
@@ -65,14 +68,27 @@ class HeaderBlock:
         return found[0].unfolded().decode("utf-8", "replace").strip()
 
 
-def _lines(raw: bytes) -> Iterator[tuple[int, int]]:
-    """Yield (start, end) of each line including its line ending."""
+# Where a line starts that is not a folded continuation: the start of a field (or of
+# the empty line, or of a malformed line). Continuation lines are skipped in C.
+_UNFOLDED_LINE = re.compile(rb"(?:\r\n|\n|\r(?!\n))(?![ \t])")
+
+
+def _logical_lines(raw: bytes) -> Iterator[tuple[int, int, int]]:
+    """Yield (start, first_line_end, end) of each line with its continuations.
+
+    ``first_line_end`` is where the first physical line's text ends (before its line
+    break); ``end`` is where the next unfolded line starts.
+    """
     pos = 0
-    for match in _NEWLINE.finditer(raw):
-        yield pos, match.end()
+    size = len(raw)
+    search = _NEWLINE.search
+    for match in _UNFOLDED_LINE.finditer(raw):
+        first = search(raw, pos)
+        yield pos, first.start() if first else size, match.end()
         pos = match.end()
-    if pos < len(raw):
-        yield pos, len(raw)
+    if pos < size:
+        first = search(raw, pos)
+        yield pos, first.start() if first else size, size
 
 
 def find_body_offset(raw: bytes) -> int | None:
@@ -96,6 +112,11 @@ def _newline(head: bytes) -> bytes:
     return b"\n"
 
 
+def _line_number(raw: bytes, offset: int) -> int:
+    """The 1-based physical line at ``offset`` (for problems only: not on a hot path)."""
+    return len(_NEWLINE.findall(raw, 0, offset)) + 1
+
+
 def parse_header_block(raw: bytes) -> HeaderBlock:
     """Split ``raw`` into header fields, leniently.
 
@@ -110,41 +131,42 @@ def parse_header_block(raw: bytes) -> HeaderBlock:
     body_offset = len(raw)
     has_separator = False
     newline = _newline(raw[:4096])
-    line_no = 0
 
     def close(end: int) -> None:
         if current is not None:
             name, start, value_start, repaired = current
             fields.append(HeaderField(name, raw[value_start:end], start, end, repaired))
 
-    for start, end in _lines(raw):
-        line_no += 1
-        content = raw[start:end].rstrip(b"\r\n")
+    for start, first_end, _end in _logical_lines(raw):
+        content = raw[start:first_end]
         if not content:
             close(start)
             current = None
-            body_offset = end
+            newline_end = _NEWLINE.match(raw, first_end)
+            body_offset = newline_end.end() if newline_end else first_end
             has_separator = True
             break
         if content[:1] in (b" ", b"\t"):
-            if current is None:
-                problems.append(f"header line {line_no} is a continuation of nothing")
+            line_no = _line_number(raw, start)
+            problems.append(f"header line {line_no} is a continuation of nothing")
             continue
         match = _FIELD_START.match(content)
         if match is not None:
             close(start)
             name = match.group(1).decode("ascii")
             current = (name, start, start + match.end(), False)
-            continue
-        if line_no == 1 and content.startswith(b"From "):
-            continue  # an mbox separator line, not a header
-        if current is None:
+        elif start == 0 and content.startswith(b"From "):
+            pass  # an mbox separator line, not a header
+        elif current is None:
+            line_no = _line_number(raw, start)
             problems.append(f"header line {line_no} is not a header field")
-            continue
-        problems.append(
-            f"header line {line_no} is not a header field; read as part of {current[0]}"
-        )
-        current = (current[0], current[1], current[2], True)
+        else:
+            line_no = _line_number(raw, start)
+            problems.append(
+                f"header line {line_no} is not a header field; "
+                f"read as part of {current[0]}"
+            )
+            current = (current[0], current[1], current[2], True)
     else:
         close(len(raw))
     return HeaderBlock(

@@ -87,6 +87,8 @@ class Policy:
 
     def trusts(self, address: Address) -> bool:
         """True when ``address`` is in a trusted domain or one of its subdomains."""
+        if not self.trusted_domains:
+            return False
         domain = ascii_domain(address.domain)
         while domain:
             if domain in self.trusted_domains:

@@ -71,11 +71,17 @@ def check(message: ParsedMessage, policy: Policy) -> Verdict:
     exposed.
     """
     policy = policy.with_own(message.senders)
-    own = [a for a in message.visible if policy.is_own(a)]
-    trusted = [a for a in message.visible if not policy.is_own(a) and policy.trusts(a)]
-    exposed = tuple(
-        a for a in message.visible if not policy.is_own(a) and not policy.trusts(a)
-    )
+    own: list[Address] = []
+    trusted: list[Address] = []
+    strangers: list[Address] = []
+    for address in message.visible:
+        if policy.is_own(address):
+            own.append(address)
+        elif policy.trusts(address):
+            trusted.append(address)
+        else:
+            strangers.append(address)
+    exposed = tuple(strangers)
     findings = tuple(
         f for f in (rule.check(message, exposed, policy) for rule in RULES) if f
     )
