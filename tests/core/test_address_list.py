@@ -260,7 +260,7 @@ _ENTRY = st.one_of(
 def test_fast_path_reads_plain_lists_like_the_full_reader(
     entries: list[str], sep: str
 ) -> None:
-    from bccguard.core.address_list import _Reader, _read_plain
+    from bccguard.core.address_list import _read_plain, _Reader
 
     text = sep.join(entries)
     fast = _read_plain(text)

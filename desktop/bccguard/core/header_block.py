@@ -113,7 +113,7 @@ def _newline(head: bytes) -> bytes:
 
 
 def _line_number(raw: bytes, offset: int) -> int:
-    """The 1-based physical line at ``offset`` (for problems only: not on a hot path)."""
+    """The 1-based physical line at ``offset`` (for problems; not a hot path)."""
     return len(_NEWLINE.findall(raw, 0, offset)) + 1
 
 
