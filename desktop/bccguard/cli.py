@@ -14,11 +14,13 @@ from typing import BinaryIO
 
 from bccguard import __version__
 from bccguard.cli_guard import GuardCliError, add_guard_commands
+from bccguard.cli_incidents import add_incident_commands
 from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
 from bccguard.core.header_block import read_header_part
 from bccguard.core.message import read_message
 from bccguard.core.policy import DEFAULT_THRESHOLD, Policy, PolicyError
 from bccguard.core.verdict import check
+from bccguard.native_host.cli import add_native_commands
 
 EXIT_PASS = 0
 EXIT_HOLD = 1
@@ -145,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert_cmd.set_defaults(run=_cmd_convert)
     add_guard_commands(commands)
+    add_incident_commands(commands)
+    add_native_commands(commands)
     return parser
 
 

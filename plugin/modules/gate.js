@@ -1,0 +1,136 @@
+/**
+ * The pre-send gate: `compose.onBeforeSend` counts, decides and, when the policy
+ * holds the message, converts, blocks or asks, and always answers.
+ * @module gate
+ */
+
+import { convertDetails, senderAddress } from "./conversion.js";
+import { withTimeout } from "./native.js";
+import { RecipientReader } from "./recipients.js";
+import { effectivePolicy } from "./settings.js";
+import { check } from "./verdict.js";
+
+export const CHECK_TIMEOUT_MS = 20000;
+
+/**
+ * @typedef {import("./recipients.js").ComposeDetails} ComposeDetails
+ * @typedef {import("./verdict.js").Verdict} Verdict
+ * @typedef {import("./decisions.js").DecisionBroker} DecisionBroker
+ * @typedef {import("./native.js").NativeHost} NativeHost
+ * @typedef {{cancel?: boolean, details?: object}} SendAnswer
+ * @typedef {{verdict: Verdict, action: string, details: ComposeDetails}} Checked
+ */
+
+/**
+ * Check a compose window's recipients against the policy in force.
+ * @param {any} browser
+ * @param {NativeHost} host
+ * @param {ComposeDetails} details
+ * @returns {Promise<Checked>}
+ */
+export async function checkCompose(browser, host, details) {
+  const { policy } = await effectivePolicy(browser, host);
+  const recipients = await new RecipientReader(browser).read(details);
+  return { verdict: check(recipients, policy), action: policy.action, details };
+}
+
+export class SendGate {
+  /**
+   * @param {{browser: any, host: NativeHost, broker: DecisionBroker,
+   *   checkTimeoutMs?: number}} parts
+   */
+  constructor({ browser, host, broker, checkTimeoutMs = CHECK_TIMEOUT_MS }) {
+    this.browser = browser;
+    this.host = host;
+    this.broker = broker;
+    this.checkTimeoutMs = checkTimeoutMs;
+  }
+
+  /**
+   * compose.onBeforeSend: the answer Thunderbird waits for.
+   * @param {{id: number}} tab
+   * @param {ComposeDetails} details
+   * @returns {Promise<SendAnswer>}
+   */
+  async onBeforeSend(tab, details) {
+    /** @type {Checked | null} */
+    let checked;
+    try {
+      const timedOut = Symbol("timeout");
+      const result = await withTimeout(
+        checkCompose(this.browser, this.host, details),
+        this.checkTimeoutMs,
+        timedOut,
+      );
+      if (result === timedOut) {
+        throw new Error("the check took too long");
+      }
+      checked = /** @type {Checked} */ (result);
+    } catch (error) {
+      console.error("BccGuard: check failed", error);
+      const choice = await this.broker.ask({ kind: "error", error: String(error) });
+      return choice === "send" ? {} : { cancel: true };
+    }
+    const { verdict, action } = checked;
+    if (verdict.verdict === "pass") {
+      return {};
+    }
+    return this.held(details, verdict, action);
+  }
+
+  /**
+   * What to do with a held message.
+   * @param {ComposeDetails} details
+   * @param {Verdict} verdict
+   * @param {string} action
+   * @returns {Promise<SendAnswer>}
+   */
+  async held(details, verdict, action) {
+    const summary = { kind: "send", verdict, count: verdict.exposed_count, domains: verdict.domains };
+    let choice;
+    if (action === "convert") {
+      choice = "convert";
+    } else if (action === "block") {
+      this.broker.tell({ ...summary, kind: "blocked" });
+      choice = "back";
+    } else {
+      choice = await this.broker.ask(/** @type {any} */ (summary));
+    }
+    await this.record(verdict, action, choice);
+    if (choice === "send") {
+      return {};
+    }
+    if (choice === "convert") {
+      const sender = await senderAddress(this.browser, details);
+      return { cancel: false, details: convertDetails(details, sender) };
+    }
+    return { cancel: true };
+  }
+
+  /**
+   * Log the hold with the desktop app before the message goes (bounded by the
+   * host's timeout; without the app nothing is logged).
+   * @param {Verdict} verdict
+   * @param {string} action
+   * @param {string} choice
+   * @returns {Promise<void>}
+   */
+  async record(verdict, action, choice) {
+    const done = {
+      convert: "converted",
+      send: "sent-anyway",
+      back: action === "block" ? "blocked" : "back-to-editing",
+    };
+    await this.host
+      .recordIncident({
+        source: "thunderbird",
+        kind: "hold",
+        outcome: done[/** @type {"convert" | "send" | "back"} */ (choice)],
+        visible_count: verdict.visible_count,
+        exposed_count: verdict.exposed_count,
+        domains: verdict.domains,
+        reasons: verdict.reasons,
+      })
+      .catch(() => null);
+  }
+}

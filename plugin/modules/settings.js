@@ -1,0 +1,77 @@
+/**
+ * Which policy applies: enterprise policy (managed storage) over the desktop app's
+ * shared policy over the plugin's own options over the defaults.
+ * @module settings
+ */
+
+import { buildPolicy } from "./policy.js";
+
+export const OPTIONS_KEY = "options";
+const FIELDS = ["threshold", "trustedDomains", "action"];
+
+/**
+ * @typedef {import("./policy.js").Policy} Policy
+ * @typedef {{threshold?: unknown, trustedDomains?: unknown, action?: unknown}} Options
+ * @typedef {{policy: Policy, source: "desktop" | "options", managed: string[]}} Effective
+ */
+
+/**
+ * The enterprise policy values, or {} when none are set.
+ * @param {any} browser
+ * @returns {Promise<Options>}
+ */
+export async function readManaged(browser) {
+  try {
+    const managed = await browser.storage.managed.get(null);
+    return managed && typeof managed === "object" ? managed : {};
+  } catch {
+    return {}; // no managed storage manifest: nothing is enforced
+  }
+}
+
+/**
+ * The plugin's own options.
+ * @param {any} browser
+ * @returns {Promise<Options>}
+ */
+export async function readOptions(browser) {
+  try {
+    const stored = await browser.storage.local.get(OPTIONS_KEY);
+    return stored?.[OPTIONS_KEY] ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Save the plugin's own options.
+ * @param {any} browser
+ * @param {Options} options
+ * @returns {Promise<void>}
+ */
+export async function saveOptions(browser, options) {
+  await browser.storage.local.set({ [OPTIONS_KEY]: options });
+}
+
+/**
+ * The policy in force and where it came from.
+ * @param {any} browser
+ * @param {{policy(): Promise<Record<string, unknown> | null>}} host
+ * @returns {Promise<Effective>}
+ */
+export async function effectivePolicy(browser, host) {
+  const [managed, options, desktop] = await Promise.all([
+    readManaged(browser),
+    readOptions(browser),
+    host.policy(),
+  ]);
+  /** @type {Record<string, unknown>} */
+  const values = desktop
+    ? { threshold: desktop.threshold, trustedDomains: desktop.trusted_domains, action: desktop.action }
+    : { ...options };
+  const enforced = FIELDS.filter((k) => /** @type {any} */ (managed)[k] !== undefined);
+  for (const key of enforced) {
+    values[key] = /** @type {any} */ (managed)[key];
+  }
+  return { policy: buildPolicy(values), source: desktop ? "desktop" : "options", managed: enforced };
+}

@@ -1,0 +1,44 @@
+// The decision popup: shows the question from the background page, reports the choice.
+import { domainSummary, localisePage } from "../modules/page_text.js";
+
+const token = new URLSearchParams(location.search).get("token");
+const BUTTONS = {
+  send: ["convert", "send", "back"],
+  "reply-all": ["convert", "back"],
+  blocked: ["back"],
+  error: ["send", "back"],
+};
+
+/** @param {string} choice */
+function choose(choice) {
+  browser.runtime.sendMessage({ type: "bccguard-decision", token, choice });
+}
+
+async function show() {
+  localisePage(browser, document);
+  const question = await browser.runtime.sendMessage({ type: "bccguard-question", token });
+  if (!question) {
+    window.close();
+    return;
+  }
+  const count = String(question.count ?? 0);
+  const texts = {
+    send: ["holdHeadline", "holdDetail"],
+    "reply-all": ["replyAllHeadline", "replyAllDetail"],
+    blocked: ["blockedHeadline", "blockedDetail"],
+    error: ["errorHeadline", "errorHeadline"],
+  }[question.kind];
+  document.getElementById("headline").textContent = browser.i18n.getMessage(texts[0], [count]);
+  document.getElementById("detail").textContent =
+    question.kind === "error" ? question.error : browser.i18n.getMessage(texts[1], [count]);
+  document.getElementById("domains").textContent = domainSummary(question.domains);
+  for (const id of BUTTONS[question.kind] ?? ["back"]) {
+    const button = document.getElementById(id);
+    button.hidden = false;
+    button.addEventListener("click", () => choose(id));
+  }
+  // "convert" shows the gentle default; "back" is the safe one for a block.
+  document.getElementById(BUTTONS[question.kind]?.[0] ?? "back").focus();
+}
+
+show();

@@ -1,0 +1,168 @@
+"""Requests: policy, check, record-incident and open-apology, against a real home."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bccguard import cli
+from bccguard.adapters import paths
+from bccguard.adapters.settings_file import save_settings
+from bccguard.core.settings import PolicySettings, Settings
+from bccguard.native_host.incidents import INCIDENTS_FILE
+from bccguard.native_host.requests import Requests
+
+PEOPLE = ", ".join(f"P{i} <p{i}@d{i}.example>" for i in range(12))
+
+
+def write_policy(home: Path, **values: object) -> None:
+    save_settings(
+        paths.config_file(home),
+        Settings(policy=PolicySettings(**values)),  # type: ignore[arg-type]
+    )
+
+
+def test_policy_defaults_without_a_config(home: Path) -> None:
+    assert Requests(home).handle({"type": "policy"}) == {
+        "ok": True,
+        "policy": {"threshold": 10, "trusted_domains": [], "action": "ask"},
+    }
+
+
+def test_policy_from_the_desktop_settings(home: Path) -> None:
+    write_policy(home, threshold=3, trusted_domains=("corp.example",), action="block")
+    reply = Requests(home).handle({"type": "policy"})
+    assert reply["policy"] == {
+        "threshold": 3,
+        "trusted_domains": ["corp.example"],
+        "action": "block",
+    }
+
+
+def test_policy_with_a_broken_config_is_an_error_reply(home: Path) -> None:
+    paths.config_file(home).write_text("[policy]\nthreshold = -4\n", encoding="utf-8")
+    reply = Requests(home).handle({"type": "policy"})
+    assert reply["ok"] is False
+    assert "policy.threshold" in reply["error"]
+
+
+def test_check_gives_the_same_json_as_the_command_line(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headers = {"from": "Me <me@corp.example>", "to": PEOPLE, "cc": ["x@corp.example"]}
+    reply = Requests(home).handle({"type": "check", "headers": headers})
+    eml = tmp_path / "m.eml"
+    eml.write_text(
+        f"From: {headers['from']}\r\nTo: {PEOPLE}\r\nCc: x@corp.example\r\n\r\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["check", "--json", str(eml)]) == 1
+    assert reply == {"ok": True, "result": json.loads(capsys.readouterr().out)}
+    assert reply["result"]["verdict"] == "hold"
+    assert reply["result"]["exposed_count"] == 13
+
+
+def test_check_uses_the_desktop_policy_and_request_overrides(home: Path) -> None:
+    write_policy(home, threshold=20)
+    requests = Requests(home)
+    result = requests.handle({"type": "check", "headers": {"to": PEOPLE}})["result"]
+    assert (result["verdict"], result["threshold"]) == ("pass", 20)
+    override = {"threshold": 11, "trusted_domains": ["d0.example"]}
+    result = requests.handle(
+        {"type": "check", "headers": {"to": PEOPLE}, "policy": override}
+    )["result"]
+    assert (result["verdict"], result["exposed_count"]) == ("pass", 11)
+
+
+def test_check_cannot_be_tricked_by_a_line_break_into_another_field(
+    home: Path,
+) -> None:
+    headers = {"to": "a@x.example\r\nBcc: " + PEOPLE}
+    result = Requests(home).handle({"type": "check", "headers": headers})["result"]
+    assert result["visible_count"] == 13
+
+
+def test_check_accepts_a_raw_header_block(home: Path) -> None:
+    raw = f"To: {PEOPLE}\r\nSubject: hi\r\n\r\n"
+    result = Requests(home).handle({"type": "check", "headers": raw})["result"]
+    assert (result["visible_count"], result["subject"]) == (12, "hi")
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"type": "check"},
+        {"type": "check", "headers": {"x-evil": "a@b.example"}},
+        {"type": "check", "headers": {"to": 5}},
+        {
+            "type": "check",
+            "headers": {"to": "a@b.example"},
+            "policy": {"threshold": "x"},
+        },
+        {"type": "check", "headers": {}, "policy": {"trusted_domains": ["gmail.com"]}},
+        {"type": "record-incident", "incident": "nope"},
+        {"type": "open-apology", "incident": "../../etc"},
+        {"type": "open-apology"},
+    ],
+)
+def test_bad_requests_get_error_replies(
+    home: Path, request_: dict[str, object]
+) -> None:
+    reply = Requests(home).handle(request_)
+    assert reply["ok"] is False
+    assert reply["error"]
+
+
+def test_record_incident_appends_a_json_line(home: Path) -> None:
+    requests = Requests(home)
+    first = requests.handle(
+        {"type": "record-incident", "incident": {"kind": "hold", "exposed_count": 30}}
+    )
+    second = requests.handle({"type": "record-incident", "incident": {"kind": "x"}})
+    lines = (home / INCIDENTS_FILE).read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [e["id"] for e in entries] == [first["id"], second["id"]]
+    assert first["id"] != second["id"]
+    assert entries[0]["exposed_count"] == 30
+    assert entries[0]["recorded_at"].endswith("+00:00")
+
+
+def test_open_apology_unavailable_without_the_command(home: Path) -> None:
+    started: list[list[str]] = []
+    requests = Requests(home, has_apologize=lambda: False, start=started.append)
+    reply = requests.handle({"type": "open-apology", "incident": "abc123"})
+    assert reply == {"ok": True, "opened": False, "reason": "unavailable"}
+    assert started == []
+
+
+def test_open_apology_starts_the_composer_detached(home: Path) -> None:
+    started: list[list[str]] = []
+    requests = Requests(home, has_apologize=lambda: True, start=started.append)
+    reply = requests.handle({"type": "open-apology", "incident": "abc123"})
+    assert reply == {"ok": True, "opened": True}
+    assert started[0][1:] == ["-m", "bccguard", "apologize", "--incident", "abc123"]
+
+
+def test_the_real_command_line_is_asked_whether_apologize_exists(home: Path) -> None:
+    parser = cli.build_parser()
+    names = {
+        name
+        for action in parser._actions
+        for name in (getattr(action, "choices", None) or {})
+    }
+    reply = Requests(home, start=lambda argv: None).handle(
+        {"type": "open-apology", "incident": "abc"}
+    )
+    assert reply["opened"] is ("apologize" in names)
+
+
+def test_an_unexpected_failure_is_an_error_reply(home: Path) -> None:
+    def explode() -> bool:
+        raise RuntimeError("boom")
+
+    reply = Requests(home, has_apologize=explode).handle(
+        {"type": "open-apology", "incident": "abc"}
+    )
+    assert reply == {"ok": False, "error": "internal error: RuntimeError"}

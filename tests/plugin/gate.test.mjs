@@ -1,0 +1,160 @@
+// The pre-send gate and its popup always resolve, and do what the policy says.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { DecisionBroker } from "../../plugin/modules/decisions.js";
+import { SendGate } from "../../plugin/modules/gate.js";
+import { NativeHost } from "../../plugin/modules/native.js";
+import { makeBrowser, people, until } from "./browser_stub.mjs";
+
+const SENDER = "Me <me@myorg.example>";
+
+function makeGate(setup = {}, { timeoutMs = 2000, hostTimeoutMs = 200, checkTimeoutMs } = {}) {
+  const browser = makeBrowser(setup);
+  const host = new NativeHost(browser, { timeoutMs: hostTimeoutMs });
+  const broker = new DecisionBroker(browser, { timeoutMs });
+  browser.runtime.onMessage.addListener((m) => broker.handleMessage(m));
+  browser.windows.onRemoved.addListener((id) => broker.handleWindowRemoved(id));
+  const gate = new SendGate({ browser, host, broker, checkTimeoutMs });
+  return { browser, broker, gate };
+}
+
+/** The popup's side: read the question, then answer (or close the window). */
+async function popupAnswers(browser, answer) {
+  await until(() => browser.calls.windowsCreated.length > 0);
+  const created = browser.calls.windowsCreated.at(-1);
+  const token = new URL(created.url).searchParams.get("token");
+  const [question] = browser.runtime.onMessage.fire({ type: "bccguard-question", token });
+  if (answer === "close") {
+    browser.windows.onRemoved.fire(created.id);
+  } else if (answer) {
+    browser.runtime.onMessage.fire({ type: "bccguard-decision", token, choice: answer });
+  }
+  return question;
+}
+
+const wide = { from: SENDER, to: people(20), cc: people(10, "c"), bcc: [] };
+
+test("under the threshold the message passes untouched, no popup", async () => {
+  const { browser, gate } = makeGate();
+  const answer = await gate.onBeforeSend({ id: 1 }, { from: SENDER, to: people(10) });
+  assert.deepEqual(answer, {});
+  assert.equal(browser.calls.windowsCreated.length, 0);
+});
+
+test("host missing: the plugin's own options apply (threshold 3 holds 4)", async () => {
+  const { browser, gate } = makeGate({ local: { options: { threshold: 3, action: "block" } } });
+  const answer = await gate.onBeforeSend({ id: 1 }, { from: SENDER, to: people(4) });
+  assert.deepEqual(answer, { cancel: true });
+  assert.equal(browser.calls.native[0].name, "org.bccguard.native_host");
+});
+
+test("host present: the desktop app's policy wins over the plugin's options", async () => {
+  const native = (m) =>
+    m.type === "policy"
+      ? { ok: true, policy: { threshold: 50, trusted_domains: [], action: "block" } }
+      : { ok: true, id: "inc-1" };
+  const { gate } = makeGate({ native, local: { options: { threshold: 3, action: "block" } } });
+  assert.deepEqual(await gate.onBeforeSend({ id: 1 }, wide), {});
+});
+
+test("host that never answers: times out and the options apply", async () => {
+  const native = () => new Promise(() => {});
+  const { gate } = makeGate({ native, local: { options: { threshold: 3, action: "block" } } });
+  const started = Date.now();
+  const answer = await gate.onBeforeSend({ id: 1 }, { from: SENDER, to: people(4) });
+  assert.deepEqual(answer, { cancel: true });
+  assert.ok(Date.now() - started < 1500);
+});
+
+test("managed storage overrides the desktop app and the options", async () => {
+  const native = () => ({ ok: true, policy: { threshold: 50, trusted_domains: [], action: "ask" } });
+  const { gate } = makeGate({ native, managed: { threshold: 5, action: "block" } });
+  assert.deepEqual(await gate.onBeforeSend({ id: 1 }, { from: SENDER, to: people(6) }), {
+    cancel: true,
+  });
+});
+
+test("convert automatically: to = sender, cc = [], bcc = everyone", async () => {
+  const { browser, gate } = makeGate({ managed: { action: "convert" } });
+  const answer = await gate.onBeforeSend({ id: 1 }, { ...wide, bcc: ["x@y.example"] });
+  assert.equal(answer.cancel, false);
+  assert.deepEqual(answer.details.to, ["me@myorg.example"]);
+  assert.deepEqual(answer.details.cc, []);
+  assert.equal(answer.details.bcc.length, 31);
+  assert.equal(browser.calls.windowsCreated.length, 0);
+});
+
+test("ask: 'Convert to Bcc and send' converts", async () => {
+  const { browser, gate } = makeGate();
+  const pending = gate.onBeforeSend({ id: 1 }, wide);
+  const question = await popupAnswers(browser, "convert");
+  assert.equal((await question).count, 30);
+  assert.equal(Object.keys((await question).domains).length, 30);
+  const answer = await pending;
+  assert.equal(answer.details.bcc.length, 30);
+  assert.deepEqual(browser.calls.windowsRemoved, [browser.calls.windowsCreated[0].id]);
+});
+
+test("ask: 'Send as is' sends unchanged and records the incident", async () => {
+  const incidents = [];
+  const native = (m) => {
+    if (m.type === "record-incident") incidents.push(m.incident);
+    return m.type === "policy" ? null : { ok: true, id: "1" };
+  };
+  const { browser, gate } = makeGate({ native });
+  const pending = gate.onBeforeSend({ id: 1 }, wide);
+  await popupAnswers(browser, "send");
+  assert.deepEqual(await pending, {});
+  await until(() => incidents.length === 1);
+  assert.equal(incidents[0].outcome, "sent-anyway");
+  assert.equal(incidents[0].exposed_count, 30);
+});
+
+test("ask: 'Back to editing' cancels", async () => {
+  const { browser, gate } = makeGate();
+  const pending = gate.onBeforeSend({ id: 1 }, wide);
+  await popupAnswers(browser, "back");
+  assert.deepEqual(await pending, { cancel: true });
+});
+
+test("ask: closing the popup means back to editing", async () => {
+  const { browser, gate } = makeGate();
+  const pending = gate.onBeforeSend({ id: 1 }, wide);
+  await popupAnswers(browser, "close");
+  assert.deepEqual(await pending, { cancel: true });
+});
+
+test("ask: no answer in time means back to editing, and the popup closes", async () => {
+  const { browser, gate } = makeGate({}, { timeoutMs: 50 });
+  const pending = gate.onBeforeSend({ id: 1 }, wide);
+  await popupAnswers(browser, null);
+  assert.deepEqual(await pending, { cancel: true });
+  assert.deepEqual(browser.calls.windowsRemoved, [browser.calls.windowsCreated[0].id]);
+});
+
+test("ask: a popup that cannot open means back to editing", async () => {
+  const { gate } = makeGate({ windowsFail: true });
+  assert.deepEqual(await gate.onBeforeSend({ id: 1 }, wide), { cancel: true });
+});
+
+test("a check that fails asks whether to send anyway", async () => {
+  const slow = makeGate({}, { checkTimeoutMs: 50 });
+  slow.browser.addressBooks.mailingLists.list = () => new Promise(() => {});
+  const pending = slow.gate.onBeforeSend({ id: 1 }, { from: SENDER, to: ["Team <Team>"] });
+  const question = await popupAnswers(slow.browser, "send");
+  assert.equal((await question).kind, "error");
+  assert.deepEqual(await pending, {});
+});
+
+test("a popup answer with an unknown token or choice changes nothing", async () => {
+  const { browser, gate } = makeGate();
+  const pending = gate.onBeforeSend({ id: 1 }, wide);
+  await until(() => browser.calls.windowsCreated.length > 0);
+  const token = new URL(browser.calls.windowsCreated[0].url).searchParams.get("token");
+  assert.deepEqual(browser.runtime.onMessage.fire({ type: "bccguard-decision", token: "x" }), [
+    undefined,
+  ]);
+  browser.runtime.onMessage.fire({ type: "bccguard-decision", token, choice: "explode" });
+  assert.deepEqual(await pending, { cancel: true });
+});

@@ -1,0 +1,111 @@
+"""Python and the plugin read the same tricky recipient headers the same way.
+
+The shared vectors cover the corpus; this adds a few thousand generated headers built
+from the pieces that break parsers (quotes, comments, groups, stray brackets, IDN,
+Outlook semicolons), read by both implementations and compared one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bccguard.core.message import read_message
+from bccguard.core.policy import Policy
+from bccguard.core.verdict import check
+
+HERE = Path(__file__).resolve().parent
+PIECES = [
+    "a@x.example",
+    "B@Corp.Example",
+    "c@eu.corp.example",
+    "d@X.EXAMPLE.",
+    "e@gmail.com",
+    "Ann <ann@y.example>",
+    '"Doe, John" <jd@y.example>',
+    '"x@y.example" <z@w.example>',
+    "(comment a@c.example) f@x.example",
+    "g@x.example (Name)",
+    "<h@x.example>",
+    "Team: i@x.example, j@x.example;",
+    "undisclosed-recipients:;",
+    "k@x.example;",
+    "l@x.example m@x.example",
+    '"unterminated',
+    "stray>",
+    "(open",
+    "<n@x.example",
+    "o@bücher.example",
+    "p@xn--bcher-kva.example",
+    "=?utf-8?q?Ren=C3=A9?= <r@x.example>",
+    "<@route.example:s@x.example>",
+    "t . u @ x.example",
+    "'v@x.example'",
+    "a@x.example",
+    "w@x.example <w@x.example>",
+    "nobody",
+    "@",
+    "q@",
+    "@q.example",
+    "Ann <>",
+    ":",
+    ",",
+]
+
+
+def generate(count: int, seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+
+    def field() -> str:
+        parts = rng.sample(PIECES, rng.randrange(0, 5))
+        return rng.choice([", ", ",", "; ", " "]).join(parts)
+
+    return [
+        {"to": [field()], "cc": [field()], "from": ["me@corp.example"]}
+        for _ in range(count)
+    ]
+
+
+def python_reading(case: dict[str, Any]) -> dict[str, Any]:
+    raw = "".join(
+        f"{name}: {value}\r\n" for name in ("to", "cc", "from") for value in case[name]
+    ).encode("utf-8")
+    message = read_message(raw + b"\r\n")
+    verdict = check(
+        message, Policy.build(threshold=2, trusted_domains=["corp.example"])
+    )
+    data = verdict.to_json()
+    return {
+        "visible": data["visible"],
+        "exposed_count": data["exposed_count"],
+        "verdict": data["verdict"],
+        "doubtful": message.doubtful,
+    }
+
+
+def test_generated_headers_are_read_alike() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed")
+    cases = generate(2000, seed=2822)
+    result = subprocess.run(
+        [node, str(HERE / "read_headers.mjs")],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    plugin = json.loads(result.stdout)
+    differences = [
+        (case, python_reading(case), js)
+        for case, js in zip(cases, plugin, strict=True)
+        if python_reading(case) != js
+    ]
+    assert differences == [], differences[:3]
