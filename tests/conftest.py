@@ -11,6 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bccguard.adapters.demo_sink import free_port
+from bccguard.core.incidents import IncidentLog
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.service import Guard
 from tests.dovecot_server import Dovecot
@@ -37,7 +38,10 @@ def make_guard(tmp_path: Path, upstream: UpstreamSink) -> Iterator[GuardFactory]
     started: list[Guard] = []
 
     def make(
-        settings: Settings | None = None, *, decision_timeout: float = 5.0
+        settings: Settings | None = None,
+        *,
+        decision_timeout: float = 5.0,
+        incidents: IncidentLog | None = None,
     ) -> Guard:
         base = settings or Settings()
         proxy = ProxySettings(port=free_port(), decision_timeout=decision_timeout)
@@ -47,6 +51,7 @@ def make_guard(tmp_path: Path, upstream: UpstreamSink) -> Iterator[GuardFactory]
             MemorySecrets(),
             EventLog(),
             upstream=upstream.config,
+            incidents=incidents,
         )
         guard.start()
         started.append(guard)

@@ -43,6 +43,7 @@ def _settings(home: Path) -> Any:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the guard without a GUI until SIGINT/SIGTERM."""
     from bccguard.adapters.demo_sink import DemoSink  # noqa: PLC0415
+    from bccguard.adapters.incident_store import SqliteIncidentLog  # noqa: PLC0415
     from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
     from bccguard.adapters.smtp_proxy import ProxyError  # noqa: PLC0415
     from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig  # noqa: PLC0415
@@ -68,7 +69,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sink = DemoSink(home / "demo-outbox")
         sink.start()
         upstream = UpstreamConfig(host="127.0.0.1", port=sink.port, tls=TlsMode.NONE)
-    guard = Guard(home, settings, store, LoggingSink(), upstream=upstream)
+    guard = Guard(
+        home,
+        settings,
+        store,
+        LoggingSink(),
+        upstream=upstream,
+        incidents=SqliteIncidentLog.in_home(home),
+    )
     try:
         guard.start()
     except ProxyError as error:

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +141,33 @@ def cmd_apologize(args: argparse.Namespace) -> int:
     if not args.print:
         from bccguard.ui.apology_wizard import run_wizard  # noqa: PLC0415 (Qt)
 
-        return run_wizard(incident, log, language=_ui_language())
+        return run_wizard(
+            incident, log, send=_send_through_account(), language=_ui_language()
+        )
     sys.stdout.write(_rendered(args, incident))
     sys.stdout.flush()
     return 0
+
+
+def _send_through_account() -> Callable[[str, list[str], bytes], str]:
+    """Sending for the wizard when it runs on its own: the account's upstream relay."""
+    from bccguard.adapters.relay_reply import reply_for  # noqa: PLC0415
+    from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
+    from bccguard.adapters.settings_file import load_settings  # noqa: PLC0415
+    from bccguard.service import GuardError, account_relay  # noqa: PLC0415
+
+    home = paths.home()
+    settings = load_settings(paths.config_file(home))
+    secrets = open_secret_store(home)
+
+    def send(mail_from: str, recipients: list[str], data: bytes) -> str:
+        try:
+            relay = account_relay(settings, secrets, mail_from)
+        except GuardError as error:
+            return f"451 4.3.5 {error}"
+        return reply_for(relay.send(mail_from, recipients, data))
+
+    return send
 
 
 def _rendered(args: argparse.Namespace, incident: Incident) -> str:

@@ -29,6 +29,12 @@ from bccguard.adapters.smtp_relay import SmtpRelay, TlsMode, UpstreamConfig
 from bccguard.core.address_list import Address, normalise_addr
 from bccguard.core.bcc_conversion import ToStyle, to_relay_form
 from bccguard.core.held import HeldMessage, HeldState, Resolution, dedup_key
+from bccguard.core.incidents import (
+    Incident,
+    IncidentKind,
+    IncidentLog,
+    IncidentLogError,
+)
 from bccguard.core.message import read_message
 from bccguard.core.policy import Action
 from bccguard.core.settings import Settings
@@ -59,6 +65,28 @@ def account_password_key(account_name: str) -> str:
     return f"account:{account_name}"
 
 
+def account_relay(
+    settings: Settings, secrets: SecretStore, mail_from: str
+) -> SmtpRelay:
+    """The relay of the account that sends as ``mail_from`` (else the first one).
+
+    Raises:
+        GuardError: no account is configured.
+    """
+    account = settings.account_for(mail_from)
+    if account is None:
+        raise GuardError("no upstream account is configured (bccguard account add)")
+    config = UpstreamConfig(
+        host=account.smtp_host,
+        port=account.smtp_port,
+        tls=TlsMode(account.smtp_tls),
+        username=account.smtp_username or None,  # empty: a relay without AUTH
+        max_recipients=account.recipient_limit(),
+    )
+    key = account_password_key(account.name)
+    return SmtpRelay(config, password=lambda: secrets.get(key))
+
+
 class Guard:
     """The always-on guard: proxy + policy + held store + relay."""
 
@@ -70,6 +98,7 @@ class Guard:
         events: EventSink,
         *,
         upstream: UpstreamConfig | None = None,
+        incidents: IncidentLog | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.home = home
@@ -77,6 +106,7 @@ class Guard:
         self.secrets = secrets
         self.events = events
         self._upstream_override = upstream
+        self.incidents = incidents
         self._clock = clock
         self.store = HeldStore(paths.held_dir(home))
         self._lock = threading.Lock()
@@ -162,18 +192,19 @@ class Guard:
     def _relay_for(self, mail_from: str) -> SmtpRelay:
         if self._upstream_override is not None:
             return SmtpRelay(self._upstream_override)
-        account = self.settings.account_for(mail_from)
-        if account is None:
-            raise GuardError("no upstream account is configured (bccguard account add)")
-        config = UpstreamConfig(
-            host=account.smtp_host,
-            port=account.smtp_port,
-            tls=TlsMode(account.smtp_tls),
-            username=account.smtp_username or None,  # empty: a relay without AUTH
-            max_recipients=account.recipient_limit(),
+        return account_relay(self.settings, self.secrets, mail_from)
+
+    def send_direct(self, mail_from: str, recipients: list[str], data: bytes) -> str:
+        """Relay a message BccGuard wrote itself (an apology); the upstream's reply."""
+        sub = Submission(
+            mail_from=mail_from,
+            recipients=tuple(recipients),
+            data=data,
+            smtputf8=not data.isascii(),
+            eight_bit=not data.isascii(),
+            peer="bccguard",
         )
-        key = account_password_key(account.name)
-        return SmtpRelay(config, password=lambda: self.secrets.get(key))
+        return self._relay(sub, data, converted=False)
 
     def _relay(self, sub: Submission, data: bytes, *, converted: bool) -> str:
         """Relay ``data`` to the submission's envelope; the reply for the client."""
@@ -260,6 +291,7 @@ class Guard:
             )
             self.store.add(held, sub.data)
             self._by_key[held.key] = held.id
+        self._record_incident(held)
         self.events.emit(MessageHeld(held))
         self._refresh_state()
         return held
@@ -320,6 +352,7 @@ class Guard:
         with self._lock:
             self.store.update(held)
             waiters = self._waiters.pop(held_id, [])
+        self._record_outcome(held)
         for waiter in waiters:
             waiter.get_loop().call_soon_threadsafe(_resolve, waiter, reply)
         self.events.emit(HeldUpdated(held))
@@ -345,6 +378,46 @@ class Guard:
         if reply.startswith("250") and "failed upstream" in reply:
             return reply, HeldState.PARTLY_SENT
         return reply, HeldState.SENT if reply.startswith("2") else HeldState.FAILED
+
+    # -- the incident record ------------------------------------------------------
+
+    def _record_incident(self, held: HeldMessage) -> None:
+        """Every hold is an incident (a near miss until it is sent as it is)."""
+        if self.incidents is None:
+            return
+        try:
+            self.incidents.record(
+                Incident.from_held(held, IncidentKind.HELD, self._clock())
+            )
+        except IncidentLogError:
+            log.exception("could not record the hold of %s", held.id)
+
+    def _record_outcome(self, held: HeldMessage) -> None:
+        if self.incidents is None or held.resolution is None:
+            return
+        kinds = {
+            Resolution.BCC: IncidentKind.CONVERTED,
+            Resolution.AS_IS: IncidentKind.SENT_AS_IS,
+            Resolution.DISCARD: IncidentKind.DISCARDED,
+        }
+        ok = held.state in (HeldState.SENT, HeldState.PARTLY_SENT, HeldState.DISCARDED)
+        try:
+            found = [
+                i
+                for i in self.incidents.find_by_message_id(held.message_id)
+                if i.held_id == held.id
+            ]
+            if not found:
+                return
+            self.incidents.add_action(
+                found[-1].id,
+                held.resolution.value if ok else f"{held.resolution.value} failed",
+                self._clock(),
+                held.outcome,
+                kind=kinds[held.resolution] if ok else None,
+            )
+        except IncidentLogError:
+            log.exception("could not record the outcome of %s", held.id)
 
     # -- the control channel -------------------------------------------------------
 

@@ -10,7 +10,9 @@ from email.utils import make_msgid
 
 import pytest
 
+from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.core.held import HeldState, Resolution
+from bccguard.core.incidents import IncidentKind
 from bccguard.core.settings import PolicySettings, Settings
 from bccguard.events import GuardState, MessageHeld, StateChanged
 from bccguard.service import Guard
@@ -328,3 +330,28 @@ def test_one_megabyte_header_block_is_held(
     held = guard.store.all()[0]
     assert held.visible_count == 30_000
     assert guard.store.data(held.id) == data
+
+
+@pytest.mark.parametrize(
+    ("resolution", "kind"),
+    [
+        (Resolution.BCC, IncidentKind.CONVERTED),
+        (Resolution.AS_IS, IncidentKind.SENT_AS_IS),
+        (Resolution.DISCARD, IncidentKind.DISCARDED),
+    ],
+)
+def test_every_hold_and_decision_is_recorded(
+    make_guard: GuardFactory, tmp_path, resolution: Resolution, kind: IncidentKind
+) -> None:
+    log = SqliteIncidentLog(tmp_path / "incidents.sqlite3")
+    guard = make_guard(incidents=log)
+    thread = decide_when_held(guard, resolution)
+    submit(guard, mass_mail(30), recipients(30))
+    thread.join()
+    incidents = log.list()
+    assert len(incidents) == 1
+    incident = incidents[0]
+    assert incident.kind is kind
+    assert incident.exposed_count == 30
+    assert incident.held_id == guard.store.all()[0].id
+    assert [a.action for a in incident.actions][-1] == resolution.value

@@ -10,10 +10,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from bccguard.adapters.demo_sink import free_port
+from bccguard.core.incident_export import ExportFormat
 from bccguard.core.message import read_message
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.events import GuardState
 from bccguard.ui.application import DesktopApp
+from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.outbox_window import OutboxWindow
 from tests.support import MemorySecrets
 
@@ -65,3 +67,34 @@ def test_menu_pause_and_resume(qtbot, desktop: DesktopApp) -> None:
     assert "Paused" in desktop.status.title.text()
     desktop.guard.pause(0)
     qtbot.waitUntil(lambda: desktop.menu.state.state is GuardState.GUARDING)
+
+
+def test_send_as_is_becomes_an_incident_with_an_apology(
+    qtbot, desktop: DesktopApp, tmp_path: Path
+) -> None:
+    desktop.send_sample()
+    qtbot.waitUntil(lambda: len(desktop.dialogs) == 1, timeout=10_000)
+    dialog = next(iter(desktop.dialogs.values()))
+    qtbot.mouseClick(dialog.as_is_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: any(i.kind.value == "sent-as-is" for i in desktop.incidents.list()),
+        timeout=10_000,
+    )
+    assert "Incidents" in desktop.menu.entries()
+    desktop.open_incidents()
+    window = desktop.windows["incidents"]
+    assert isinstance(window, IncidentsWindow)
+    assert window.table.rowCount() == 1
+    assert window.table.item(0, 3).text() == "25"
+    window.table.selectRow(0)
+    assert window.apology_button.isEnabled()
+    window.notifiable_button.click()
+    assert "left" in window.table.item(0, 4).text()
+    exported = tmp_path / "record.json"
+    window.export_to(exported, ExportFormat.JSON)
+    record = json.loads(exported.read_text())["incidents"][0]
+    assert record["people_affected"] == 25
+    assert record["kind"] == "sent-as-is"
+    assert "notification_deadline" in record
+    wizard = desktop.open_apology(window.items[0])
+    assert wizard.isVisible()

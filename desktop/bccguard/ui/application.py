@@ -19,23 +19,27 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidge
 
 from bccguard.adapters import paths
 from bccguard.adapters.demo_sink import DemoSink
+from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.secrets import SecretStore, open_secret_store
 from bccguard.adapters.settings_file import load_settings
 from bccguard.adapters.smtp_proxy import ProxyError
 from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 from bccguard.core.bcc_conversion import ToStyle
 from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.core.incidents import Incident
 from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
 from bccguard.demo import send_sample
 from bccguard.events import MessageRelayed, StateChanged
 from bccguard.service import Guard
+from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
 from bccguard.ui.check_window import CheckWindow
 from bccguard.ui.held_window import HeldWindow
 from bccguard.ui.hold_dialog import HoldDialog
-from bccguard.ui.i18n import set_language, tr
+from bccguard.ui.i18n import language, set_language, tr
 from bccguard.ui.icons import app_icon
+from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.outbox_window import OutboxWindow
 from bccguard.ui.single_instance import InstanceServer, ask_running_instance
 from bccguard.ui.status_window import StatusWindow
@@ -76,7 +80,15 @@ class DesktopApp:
             upstream = UpstreamConfig(
                 host="127.0.0.1", port=self.sink.port, tls=TlsMode.NONE
             )
-        self.guard = Guard(home, settings, secrets, self.bridge, upstream=upstream)
+        self.incidents = SqliteIncidentLog.in_home(home)
+        self.guard = Guard(
+            home,
+            settings,
+            secrets,
+            self.bridge,
+            upstream=upstream,
+            incidents=self.incidents,
+        )
         self.dialogs: dict[str, HoldDialog] = {}
         self._retired: list[HoldDialog] = []
         self.windows: dict[str, QWidget] = {}
@@ -87,6 +99,7 @@ class DesktopApp:
             open_check=self.open_check,
             open_held=self.open_held,
             open_settings=self.open_settings,
+            open_incidents=self.open_incidents,
             pause=self.guard.pause,
             quit=self.quit,
             send_sample=self.send_sample if demo else None,
@@ -216,6 +229,18 @@ class DesktopApp:
         window = self.windows.get("held")
         if isinstance(window, HeldWindow):
             window.refresh()
+        incidents = self.windows.get("incidents")
+        if isinstance(incidents, IncidentsWindow):
+            incidents.refresh()
+        if held.state is HeldState.SENT and held.resolution is Resolution.AS_IS:
+            self.notify(
+                tr("Sent as is"),
+                tr(
+                    "{n} people saw each other's address. The incident is recorded; "
+                    "you can write an apology from Incidents.",
+                    n=held.exposed_count,
+                ),
+            )
         if held.state is HeldState.FAILED:
             self.notify(tr("Not sent"), held.outcome, critical=True)
 
@@ -303,6 +328,28 @@ class DesktopApp:
                 proxy_secret=self.guard.local_secret,
             ),
         )
+
+    def open_incidents(self) -> None:
+        """The incident record."""
+        window = self._show(
+            "incidents", lambda: IncidentsWindow(self.incidents, self.open_apology)
+        )
+        if isinstance(window, IncidentsWindow):
+            window.refresh()
+
+    def open_apology(self, incident: Incident) -> ApologyWizard:
+        """The guided apology for ``incident``; it sends through the guard's relay."""
+        wizard = ApologyWizard(
+            incident,
+            self.incidents,
+            send=self.guard.send_direct,
+            sender_address=incident.sender,
+            language=language(),
+        )
+        self.windows[f"apology-{incident.id}"] = wizard
+        wizard.show()
+        wizard.raise_()
+        return wizard
 
     def _settings_saved(self, settings: Settings) -> None:
         self.settings = settings

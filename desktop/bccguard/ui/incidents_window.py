@@ -1,0 +1,168 @@
+"""The incident record: holds and outcomes, the 72-hour clock, export, apology."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bccguard.core.incident_export import ExportFormat, export_incidents
+from bccguard.core.incidents import (
+    Incident,
+    IncidentLog,
+    IncidentLogError,
+    format_remaining,
+    notification_clock,
+)
+from bccguard.ui.i18n import tr
+
+_EXPORT_FILTERS = {
+    ExportFormat.MD: "Breach record (*.md)",
+    ExportFormat.CSV: "Spreadsheet (*.csv)",
+    ExportFormat.JSON: "JSON (*.json)",
+}
+
+
+class IncidentsWindow(QWidget):
+    """Lists incidents, newest first; the apology starts from here."""
+
+    def __init__(
+        self,
+        log: IncidentLog,
+        apologize: Callable[[Incident], object],
+        *,
+        clock: Callable[[], float] = time.time,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._log = log
+        self._apologize = apologize
+        self._clock = clock
+        self.items: list[Incident] = []
+        self.setWindowTitle(tr("BccGuard — incidents"))
+        self.resize(860, 380)
+        self.empty = QLabel(tr("No incidents recorded."))
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(
+            [
+                tr("When"),
+                tr("Subject"),
+                tr("What happened"),
+                tr("Exposed"),
+                tr("72-hour clock"),
+            ]
+        )
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.apology_button = QPushButton(tr("Write an apology…"))
+        self.notifiable_button = QPushButton(tr("May need notifying"))
+        self.notifiable_button.setToolTip(
+            tr("Starts the 72-hour clock of GDPR Art. 33 for this incident")
+        )
+        self.export_button = QPushButton(tr("Export breach record…"))
+        self.apology_button.clicked.connect(self._apology)
+        self.notifiable_button.clicked.connect(self._mark_notifiable)
+        self.export_button.clicked.connect(self._export)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.notifiable_button)
+        buttons.addWidget(self.apology_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload from the incident log."""
+        try:
+            self.items = list(reversed(self._log.list()))
+        except IncidentLogError as error:
+            self.items = []
+            self.empty.setText(tr("The incident record cannot be read: {e}", e=error))
+        self.empty.setVisible(not self.items)
+        self.table.setRowCount(len(self.items))
+        now = self._clock()
+        for row, incident in enumerate(self.items):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(incident.created_at))
+            clock = ""
+            if incident.possibly_notifiable:
+                clock = format_remaining(notification_clock(incident, now).remaining)
+            values = [
+                when,
+                incident.subject,
+                tr(incident.kind.value),
+                str(incident.exposed_count),
+                clock,
+            ]
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        self._selection_changed()
+
+    def selected(self) -> Incident | None:
+        """The incident of the selected row."""
+        rows = {index.row() for index in self.table.selectedIndexes()}
+        return self.items[min(rows)] if rows else None
+
+    def _selection_changed(self) -> None:
+        chosen = self.selected() is not None
+        self.apology_button.setEnabled(chosen)
+        self.notifiable_button.setEnabled(chosen)
+        self.export_button.setEnabled(bool(self.items))
+
+    def _apology(self) -> None:
+        incident = self.selected()
+        if incident is not None:
+            self._apologize(incident)
+
+    def _mark_notifiable(self) -> None:
+        incident = self.selected()
+        if incident is None:
+            return
+        try:
+            self._log.mark_notifiable(incident.id, self._clock())
+        except IncidentLogError as error:
+            QMessageBox.warning(self, tr("Not saved"), str(error))
+        self.refresh()
+
+    def _export(self) -> None:
+        name, chosen = QFileDialog.getSaveFileName(
+            self,
+            tr("Export the breach record"),
+            "bccguard-incidents.md",
+            ";;".join(_EXPORT_FILTERS.values()),
+        )
+        if name:
+            self.export_to(Path(name), _format_for(name, chosen))
+
+    def export_to(self, path: Path, fmt: ExportFormat) -> None:
+        """Write every incident to ``path`` in ``fmt``."""
+        path.write_text(
+            export_incidents(self._log.list(), fmt, self._clock()), encoding="utf-8"
+        )
+
+
+def _format_for(name: str, chosen_filter: str) -> ExportFormat:
+    suffix = Path(name).suffix.lstrip(".").lower()
+    if suffix in {f.value for f in ExportFormat}:
+        return ExportFormat(suffix)
+    for fmt, text in _EXPORT_FILTERS.items():
+        if text == chosen_filter:
+            return fmt
+    return ExportFormat.MD
