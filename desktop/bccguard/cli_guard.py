@@ -20,6 +20,7 @@ from bccguard.adapters.held_store import HeldStore
 from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.core.held import HeldMessage
 from bccguard.core.settings import (
+    IMAP_TLS_MODES,
     PROVIDER_RECIPIENT_LIMITS,
     TLS_MODES,
     Account,
@@ -48,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bccguard.adapters.smtp_proxy import ProxyError  # noqa: PLC0415
     from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig  # noqa: PLC0415
     from bccguard.events import LoggingSink  # noqa: PLC0415
+    from bccguard.mailbox_guard import MailboxGuard  # noqa: PLC0415
     from bccguard.service import Guard  # noqa: PLC0415
 
     logging.basicConfig(
@@ -88,10 +90,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"'bccguard secret')" + (f"; demo outbox: {sink.folder}" if sink else ""),
         flush=True,
     )
+    mailboxes = MailboxGuard(home, settings, store, guard.events, guard.incidents)
+    mailboxes.start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
+    mailboxes.stop()
     guard.stop()
     if sink:
         sink.stop()
@@ -175,6 +180,10 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         "smtp_username": args.username or "",
         "provider": args.provider,
         "max_recipients": args.max_recipients,
+        "imap_host": args.imap_host or "",
+        "imap_port": args.imap_port,
+        "imap_tls": args.imap_tls,
+        "imap_username": args.imap_username or "",
     }
     try:
         account: Account = settings_from_mapping({"accounts": [values]}).accounts[0]
@@ -267,6 +276,10 @@ def add_guard_commands(commands: Any) -> None:
         "--provider", choices=tuple(PROVIDER_RECIPIENT_LIMITS), default="other"
     )
     add.add_argument("--max-recipients", type=int, default=0)
+    add.add_argument("--imap-host", help="watch this account's mailbox over IMAP")
+    add.add_argument("--imap-port", type=int, default=993)
+    add.add_argument("--imap-tls", choices=IMAP_TLS_MODES, default="implicit")
+    add.add_argument("--imap-username", help="default: the SMTP user name")
     add.add_argument(
         "--password-stdin",
         action="store_true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -53,7 +54,46 @@ class MessageRelayed:
     converted: bool = False
 
 
-Event = StateChanged | MessageHeld | HeldUpdated | MessageRelayed
+class MailboxAlertKind(StrEnum):
+    """What the IMAP watcher found."""
+
+    RISKY_DRAFT = "risky-draft"  # a draft that would be held, saved anywhere
+    SENT_EXPOSED = "sent-exposed"  # a message that went out showing everyone
+    REPLY_ALL = "reply-all"  # someone replied to all on an incident's thread
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxAlert:
+    """Something in a watched mailbox needs the user's attention."""
+
+    kind: MailboxAlertKind
+    account: str
+    folder: str
+    uid: int
+    subject: str
+    message_id: str
+    exposed_count: int
+    incident_id: str = ""
+    reply_all_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxStatus:
+    """A watched mailbox connected, or failed (and will retry)."""
+
+    account: str
+    ok: bool
+    detail: str
+
+
+Event = (
+    StateChanged
+    | MessageHeld
+    | HeldUpdated
+    | MessageRelayed
+    | MailboxAlert
+    | MailboxStatus
+)
 
 
 class EventSink(Protocol):
@@ -68,8 +108,6 @@ class LoggingSink:
     """An event sink that writes each event to the log (``bccguard serve``)."""
 
     def __init__(self) -> None:
-        import logging  # noqa: PLC0415
-
         self._log = logging.getLogger("bccguard.events")
 
     def emit(self, event: Event) -> None:
@@ -90,6 +128,22 @@ class LoggingSink:
             case HeldUpdated(held):
                 self._log.info(
                     "held %s is %s %s", held.id, held.state.value, held.outcome
+                )
+            case MailboxAlert() as alert:
+                self._log.info(
+                    "%s in %s/%s: %s (%d exposed)",
+                    alert.kind.value,
+                    alert.account,
+                    alert.folder,
+                    alert.message_id,
+                    alert.exposed_count,
+                )
+            case MailboxStatus(account, ok, detail):
+                self._log.log(
+                    logging.INFO if ok else logging.WARNING,
+                    "mailbox %s: %s",
+                    account,
+                    detail,
                 )
             case MessageRelayed(message_id, recipients, ok, reply, converted):
                 self._log.info(

@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 
 from bccguard.adapters.demo_sink import free_port
 from bccguard.demo import recipients_of, sample_mass_mail
+from tests.dovecot_server import PASSWORD, USER, Dovecot
 from tests.support import UpstreamSink
 
 pytestmark = pytest.mark.slow
@@ -211,3 +213,69 @@ def test_held_release_without_a_running_guard(tmp_path: Path) -> None:
     assert "not running" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_serve_turns_a_mass_mail_in_sent_into_an_incident(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    server = Serve(home, free_port())
+    (home / "config.toml").write_text(
+        f"[proxy]\nport = {server.port}\n", encoding="utf-8"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bccguard",
+            "account",
+            "add",
+            "home",
+            "--email",
+            "me@me.example",
+            "--smtp-host",
+            "smtp.me.example",
+            "--imap-host",
+            "127.0.0.1",
+            "--imap-port",
+            str(dovecot.port),
+            "--imap-tls",
+            "none",
+            "--imap-username",
+            USER,
+            "--password-stdin",
+        ],
+        env=server.env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert PASSWORD not in (home / "config.toml").read_text()
+    server.start()
+    try:
+        to = ", ".join(f"p{i}@s{i % 9}.example" for i in range(40))
+        with IMAPClient(
+            "127.0.0.1", port=dovecot.port, ssl=False, timeout=10
+        ) as client:
+            client.login(USER, PASSWORD)
+            client.append(
+                "Sent",
+                (
+                    f"From: me@me.example\r\nTo: {to}\r\nSubject: Party\r\n"
+                    "Message-ID: <party@me.example>\r\n\r\nhi\r\n"
+                ).encode(),
+            )
+        deadline = time.monotonic() + 20
+        incidents: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not incidents:
+            incidents = json.loads(server.cli("incidents", "list", "--json").stdout)
+            time.sleep(0.2)
+        assert len(incidents) == 1
+        assert incidents[0]["kind"] == "detected-in-sent"
+        assert incidents[0]["exposed_count"] == 40
+    finally:
+        server.kill(signal.SIGTERM)

@@ -16,6 +16,7 @@ from bccguard.core.policy import DEFAULT_THRESHOLD, Action, Policy, PolicyError
 LOOPBACK_HOST = "127.0.0.1"
 PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
 TLS_MODES = ("starttls", "implicit", "none")
+IMAP_TLS_MODES = ("implicit", "starttls", "none")
 
 
 class SettingsError(ValueError):
@@ -64,6 +65,11 @@ class Account:
     provider: str = "other"
     max_recipients: int = 0  # 0: the provider's preset
     threshold: int | None = None
+    imap_host: str = ""  # empty: this account's mailbox is not watched
+    imap_port: int = 993
+    imap_tls: str = "implicit"
+    imap_username: str = ""  # empty: the SMTP user name, else the address
+    imap_oauth2: bool = False  # the stored secret is an OAuth2 access token
 
     def recipient_limit(self) -> int:
         """Recipients per upstream message: explicit, else the provider preset."""
@@ -112,6 +118,12 @@ def _check_int(path: str, value: object, low: int, high: int) -> int:
         raise SettingsError(f"{path}: must be a whole number")
     if not low <= value <= high:
         raise SettingsError(f"{path}: must be {low}–{high}")
+    return value
+
+
+def _check_bool(path: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"{path}: must be true or false")
     return value
 
 
@@ -209,6 +221,13 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
         threshold=None
         if threshold is None
         else _check_int(f"{path}.threshold", threshold, 0, 100_000),
+        imap_host=str(data.get("imap_host", "")).strip(),
+        imap_port=_check_int(f"{path}.imap_port", data.get("imap_port", 993), 1, 65535),
+        imap_tls=_check_choice(
+            f"{path}.imap_tls", data.get("imap_tls", "implicit"), IMAP_TLS_MODES
+        ),
+        imap_username=str(data.get("imap_username", "")),
+        imap_oauth2=_check_bool(f"{path}.imap_oauth2", data.get("imap_oauth2", False)),
     )
 
 

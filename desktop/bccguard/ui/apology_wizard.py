@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
@@ -520,10 +520,14 @@ class FinishPage(QWizardPage):
             wizard.export_eml(Path(path))
 
 
+class _SendResults(QObject):
+    """Carries the outcomes of a send from its worker thread to the wizard."""
+
+    ready = Signal(object)  # [(recipients, reply)]
+
+
 class ApologyWizard(QWizard):
     """Guides the sender from the incident to a sent (or saved) apology."""
-
-    sent = Signal(list)  # [(recipients, reply)] from the sending thread
 
     def __init__(
         self,
@@ -591,7 +595,10 @@ class ApologyWizard(QWizard):
             self.finish_page,
         ):
             self.addPage(page)
-        self.sent.connect(self._on_sent)
+        # Results cross from the sending thread through a plain QObject with an
+        # ``object`` signal: no conversion to Qt containers off the GUI thread.
+        self._results = _SendResults(self)
+        self._results.ready.connect(self._on_sent)
 
     # -- the choices made so far --------------------------------------------------
 
@@ -683,7 +690,7 @@ class ApologyWizard(QWizard):
                 except Exception as error:
                     reply = f"451 {error}"
                 outcomes.append((message.recipients, reply))
-            self.sent.emit(outcomes)
+            self._results.ready.emit(outcomes)
 
         threading.Thread(target=work, name="apology-send", daemon=True).start()
 

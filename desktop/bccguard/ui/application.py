@@ -30,7 +30,8 @@ from bccguard.core.incidents import Incident
 from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
 from bccguard.demo import send_sample
-from bccguard.events import MessageRelayed, StateChanged
+from bccguard.events import MailboxAlert, MailboxAlertKind, MessageRelayed, StateChanged
+from bccguard.mailbox_guard import MailboxGuard
 from bccguard.service import Guard
 from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
@@ -91,6 +92,7 @@ class DesktopApp:
         )
         self.dialogs: dict[str, HoldDialog] = {}
         self._retired: list[HoldDialog] = []
+        self.notifications: list[tuple[str, str]] = []
         self.windows: dict[str, QWidget] = {}
         self._results = _Relay()
         self._results.done.connect(lambda call: call())
@@ -117,6 +119,10 @@ class DesktopApp:
         self.bridge.signals.message_held.connect(self._on_held)
         self.bridge.signals.held_updated.connect(self._on_held_updated)
         self.bridge.signals.message_relayed.connect(self._on_relayed)
+        self.bridge.signals.mailbox_alert.connect(self._on_mailbox_alert)
+        self.mailboxes = MailboxGuard(
+            home, settings, secrets, self.bridge, self.incidents
+        )
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -127,6 +133,7 @@ class DesktopApp:
         except ProxyError as error:
             self._on_state(StateChanged(self.guard.state.ERROR, str(error)))
             QMessageBox.critical(None, "BccGuard", str(error))
+        self.mailboxes.start()
         if self.tray is not None:
             self.tray.show()
         else:
@@ -147,6 +154,7 @@ class DesktopApp:
         """Stop the guard and the demo sink, and delete every window."""
         for dialog in list(self.dialogs.values()):
             dialog.close_quietly()
+        self.mailboxes.stop()
         self.guard.stop()
         if self.sink is not None:
             self.sink.stop()
@@ -257,8 +265,47 @@ class DesktopApp:
         if isinstance(window, OutboxWindow):
             window.refresh()
 
+    def _on_mailbox_alert(self, alert: MailboxAlert) -> None:
+        if alert.kind is MailboxAlertKind.RISKY_DRAFT:
+            self.notify(
+                tr("Risky draft in {account}", account=alert.account),
+                tr(
+                    "“{subject}” would show {n} people each other's address. "
+                    "Put them in Bcc before sending.",
+                    subject=alert.subject,
+                    n=alert.exposed_count,
+                ),
+            )
+        elif alert.kind is MailboxAlertKind.SENT_EXPOSED:
+            self.notify(
+                tr("A message went out with everyone visible"),
+                tr(
+                    "“{subject}” showed {n} people each other's address. The incident "
+                    "is recorded; open Incidents to write an apology.",
+                    subject=alert.subject,
+                    n=alert.exposed_count,
+                ),
+                critical=True,
+            )
+        else:
+            self.notify(
+                tr("Replies to all"),
+                tr(
+                    "{count} people have replied to all on “{subject}”. A short "
+                    "follow-up asking not to reply to all may help.",
+                    count=alert.reply_all_count,
+                    subject=alert.subject,
+                ),
+            )
+        window = self.windows.get("incidents")
+        if isinstance(window, IncidentsWindow):
+            window.refresh()
+
     def notify(self, title: str, text: str, *, critical: bool = False) -> None:
-        """A desktop notification (nothing where there is no tray)."""
+        """A desktop notification; without a tray it shows in the status window."""
+        self.notifications.append((title, text))
+        if self.status is not None:
+            self.status.detail.setText(f"{title}: {text}")
         if self.tray is not None:
             icon = (
                 QSystemTrayIcon.MessageIcon.Critical

@@ -7,6 +7,8 @@ from PySide6.QtCore import QObject, Signal
 from bccguard.events import (
     Event,
     HeldUpdated,
+    MailboxAlert,
+    MailboxStatus,
     MessageHeld,
     MessageRelayed,
     StateChanged,
@@ -20,6 +22,8 @@ class GuardSignals(QObject):
     message_held = Signal(object)  # HeldMessage
     held_updated = Signal(object)  # HeldMessage
     message_relayed = Signal(object)  # MessageRelayed
+    mailbox_alert = Signal(object)  # MailboxAlert
+    mailbox_status = Signal(object)  # MailboxStatus
 
 
 class GuardBridge:
@@ -44,3 +48,7 @@ class GuardBridge:
                 signals.held_updated.emit(held)
             case MessageRelayed():
                 signals.message_relayed.emit(event)
+            case MailboxAlert():
+                signals.mailbox_alert.emit(event)
+            case MailboxStatus():
+                signals.mailbox_status.emit(event)

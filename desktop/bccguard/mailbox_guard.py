@@ -1,0 +1,237 @@
+"""The guard for what the proxy cannot see: drafts saved anywhere, mail that went out
+from another device, and replies to all on an incident's thread (over IMAP).
+
+Each configured account gets one watcher per folder role; every new message's
+header is checked with the same policy as the proxy's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint
+from bccguard.adapters.imap_state_store import ImapStateStore
+from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher
+from bccguard.adapters.secrets import SecretStore
+from bccguard.core.incidents import (
+    Incident,
+    IncidentKind,
+    IncidentLog,
+    IncidentLogError,
+)
+from bccguard.core.message import ParsedMessage, read_message
+from bccguard.core.settings import Account, Settings
+from bccguard.core.verdict import Verdict, check
+from bccguard.events import (
+    EventSink,
+    MailboxAlert,
+    MailboxAlertKind,
+    MailboxStatus,
+)
+
+log = logging.getLogger(__name__)
+
+# On the very first scan of a folder, only this recent past raises alerts: a years-old
+# Sent folder would otherwise bury the user in old news.
+FIRST_SCAN_DAYS = 14
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+def imap_password_key(account_name: str) -> str:
+    """The secret-store key of an account's IMAP password (or OAuth2 token)."""
+    return f"account-imap:{account_name}"
+
+
+def endpoint_for(account: Account, secrets: SecretStore) -> ImapEndpoint:
+    """How to log in to ``account``'s mailbox (password: else the SMTP one)."""
+
+    def password() -> str | None:
+        return secrets.get(imap_password_key(account.name)) or secrets.get(
+            f"account:{account.name}"
+        )
+
+    return ImapEndpoint(
+        host=account.imap_host,
+        port=account.imap_port,
+        tls=account.imap_tls,
+        username=account.imap_username or account.smtp_username or account.email,
+        password=password,
+        oauth2=account.imap_oauth2,
+    )
+
+
+class MailboxGuard:
+    """Watches the Drafts, Sent and INBOX folders of every account with IMAP."""
+
+    def __init__(
+        self,
+        home: Path,
+        settings: Settings,
+        secrets: SecretStore,
+        events: EventSink,
+        incidents: IncidentLog | None,
+        *,
+        clock: Callable[[], float] = time.time,
+        watcher_options: dict[str, float] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.secrets = secrets
+        self.events = events
+        self.incidents = incidents
+        self._clock = clock
+        self._store = ImapStateStore(home / "imap-state")
+        self._options = watcher_options or {}
+        self.watchers: list[FolderWatcher] = []
+
+    def start(self) -> None:
+        """Start a watcher per account and folder role."""
+        for account in self.settings.accounts:
+            if not account.imap_host:
+                continue
+            endpoint = endpoint_for(account, self.secrets)
+            for role in FolderRole:
+                watcher = FolderWatcher(
+                    account.name,
+                    endpoint,
+                    role,
+                    self._store,
+                    self._on_header,
+                    self._on_status,
+                    **self._options,  # type: ignore[arg-type]
+                )
+                watcher.start()
+                self.watchers.append(watcher)
+
+    def stop(self) -> None:
+        """Stop every watcher (each within about a second)."""
+        for watcher in self.watchers:
+            watcher.stop()
+        for watcher in self.watchers:
+            watcher.join(10)
+        self.watchers.clear()
+
+    def _on_status(self, account: str, status: str, detail: str) -> None:
+        self.events.emit(MailboxStatus(account, status == "ok", detail))
+
+    def _account(self, name: str) -> Account | None:
+        return next((a for a in self.settings.accounts if a.name == name), None)
+
+    def _on_header(self, item: FetchedHeader) -> bool:
+        """Check one new message; True when it raised an alert (never again then)."""
+        account = self._account(item.account)
+        message = read_message(item.header)
+        verdict = check(message, self.settings.base_policy(account))
+        if item.role is FolderRole.INBOX:
+            return self._reply_all(item, message)
+        if not verdict.held or self._too_old(item):
+            return False
+        if item.role is FolderRole.DRAFTS:
+            self._alert(MailboxAlertKind.RISKY_DRAFT, item, message, verdict)
+            return True
+        incident_id = self._record_sent(item, message, verdict)
+        self._alert(MailboxAlertKind.SENT_EXPOSED, item, message, verdict, incident_id)
+        return True
+
+    def _too_old(self, item: FetchedHeader) -> bool:
+        if not item.first_scan or item.internal_date is None:
+            return False
+        date = item.internal_date
+        if date.tzinfo is None:
+            date = date.replace(tzinfo=UTC)
+        age = datetime.now(UTC) - date
+        return age.days > FIRST_SCAN_DAYS
+
+    def _alert(
+        self,
+        kind: MailboxAlertKind,
+        item: FetchedHeader,
+        message: ParsedMessage,
+        verdict: Verdict,
+        incident_id: str = "",
+    ) -> None:
+        self.events.emit(
+            MailboxAlert(
+                kind=kind,
+                account=item.account,
+                folder=item.folder,
+                uid=item.uid,
+                subject=message.subject,
+                message_id=message.message_id,
+                exposed_count=len(verdict.exposed),
+                incident_id=incident_id,
+            )
+        )
+
+    def _record_sent(
+        self, item: FetchedHeader, message: ParsedMessage, verdict: Verdict
+    ) -> str:
+        """An incident for a message found in Sent, unless one is already recorded
+        (the proxy's "send as is" of the same message)."""
+        if self.incidents is None:
+            return ""
+        try:
+            known = self.incidents.find_by_message_id(message.message_id)
+            if message.message_id and known:
+                return known[-1].id
+            sender = message.senders[0].addr if message.senders else ""
+            incident = self.incidents.record(
+                Incident.new(
+                    IncidentKind.DETECTED_IN_SENT,
+                    self._clock(),
+                    exposed=[a.addr for a in verdict.exposed],
+                    message_id=message.message_id,
+                    subject=message.subject,
+                    sender=sender,
+                    notes=f"found in {item.account}/{item.folder}",
+                )
+            )
+        except IncidentLogError:
+            log.exception("could not record the message found in %s", item.folder)
+            return ""
+        return incident.id
+
+    def _reply_all(self, item: FetchedHeader, message: ParsedMessage) -> bool:
+        """A reply on an incident's thread that goes to many people: count it."""
+        if self.incidents is None or len(message.visible) < 2:
+            return False
+        header = message.header
+        parents = _MESSAGE_ID.findall(
+            header.first_text("in-reply-to") + " " + header.first_text("references")
+        )
+        for parent in reversed(parents):
+            try:
+                found = self.incidents.find_by_message_id(parent)
+            except IncidentLogError:
+                log.exception("could not look up incidents for a reply")
+                return False
+            exposed = [i for i in found if i.exposed_count > 0]
+            if not exposed:
+                continue
+            incident = exposed[-1]
+            shown = {a.key for a in message.visible}
+            overlap = len(shown & {a.lower() for a in incident.exposed})
+            if overlap < 2:
+                return False  # a reply to a few, not to all
+            counter = getattr(self.incidents, "count_reply_all", None)
+            if counter is not None:
+                incident = counter(incident.id, self._clock(), message.message_id)
+            self.events.emit(
+                MailboxAlert(
+                    kind=MailboxAlertKind.REPLY_ALL,
+                    account=item.account,
+                    folder=item.folder,
+                    uid=item.uid,
+                    subject=message.subject,
+                    message_id=message.message_id,
+                    exposed_count=len(message.visible),
+                    incident_id=incident.id,
+                    reply_all_count=incident.reply_all_count,
+                )
+            )
+            return True
+        return False
