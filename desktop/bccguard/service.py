@@ -50,6 +50,10 @@ from bccguard.events import (
 
 log = logging.getLogger(__name__)
 
+# Seconds an upstream connection stays open for the next message (a burst of
+# messages then costs one TLS handshake and login, not one each).
+RELAY_KEEP_ALIVE = 20.0
+
 DISCARD_REPLY = (
     "550 5.7.1 Not sent: you chose not to send it in BccGuard (your copy is still "
     "in your mail program)"
@@ -66,7 +70,7 @@ def account_password_key(account_name: str) -> str:
 
 
 def account_relay(
-    settings: Settings, secrets: SecretStore, mail_from: str
+    settings: Settings, secrets: SecretStore, mail_from: str, *, keep_alive: float = 0.0
 ) -> SmtpRelay:
     """The relay of the account that sends as ``mail_from`` (else the first one).
 
@@ -84,7 +88,7 @@ def account_relay(
         max_recipients=account.recipient_limit(),
     )
     key = account_password_key(account.name)
-    return SmtpRelay(config, password=lambda: secrets.get(key))
+    return SmtpRelay(config, password=lambda: secrets.get(key), keep_alive=keep_alive)
 
 
 class Guard:
@@ -113,6 +117,7 @@ class Guard:
         self._workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="bccguard")
         self._waiters: dict[str, list[asyncio.Future[str]]] = {}
         self._by_key: dict[str, str] = {h.key: h.id for h in self.store.all()}
+        self._relays: dict[object, SmtpRelay] = {}
         self._paused_until = 0.0
         self._state = GuardState.STOPPED
         self._secret = ensure_local_secret(secrets)
@@ -160,6 +165,10 @@ class Guard:
             log.debug("control channel was not running")
         self.proxy.stop()
         self._workers.shutdown(wait=True, cancel_futures=False)
+        with self._lock:
+            relays, self._relays = list(self._relays.values()), {}
+        for relay in relays:
+            relay.close()
         self._set_state(GuardState.STOPPED)
 
     def pause(self, seconds: float) -> None:
@@ -190,9 +199,20 @@ class Guard:
     # -- the relay ----------------------------------------------------------------
 
     def _relay_for(self, mail_from: str) -> SmtpRelay:
+        """The relay for ``mail_from``'s account, kept so its connection is reused."""
+        key: object = self._upstream_override or self.settings.account_for(mail_from)
+        with self._lock:
+            relay = self._relays.get(key)
+        if relay is not None:
+            return relay
         if self._upstream_override is not None:
-            return SmtpRelay(self._upstream_override)
-        return account_relay(self.settings, self.secrets, mail_from)
+            relay = SmtpRelay(self._upstream_override, keep_alive=RELAY_KEEP_ALIVE)
+        else:
+            relay = account_relay(
+                self.settings, self.secrets, mail_from, keep_alive=RELAY_KEEP_ALIVE
+            )
+        with self._lock:
+            return self._relays.setdefault(key, relay)
 
     def send_direct(self, mail_from: str, recipients: list[str], data: bytes) -> str:
         """Relay a message BccGuard wrote itself (an apology); the upstream's reply."""

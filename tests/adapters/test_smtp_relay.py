@@ -509,3 +509,23 @@ def test_result_properties() -> None:
     assert later.temporary and not later.ok
     assert RelayResult((BatchOutcome(("a",), 250, "OK"),)).ok
     assert not RelayResult(()).ok
+
+
+# -- streaming DATA ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("piece", [1, 7, 64, 1 << 20])
+def test_data_is_streamed_in_pieces_with_dots_stuffed(
+    sink: SinkServer, monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    from bccguard.adapters import smtp_relay
+
+    monkeypatch.setattr(smtp_relay, "_DATA_PIECE", piece)
+    body = b"".join(
+        b".line %d starts with a dot\r\n..two dots\r\nplain %d\r\n" % (i, i)
+        for i in range(200)
+    )
+    data = b"From: a@example.org\r\nTo: b@example.net\r\n\r\n" + body + b"."
+    result = SmtpRelay(sink.upstream()).send(SENDER, ["b@example.net"], data)
+    assert result.ok
+    assert sink.received[0].data == data + b"\r\n"  # a final line break is added

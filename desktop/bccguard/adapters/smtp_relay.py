@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import smtplib
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -182,6 +185,8 @@ class SmtpRelay:
         self,
         config: UpstreamConfig,
         password: Callable[[], str | None] | None = None,
+        *,
+        keep_alive: float = 0.0,
     ) -> None:
         """Prepare a relay; nothing connects until `send`.
 
@@ -189,6 +194,9 @@ class SmtpRelay:
             config: The upstream server and its limits.
             password: Returns the password (or the OAuth2 access token for
                 xoauth2) when a connection logs in; called once per connection.
+            keep_alive: Seconds an idle connection is kept for the next `send`
+                (0: every `send` ends with QUIT). A relay that keeps connections
+                must be `close`d.
 
         Raises:
             RelayConfigError: A username without a password source, or a CA
@@ -198,6 +206,9 @@ class SmtpRelay:
             raise RelayConfigError("upstream.username: set, but no password source")
         self._config = config
         self._password = password
+        self._keep_alive = keep_alive
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
+        self._idle_lock = threading.Lock()
         self._context = _tls_context(config) if config.tls is not TlsMode.NONE else None
 
     @property
@@ -238,7 +249,7 @@ class SmtpRelay:
         ]
         needs_utf8 = smtputf8 or not all(a.isascii() for a in (mail_from, *recipients))
         outcomes: list[BatchOutcome] = []
-        conn: smtplib.SMTP | None = None
+        conn: smtplib.SMTP | None = self._checkout()
         try:
             for index, batch in enumerate(batches):
                 try:
@@ -261,8 +272,39 @@ class SmtpRelay:
                 )
         finally:
             if conn is not None:
-                _quit(conn)
+                self._checkin(conn)
         return RelayResult(tuple(outcomes))
+
+    def _checkout(self) -> smtplib.SMTP | None:
+        """An idle connection kept from an earlier `send`, if one is fresh enough."""
+        stale: list[smtplib.SMTP] = []
+        found = None
+        with self._idle_lock:
+            now = time.monotonic()
+            while self._idle and found is None:
+                conn, since = self._idle.pop()
+                if now - since < self._keep_alive:
+                    found = conn
+                else:
+                    stale.append(conn)
+        for conn in stale:
+            _quit(conn)
+        return found
+
+    def _checkin(self, conn: smtplib.SMTP) -> None:
+        """Keep a healthy connection for the next `send`, or say goodbye."""
+        if self._keep_alive > 0 and conn.sock is not None:
+            with self._idle_lock:
+                self._idle.append((conn, time.monotonic()))
+            return
+        _quit(conn)
+
+    def close(self) -> None:
+        """QUIT every kept connection."""
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn, _ in idle:
+            _quit(conn)
 
     def _usable_connection(self, conn: smtplib.SMTP | None) -> smtplib.SMTP:
         """Reuse a live connection, or open a new one if the server dropped it."""
@@ -418,7 +460,7 @@ class SmtpRelay:
                 _reset(conn, code)
                 code, text = _most_hopeful(refused)
                 return BatchOutcome(batch, code, text, refused)
-            code, reply = conn.data(data)
+            code, reply = _send_data(conn, data)
             if code != 250:
                 _reset(conn, code)
             return BatchOutcome(batch, code, _text(reply), refused)
@@ -519,6 +561,33 @@ def _reset(conn: smtplib.SMTP, code: int) -> None:
         conn.rset()
     except (smtplib.SMTPException, OSError):
         conn.close()
+
+
+_DATA_PIECE = 1 << 20
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def _send_data(conn: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """DATA with the message streamed in pieces, dot-stuffed (RFC 5321 §4.5.2) piece
+    by piece: smtplib's ``data()`` makes two more whole copies of a large message."""
+    code, reply = conn.docmd("DATA")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    start = 0
+    size = len(data)
+    end_mark = b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"
+    while True:
+        cut = data.find(b"\n", min(start + _DATA_PIECE, size) - 1)
+        end = size if cut < 0 else cut + 1
+        piece = _LEADING_DOT.sub(b"..", data[start:end])  # each piece starts a line
+        if end >= size:
+            # The end mark goes with the last piece: a separate small write would
+            # wait for the delayed ACK of the one before (Nagle), 40 ms a message.
+            conn.send(piece + end_mark)
+            break
+        conn.send(piece)
+        start = end
+    return conn.getreply()
 
 
 def _quit(conn: smtplib.SMTP) -> None:
