@@ -94,6 +94,24 @@ def main(out: Path, language: str) -> int:
     wait(app, lambda: bool(desktop.sink and desktop.sink.messages()))
     pump(app, 0.5)
 
+    # A second sample sent as it is: an incident, and the apology that follows.
+    desktop.send_sample()
+    wait(app, lambda: bool(desktop.dialogs))
+    next(iter(desktop.dialogs.values())).as_is_button.click()
+    wait(app, lambda: any(i.kind.value == "sent-as-is" for i in desktop.incidents.list()))
+    desktop.open_incidents()
+    incidents = desktop.windows["incidents"]
+    incidents.table.selectRow(0)  # type: ignore[attr-defined]
+    incidents.notifiable_button.click()  # type: ignore[attr-defined]
+    incidents.table.selectRow(0)  # type: ignore[attr-defined]
+    save_window(app, incidents, out / f"incidents{suffix}.png")
+    wizard = desktop.open_apology(incidents.items[0])  # type: ignore[attr-defined]
+    save_window(app, wizard, out / f"apology-1{suffix}.png")
+    for page in range(2, 5):
+        wizard.next()
+        save_window(app, wizard, out / f"apology-{page}{suffix}.png")
+    wizard.close()
+
     desktop.open_check()
     check = desktop.windows["check"]
     check.show_message(sample_mass_mail(25))  # type: ignore[attr-defined]

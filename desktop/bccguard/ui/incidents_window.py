@@ -21,12 +21,22 @@ from PySide6.QtWidgets import (
 from bccguard.core.incident_export import ExportFormat, export_incidents
 from bccguard.core.incidents import (
     Incident,
+    IncidentKind,
     IncidentLog,
     IncidentLogError,
     format_remaining,
     notification_clock,
 )
 from bccguard.ui.i18n import tr
+
+_KIND_TEXT = {
+    IncidentKind.HELD: "Held, not decided",
+    IncidentKind.CONVERTED: "Converted to Bcc",
+    IncidentKind.SENT_AS_IS: "Sent as is",
+    IncidentKind.DISCARDED: "Not sent",
+    IncidentKind.DETECTED_IN_SENT: "Found in Sent",
+    IncidentKind.APOLOGY_SENT: "Apology sent",
+}
 
 _EXPORT_FILTERS = {
     ExportFormat.MD: "Breach record (*.md)",
@@ -106,7 +116,7 @@ class IncidentsWindow(QWidget):
             values = [
                 when,
                 incident.subject,
-                tr(incident.kind.value),
+                tr(_KIND_TEXT.get(incident.kind, incident.kind.value)),
                 str(incident.exposed_count),
                 clock,
             ]
