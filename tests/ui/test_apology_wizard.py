@@ -10,15 +10,18 @@ from email.utils import getaddresses
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
+from bccguard.adapters.imap_connection import ImapEndpoint, save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.smtp_relay import SmtpRelay
 from bccguard.core.apology import Audience
 from bccguard.core.incidents import Incident, IncidentKind
 from bccguard.ui.apology_wizard import ApologyWizard, Send
 from bccguard.ui.i18n import set_language
+from tests.dovecot_server import PASSWORD, USER, Dovecot
 from tests.support import UpstreamSink
 
 pytestmark = pytest.mark.gui
@@ -355,3 +358,34 @@ def test_the_wizard_speaks_italian(
     assert page.highlighted() == ["ma", "ero di fretta", "{chi}"]
     assert page.error.text().startswith("Segnaposto sconosciuto {chi} alla riga 3.")
     assert page.problems.item(0).text().startswith("Un «ma» dopo le scuse")
+
+
+def test_group_apology_saved_to_a_real_drafts_folder(
+    qtbot, incident: Incident, log: SqliteIncidentLog, dovecot: Dovecot
+) -> None:
+    endpoint = ImapEndpoint(
+        host="127.0.0.1",
+        port=dovecot.port,
+        tls="none",
+        username=USER,
+        password=lambda: PASSWORD,
+    )
+    wizard = make(
+        qtbot, incident, log, save_draft=lambda data: save_draft(endpoint, data)
+    )
+    go_to_edit(wizard)
+    wizard.next()
+    assert wizard.finish_page.draft_button.isEnabled()
+    qtbot.mouseClick(wizard.finish_page.draft_button, Qt.MouseButton.LeftButton)
+    assert "Drafts: 1" in wizard.finish_page.status.text()
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=10) as client:
+        client.login(USER, PASSWORD)
+        client.select_folder("Drafts", readonly=True)
+        (uid,) = client.search(["ALL"])
+        fetched = client.fetch([uid], ["RFC822", "FLAGS"])[uid]
+    assert b"\\Draft" in fetched[b"FLAGS"]
+    draft = parse(fetched[b"RFC822"])
+    assert visible(draft) == ["anna.ferri@studio.example"]
+    assert sorted(a.strip() for a in str(draft["Bcc"]).split(",")) == sorted(PEOPLE)
+    action = log.get(incident.id).actions[-1]  # type: ignore[union-attr]
+    assert action.action == "apology-saved-to-drafts"

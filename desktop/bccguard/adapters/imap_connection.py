@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
+from imapclient.imapclient import DRAFT as DRAFT_FLAG
 from imapclient.imapclient import DRAFTS, SENT
 
 from bccguard.adapters.smtp_relay import is_loopback_host
@@ -128,3 +129,24 @@ def find_folder(client: IMAPClient, role: FolderRole) -> str:
     if folder is None:
         raise ImapError(f"no {role.value} folder found")
     return str(folder)
+
+
+def save_draft(endpoint: ImapEndpoint, data: bytes) -> str:
+    """APPEND ``data`` to the account's Drafts folder, flagged \\Draft; the reply text.
+
+    Raises:
+        ImapError: the server cannot be reached, refuses us, or has no Drafts folder.
+    """
+    client = connect(endpoint)
+    try:
+        folder = find_folder(client, FolderRole.DRAFTS)
+        reply = client.append(folder, data, flags=(DRAFT_FLAG,))
+    except IMAPClientError as error:
+        raise ImapError(f"{endpoint.address}: {error}") from error
+    finally:
+        try:
+            client.logout()
+        except (IMAPClientError, OSError):
+            _close(client)
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return f"saved to {folder}: {text}"

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidge
 
 from bccguard.adapters import paths
 from bccguard.adapters.demo_sink import DemoSink
+from bccguard.adapters.imap_connection import save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.secrets import SecretStore, open_secret_store
 from bccguard.adapters.settings_file import load_settings
@@ -31,7 +33,7 @@ from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
 from bccguard.demo import send_sample
 from bccguard.events import MailboxAlert, MailboxAlertKind, MessageRelayed, StateChanged
-from bccguard.mailbox_guard import MailboxGuard
+from bccguard.mailbox_guard import MailboxGuard, endpoint_for
 from bccguard.service import Guard
 from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
@@ -386,10 +388,16 @@ class DesktopApp:
 
     def open_apology(self, incident: Incident) -> ApologyWizard:
         """The guided apology for ``incident``; it sends through the guard's relay."""
+        account = self.settings.account_for(incident.sender)
+        drafts = None
+        if account is not None and account.imap_host:
+            endpoint = endpoint_for(account, self.secrets)
+            drafts = partial(save_draft, endpoint)
         wizard = ApologyWizard(
             incident,
             self.incidents,
             send=self.guard.send_direct,
+            save_draft=drafts,
             sender_address=incident.sender,
             language=language(),
         )
