@@ -98,7 +98,10 @@ def main(out: Path, language: str) -> int:
     desktop.send_sample()
     wait(app, lambda: bool(desktop.dialogs))
     next(iter(desktop.dialogs.values())).as_is_button.click()
-    wait(app, lambda: any(i.kind.value == "sent-as-is" for i in desktop.incidents.list()))
+    wait(
+        app,
+        lambda: any(i.kind.value == "sent-as-is" for i in desktop.incidents.list()),
+    )
     desktop.open_incidents()
     incidents = desktop.windows["incidents"]
     incidents.table.selectRow(0)  # type: ignore[attr-defined]
