@@ -96,3 +96,14 @@ def test_account_threshold_wins_and_own_address_is_not_exposed() -> None:
     policy = settings.base_policy(settings.account_for("ME@corp.example"))
     assert policy.threshold == 3
     assert policy.own_addresses == frozenset({"me@corp.example"})
+
+
+def test_an_identity_can_have_its_own_action() -> None:
+    account = Account("w", "me@corp.example", "h", action="convert")
+    settings = Settings(accounts=(account,))
+    assert settings.base_policy(account).action.value == "convert"
+    assert settings.base_policy(None).action.value == "ask"
+    with pytest.raises(SettingsError, match=r"accounts\[0\].action"):
+        settings_from_mapping(
+            {"accounts": [{"name": "a", "email": "e", "smtp_host": "h", "action": "x"}]}
+        )

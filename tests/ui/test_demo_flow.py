@@ -11,13 +11,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from bccguard.adapters.demo_sink import free_port
+from bccguard.adapters.settings_file import load_settings
 from bccguard.core.incident_export import ExportFormat
 from bccguard.core.message import read_message
 from bccguard.core.settings import Account, ProxySettings, Settings
+from bccguard.demo import DEMO_SENDER
 from bccguard.events import GuardState
 from bccguard.ui.application import DesktopApp
 from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.outbox_window import OutboxWindow
+from bccguard.ui.single_instance import InstanceServer, ask_running_instance
 from tests.dovecot_server import PASSWORD, USER, Dovecot
 from tests.support import MemorySecrets
 
@@ -140,3 +143,46 @@ def test_tray_app_reports_a_mass_mail_found_in_sent(
         assert app.status is not None and "Party" in app.status.detail.text()
     finally:
         app.shutdown()
+
+
+def test_always_convert_for_an_identity(
+    qtbot, qapp: QApplication, tmp_path: Path
+) -> None:
+    identity = Account("demo", DEMO_SENDER, "smtp.bccguard-demo.example")
+    settings = Settings(
+        proxy=ProxySettings(port=free_port(), decision_timeout=30), accounts=(identity,)
+    )
+    app = DesktopApp(
+        qapp, tmp_path, settings, MemorySecrets(), demo=True, use_tray=False
+    )
+    app.start()
+    try:
+        app.send_sample()
+        qtbot.waitUntil(lambda: len(app.dialogs) == 1, timeout=10_000)
+        dialog = next(iter(app.dialogs.values()))
+        assert not dialog.always.isHidden()
+        dialog.always.setChecked(True)
+        qtbot.mouseClick(dialog.convert_button, Qt.MouseButton.LeftButton)
+        assert app.sink is not None
+        qtbot.waitUntil(lambda: len(app.sink.messages()) == 1, timeout=10_000)
+        saved = load_settings(tmp_path / "config.toml")
+        assert saved.accounts[0].action == "convert"
+        # The next mass mail from the same identity leaves converted, unasked.
+        app.send_sample()
+        qtbot.waitUntil(lambda: len(app.sink.messages()) == 2, timeout=10_000)
+        assert app.dialogs == {}
+        second = read_message(app.sink.messages()[1].read_bytes())
+        assert [a.addr for a in second.visible] == [DEMO_SENDER]
+    finally:
+        app.shutdown()
+
+
+def test_a_second_start_brings_the_first_forward(qtbot, tmp_path: Path) -> None:
+    shown: list[bool] = []
+    server = InstanceServer(tmp_path, lambda: shown.append(True))
+    try:
+        assert ask_running_instance(tmp_path)
+        qtbot.waitUntil(lambda: shown == [True], timeout=5_000)
+        assert not ask_running_instance(tmp_path / "another-home")
+    finally:
+        server.deleteLater()

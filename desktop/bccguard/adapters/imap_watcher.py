@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 IDLE_REFRESH = 10 * 60  # seconds; RFC 2177 servers may drop IDLE after 29 minutes
 POLL_INTERVAL = 30.0
+VERIFY_AFTER = 2.0  # seconds of the short IDLE that follows each catch-up
 FETCH_BATCH = 500
 _HEADER_KEY = b"BODY[HEADER]"
 
@@ -55,6 +56,11 @@ class FetchedHeader:
 # Called for each new message; True when it was reported (so never again).
 OnHeader = Callable[[FetchedHeader], bool]
 OnStatus = Callable[[str, str, str], None]  # account, "ok" | "error", detail
+
+
+def _announces_change(responses: list[tuple[object, ...]]) -> bool:
+    """True when untagged responses say messages came or went."""
+    return any(r[1] in (b"EXISTS", b"EXPUNGE") for r in responses if len(r) > 1)
 
 
 class FolderWatcher(threading.Thread):
@@ -134,10 +140,20 @@ class FolderWatcher(threading.Thread):
             self.on_status(self.account, "ok", folder)
             state = self._catch_up(client, folder, state)
             idle = client.has_capability("IDLE")
+            # A message that lands between the catch-up's SEARCH and the start of
+            # IDLE may be announced before IDLE listens; so the first IDLE after a
+            # catch-up is short and followed by one more catch-up.
+            verify = True
             while not self._stopping.is_set():
-                changed = self._wait_idle(client) if idle else self._wait_poll(client)
-                if changed:
+                if not idle:
+                    self._wait_poll(client)
                     state = self._catch_up(client, folder, state)
+                    continue
+                limit = VERIFY_AFTER if verify else self.idle_refresh
+                event = self._wait_idle(client, limit)
+                if event or verify:
+                    state = self._catch_up(client, folder, state)
+                verify = event
         finally:
             try:
                 client.logout()
@@ -145,30 +161,29 @@ class FolderWatcher(threading.Thread):
                 with contextlib.suppress(IMAPClientError, OSError):
                     client.shutdown()  # the connection is gone: close our end
 
-    def _wait_idle(self, client: IMAPClient) -> bool:
-        """IDLE until something arrives, the refresh time passes, or stop."""
+    def _wait_idle(self, client: IMAPClient, limit: float) -> bool:
+        """IDLE until something arrives, ``limit`` seconds pass, or stop.
+
+        Returns:
+            True when the server announced a change.
+        """
         client.idle()
         started = time.monotonic()
         changed = False
         try:
-            while (
-                not self._stopping.is_set()
-                and time.monotonic() - started < self.idle_refresh
-            ):
+            while not self._stopping.is_set() and time.monotonic() - started < limit:
                 asked = time.monotonic()
-                responses = client.idle_check(timeout=1)
-                if not responses and time.monotonic() - asked < 0.5:
+                responses = client.idle_check(timeout=min(1.0, limit))
+                if not responses and time.monotonic() - asked < 0.5 * min(1.0, limit):
                     # imapclient reports EOF as "no responses" at once (the socket
                     # polled readable but held no line): the server went away.
                     raise ImapError(f"{self.endpoint.address} closed the connection")
-                if any(
-                    r[1] in (b"EXISTS", b"EXPUNGE") for r in responses if len(r) > 1
-                ):
+                if _announces_change(responses):
                     changed = True
                     break
         finally:
-            client.idle_done()
-        return changed or time.monotonic() - started >= self.idle_refresh
+            _, late = client.idle_done()
+        return changed or _announces_change(late)
 
     def _wait_poll(self, client: IMAPClient) -> bool:
         self._stopping.wait(self.poll_interval)

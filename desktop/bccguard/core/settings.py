@@ -70,6 +70,7 @@ class Account:
     imap_tls: str = "implicit"
     imap_username: str = ""  # empty: the SMTP user name, else the address
     imap_oauth2: bool = False  # the stored secret is an OAuth2 access token
+    action: str | None = None  # this identity's own action (else the policy's)
 
     def recipient_limit(self) -> int:
         """Recipients per upstream message: explicit, else the provider preset."""
@@ -88,16 +89,19 @@ class Settings:
     def base_policy(self, account: Account | None = None) -> Policy:
         """The core policy for mail from ``account`` (its threshold wins)."""
         threshold = self.policy.threshold
+        action = self.policy.action
         own: tuple[str, ...] = ()
         if account is not None:
             own = (account.email,)
             if account.threshold is not None:
                 threshold = account.threshold
+            if account.action is not None:
+                action = account.action
         return Policy.build(
             threshold=threshold,
             trusted_domains=self.policy.trusted_domains,
             own_addresses=own,
-            action=Action(self.policy.action),
+            action=Action(action),
         )
 
     def account_for(self, sender: str) -> Account | None:
@@ -228,6 +232,11 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
         ),
         imap_username=str(data.get("imap_username", "")),
         imap_oauth2=_check_bool(f"{path}.imap_oauth2", data.get("imap_oauth2", False)),
+        action=None
+        if data.get("action") is None
+        else _check_choice(
+            f"{path}.action", data.get("action"), tuple(a.value for a in Action)
+        ),
     )
 
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from functools import partial
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -23,7 +24,7 @@ from bccguard.adapters.demo_sink import DemoSink
 from bccguard.adapters.imap_connection import save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.secrets import SecretStore, open_secret_store
-from bccguard.adapters.settings_file import load_settings
+from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.adapters.smtp_proxy import ProxyError
 from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 from bccguard.core.bcc_conversion import ToStyle
@@ -205,7 +206,20 @@ class DesktopApp:
             return
         if deadline == -1.0:
             deadline = held.received_at + self.settings.proxy.decision_timeout
-        dialog = HoldDialog(held, self.decide, deadline=deadline)
+        account = next(
+            (
+                a
+                for a in self.settings.accounts
+                if a.email.lower() == held.mail_from.lower()
+            ),
+            None,
+        )
+        dialog = HoldDialog(
+            held,
+            self.decide,
+            deadline=deadline,
+            always_convert=self.always_convert if account is not None else None,
+        )
         dialog.finished.connect(lambda _result, i=held.id: self._retire(i))
         self.dialogs[held.id] = dialog
         dialog.show()
@@ -219,6 +233,19 @@ class DesktopApp:
                 subject=held.subject,
             ),
         )
+
+    def always_convert(self, held: HeldMessage) -> None:
+        """From now on, convert mail from this identity without asking."""
+        account = self.settings.account_for(held.mail_from)
+        if account is None:
+            return
+        settings = self.settings.with_account(replace(account, action="convert"))
+        try:
+            save_settings(paths.config_file(self.home), settings)
+        except OSError as error:
+            self.notify(tr("Not saved"), str(error), critical=True)
+            return
+        self._settings_saved(settings)
 
     def _retire(self, held_id: str) -> None:
         """A hold dialog closed: Qt deletes it later. Dropping the last Python

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -41,12 +42,14 @@ class HoldDialog(QDialog):
         decide: Decide,
         *,
         deadline: float | None = None,
+        always_convert: Callable[[HeldMessage], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.held = held
         self._decide = decide
         self._deadline = deadline
+        self._always_convert = always_convert
         self.decision: Resolution | None = None
         self.setWindowTitle(tr("BccGuard held a message"))
         self.setMinimumWidth(560)
@@ -110,6 +113,15 @@ class HoldDialog(QDialog):
         QShortcut(QKeySequence("Alt+S"), self, self.as_is_button.click)
         QShortcut(QKeySequence("Alt+D"), self, self.discard_button.click)
 
+        # Offered only for converting: "always send as is" would switch the guard off.
+        self.always = QCheckBox(
+            tr(
+                "Always convert mail from {sender} to Bcc without asking",
+                sender=held.mail_from,
+            )
+        )
+        self.always.setVisible(always_convert is not None)
+
         buttons = QHBoxLayout()
         buttons.addWidget(self.convert_button, 2)
         buttons.addWidget(self.as_is_button, 1)
@@ -123,6 +135,7 @@ class HoldDialog(QDialog):
         layout.addWidget(self.search)
         layout.addWidget(self.recipients, 1)
         layout.addWidget(self.countdown)
+        layout.addWidget(self.always)
         layout.addLayout(buttons)
 
         self._timer = QTimer(self)
@@ -168,6 +181,12 @@ class HoldDialog(QDialog):
     def _answer(self, resolution: Resolution) -> None:
         self.decision = resolution
         self._timer.stop()
+        if (
+            resolution is Resolution.BCC
+            and self._always_convert is not None
+            and self.always.isChecked()
+        ):
+            self._always_convert(self.held)
         self._decide(self.held.id, resolution)
         self.accept()
 
