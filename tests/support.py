@@ -29,11 +29,30 @@ class UpstreamSink:
     port: int
     received: list[Received] = field(default_factory=list)
     reply: str = "250 2.0.0 queued by sink"
+    refuse_rcpt: dict[str, str] = field(default_factory=dict)  # address -> reply
+    hang_up_in_data: bool = False  # close the connection instead of answering DATA
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address in self.refuse_rcpt:
+            return self.refuse_rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
+        if self.hang_up_in_data:
+            assert server.transport is not None
+            server.transport.close()
+            return "421 closing"
         if self.reply.startswith("2"):
             with self.lock:
                 self.received.append(

@@ -355,3 +355,33 @@ def test_every_hold_and_decision_is_recorded(
     assert incident.exposed_count == 30
     assert incident.held_id == guard.store.all()[0].id
     assert [a.action for a in incident.actions][-1] == resolution.value
+
+
+def test_upstream_refusing_every_recipient_reaches_the_client(
+    guard: Guard, upstream: UpstreamSink
+) -> None:
+    upstream.refuse_rcpt = {"a@x.example": "450 4.2.1 mailbox busy, try later"}
+    code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
+    assert code == 450
+    assert "mailbox busy" in text
+    assert upstream.received == []
+
+
+def test_upstream_refusing_some_recipients_says_so(
+    guard: Guard, upstream: UpstreamSink
+) -> None:
+    upstream.refuse_rcpt = {"b@y.example": "550 5.1.1 no such user"}
+    data = b"To: a@x.example, b@y.example\r\n\r\nhi\r\n"
+    code, text = submit(guard, data, ["a@x.example", "b@y.example"])
+    assert code == 250
+    assert "1 recipients refused upstream" in text
+    assert [r.rcpt_tos for r in upstream.received] == [["a@x.example"]]
+
+
+def test_upstream_hanging_up_mid_data_is_a_temporary_failure(
+    guard: Guard, upstream: UpstreamSink
+) -> None:
+    upstream.hang_up_in_data = True
+    code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
+    assert 400 <= code < 500, text
+    assert upstream.received == []
