@@ -10,8 +10,9 @@ import os
 import plistlib
 import sys
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+
+from bccguard.core.project_files import packaging_path
 
 LABEL = "org.bccguard.BccGuard"
 
@@ -66,12 +67,8 @@ def _target(system: str | None, home: Path | None) -> _Target:
 
 
 def _packaging_dir() -> Path:
-    """``packaging/`` next to the package (source checkout), else inside it."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "packaging"
-        if (candidate / "linux" / "bccguard-autostart.desktop").is_file():
-            return candidate
-    return Path(str(resources.files("bccguard"))) / "packaging"
+    """``packaging/`` of this copy of BccGuard."""
+    return packaging_path()
 
 
 def _template(name: str) -> str:

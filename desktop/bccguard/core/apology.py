@@ -22,10 +22,10 @@ from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 
 from bccguard.core.incidents import Incident
+from bccguard.core.project_files import resource_path
 
 PLACEHOLDERS = frozenset({"recipient_name", "count", "subject", "date", "sender_name"})
 SITUATIONS = ("addresses-exposed", "reply-all", "complaint")
@@ -94,13 +94,8 @@ class OutgoingApology:
 
 
 def default_templates_dir() -> Path:
-    """``resources/templates`` next to the package (source checkout or install)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "resources" / "templates"
-        if candidate.is_dir():
-            return candidate
-    return Path(str(resources.files("bccguard"))) / "templates"
+    """``resources/templates`` of this copy of BccGuard."""
+    return resource_path("templates")
 
 
 def template_path(

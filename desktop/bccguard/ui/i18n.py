@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import json
 import locale
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from bccguard.core.project_files import resource_path
 
 _catalogue: dict[str, str] = {}
 _language = "en"
 
 
 def _translations_dir() -> Path:
-    """``resources/translations`` next to the package (source checkout or install)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "resources" / "translations"
-        if candidate.is_dir():
-            return candidate
-    return Path(str(resources.files("bccguard"))) / "translations"
+    """``resources/translations`` of this copy of BccGuard."""
+    return resource_path("translations")
 
 
 def available_languages() -> tuple[str, ...]:
