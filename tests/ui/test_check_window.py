@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 
+from bccguard.adapters.imap_connection import ImapDraftsFolder, ImapEndpoint
 from bccguard.core.bcc_conversion import ConversionError
 from bccguard.core.message import read_message
 from bccguard.core.policy import Policy
 from bccguard.ui.check_window import CheckWindow
+from tests.dovecot_server import PASSWORD, USER, Dovecot
 
 pytestmark = pytest.mark.gui
 
@@ -69,3 +72,45 @@ def test_broken_headers_are_not_converted(qtbot) -> None:
     assert window.verdict is not None and window.verdict.held
     with pytest.raises(ConversionError):
         window.converted()
+
+
+def test_a_draft_from_the_server_is_converted_in_place(qtbot, dovecot: Dovecot) -> None:
+    endpoint = ImapEndpoint(
+        host="127.0.0.1",
+        port=dovecot.port,
+        tls="none",
+        username=USER,
+        password=lambda: PASSWORD,
+    )
+    to = ", ".join(f"p{i}@s{i % 4}.example" for i in range(20))
+    draft = (
+        f"From: Me <me@me.example>\r\nTo: {to}\r\nSubject: Party\r\n"
+        "Message-ID: <d1@me.example>\r\n\r\nsee you\r\n"
+    ).encode()
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=10) as client:
+        client.login(USER, PASSWORD)
+        client.append("Drafts", b"From: me@me.example\r\nTo: a@b.example\r\n\r\nx\r\n")
+        client.append("Drafts", draft, flags=(b"\\Draft",))
+    drafts = ImapDraftsFolder("home", endpoint)
+    listed = drafts.list()
+    assert [d.subject for d in listed] == ["Party", ""]
+    window = CheckWindow(Policy, drafts=drafts)
+    qtbot.addWidget(window)
+    assert window.drafts_button.isVisibleTo(window)
+    window.load_draft(listed[0].uid)
+    assert window.counts["visible"].text() == "20"
+    assert window.verdict is not None and window.verdict.held
+    window._convert()
+    assert window.draft_uid is None
+    assert window.counts["visible"].text() == "1"
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=10) as client:
+        client.login(USER, PASSWORD)
+        client.select_folder("Drafts", readonly=True)
+        uids = client.search(["ALL"])
+        bodies = [v[b"BODY[]"] for v in client.fetch(uids, ["BODY.PEEK[]"]).values()]
+    assert len(bodies) == 2
+    converted = next(b for b in bodies if b"Party" in b)
+    message = read_message(converted)
+    assert [a.addr for a in message.visible] == ["me@me.example"]
+    assert len(message.hidden) == 20
+    assert converted.endswith(b"\r\n\r\nsee you\r\n")

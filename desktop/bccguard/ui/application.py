@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidge
 
 from bccguard.adapters import paths
 from bccguard.adapters.demo_sink import DemoSink
-from bccguard.adapters.imap_connection import save_draft
+from bccguard.adapters.imap_connection import ImapDraftsFolder, save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.secrets import SecretStore, open_secret_store
 from bccguard.adapters.settings_file import load_settings, save_settings
@@ -96,12 +96,13 @@ class DesktopApp:
         self.dialogs: dict[str, HoldDialog] = {}
         self._retired: list[HoldDialog] = []
         self.notifications: list[tuple[str, str]] = []
+        self._last_alert: MailboxAlert | None = None
         self.windows: dict[str, QWidget] = {}
         self._results = _Relay()
         self._results.done.connect(lambda call: call())
 
         actions = TrayActions(
-            open_check=self.open_check,
+            open_check=lambda: self.open_check(),
             open_held=self.open_held,
             open_settings=self.open_settings,
             open_incidents=self.open_incidents,
@@ -117,6 +118,8 @@ class DesktopApp:
         self.tray: TrayIcon | None = (
             TrayIcon(self.menu, self.open_held) if tray_ok else None
         )
+        if self.tray is not None:
+            self.tray.messageClicked.connect(self._notification_clicked)
         self.status: StatusWindow | None = None
         self.bridge.signals.state_changed.connect(self._on_state)
         self.bridge.signals.message_held.connect(self._on_held)
@@ -295,6 +298,7 @@ class DesktopApp:
             window.refresh()
 
     def _on_mailbox_alert(self, alert: MailboxAlert) -> None:
+        self._last_alert = alert
         if alert.kind is MailboxAlertKind.RISKY_DRAFT:
             self.notify(
                 tr("Risky draft in {account}", account=alert.account),
@@ -373,14 +377,38 @@ class DesktopApp:
         window.activateWindow()
         return window
 
-    def open_check(self) -> None:
-        """The "check this draft" window."""
-        self._show(
-            "check",
-            lambda: CheckWindow(
-                self._policy, lambda: ToStyle(self.settings.policy.to_style)
-            ),
+    def _drafts_folder(self, name: str | None = None) -> ImapDraftsFolder | None:
+        """The Drafts folder of account ``name`` (or of the first with IMAP)."""
+        for account in self.settings.accounts:
+            if account.imap_host and (name is None or account.name == name):
+                return ImapDraftsFolder(
+                    account.name, endpoint_for(account, self.secrets)
+                )
+        return None
+
+    def open_check(self, account: str | None = None) -> CheckWindow:
+        """The "check this draft" window (with the account's Drafts, if any)."""
+        drafts = self._drafts_folder(account)
+        window = self.windows.get("check")
+        if isinstance(window, CheckWindow) and (account is None or drafts is None):
+            self._show("check", lambda: window)
+            return window
+        if window is not None:
+            window.deleteLater()
+        self.windows.pop("check", None)
+        created = CheckWindow(
+            self._policy, lambda: ToStyle(self.settings.policy.to_style), drafts
         )
+        self._show("check", lambda: created)
+        return created
+
+    def _notification_clicked(self) -> None:
+        """A click on the last notification opens what it was about."""
+        alert = self._last_alert
+        if alert is not None and alert.kind is MailboxAlertKind.RISKY_DRAFT:
+            self.open_check(alert.account).load_draft(alert.uid)
+        elif alert is not None:
+            self.open_incidents()
 
     def open_held(self) -> None:
         """The held messages window."""

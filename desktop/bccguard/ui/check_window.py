@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -22,15 +24,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bccguard.adapters.imap_connection import ImapError
 from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
 from bccguard.core.message import read_message
 from bccguard.core.pasted import message_from_paste
 from bccguard.core.policy import Policy
 from bccguard.core.verdict import Verdict, check
+from bccguard.ui.draft_picker import DraftPicker, DraftSource
 from bccguard.ui.i18n import tr
 
 _PASS_STYLE = "background: #e6f4ea; color: #0d652d; padding: 10px; border-radius: 4px;"
 _HOLD_STYLE = "background: #fef7e0; color: #8a4b00; padding: 10px; border-radius: 4px;"
+
+
+@contextmanager
+def _busy() -> Iterator[None]:
+    """A wait cursor while the server answers."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        yield
+    finally:
+        QApplication.restoreOverrideCursor()
 
 
 class CheckWindow(QWidget):
@@ -40,11 +54,14 @@ class CheckWindow(QWidget):
         self,
         policy: Callable[[], Policy],
         to_style: Callable[[], ToStyle] = lambda: ToStyle.SENDER,
+        drafts: DraftSource | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._policy = policy
         self._to_style = to_style
+        self._drafts = drafts
+        self.draft_uid: int | None = None  # set while a server draft is shown
         self.raw: bytes | None = None
         self.verdict: Verdict | None = None
         self.setWindowTitle(tr("BccGuard — check a message"))
@@ -60,6 +77,9 @@ class CheckWindow(QWidget):
         hint.setWordWrap(True)
         self.open_button = QPushButton(tr("Open .eml…"))
         self.open_button.clicked.connect(self._choose_file)
+        self.drafts_button = QPushButton(tr("From Drafts…"))
+        self.drafts_button.setVisible(drafts is not None)
+        self.drafts_button.clicked.connect(self._choose_draft)
         self.convert_button = QPushButton(tr("Convert to Bcc and save…"))
         self.convert_button.setEnabled(False)
         self.convert_button.clicked.connect(self._convert)
@@ -108,6 +128,7 @@ class CheckWindow(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.open_button)
+        top.addWidget(self.drafts_button)
         top.addWidget(self.source_label, 1)
         top.addWidget(self.convert_button)
         layout = QVBoxLayout(self)
@@ -138,11 +159,42 @@ class CheckWindow(QWidget):
             QMessageBox.warning(self, tr("Cannot open"), f"{path}: {error.strerror}")
             return
         self.source_label.setText(path.name)
+        self.draft_uid = None
+        self.show_message(raw)
+
+    def _choose_draft(self) -> None:
+        if self._drafts is None:
+            return
+        try:
+            with _busy():
+                drafts = self._drafts.list()
+        except ImapError as error:
+            QMessageBox.warning(self, tr("Drafts not available"), str(error))
+            return
+        picker = DraftPicker(drafts, self)
+        uid = picker.chosen_uid() if picker.exec() else None
+        if uid is not None:
+            self.load_draft(uid)
+
+    def load_draft(self, uid: int) -> None:
+        """Check the server draft ``uid``; Convert then replaces it on the server."""
+        if self._drafts is None:
+            return
+        try:
+            with _busy():
+                raw = self._drafts.fetch(uid)
+        except ImapError as error:
+            QMessageBox.warning(self, tr("Drafts not available"), str(error))
+            return
+        self.draft_uid = uid
+        self.source_label.setText(tr("draft in {account}", account=self._drafts.name))
+        self.convert_button.setText(tr("Convert to Bcc in Drafts"))
         self.show_message(raw)
 
     def _check_paste(self) -> None:
         text = self.paste.toPlainText()
         if text.strip():
+            self.draft_uid = None
             self.source_label.setText(tr("pasted text"))
             self.show_message(message_from_paste(text))
 
@@ -185,6 +237,20 @@ class CheckWindow(QWidget):
         self.reasons.addItems(list(verdict.reasons))
         self.convert_button.setEnabled(bool(verdict.message.visible))
 
+    def replace_draft(self, data: bytes) -> None:
+        """Put the converted draft in place of the one on the server."""
+        assert self._drafts is not None and self.draft_uid is not None
+        try:
+            with _busy():
+                self._drafts.replace(self.draft_uid, data)
+        except ImapError as error:
+            QMessageBox.warning(self, tr("Not converted"), str(error))
+            return
+        self.draft_uid = None
+        self.convert_button.setText(tr("Convert to Bcc and save…"))
+        self.source_label.setText(tr("the draft on the server now uses Bcc"))
+        self.show_message(data)
+
     def converted(self) -> bytes:
         """The loaded message in draft Bcc form (raises ConversionError)."""
         if self.raw is None:
@@ -196,6 +262,9 @@ class CheckWindow(QWidget):
             data = self.converted()
         except ConversionError as error:
             QMessageBox.warning(self, tr("Not converted"), str(error))
+            return
+        if self.draft_uid is not None and self._drafts is not None:
+            self.replace_draft(data)
             return
         name, _ = QFileDialog.getSaveFileName(
             self,

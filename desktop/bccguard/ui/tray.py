@@ -31,7 +31,7 @@ def state_text(event: StateChanged) -> str:
 class TrayActions:
     """What the menu entries do; the application hands these in."""
 
-    open_check: Callable[[], None]
+    open_check: Callable[[], object]
     open_held: Callable[[], None]
     open_settings: Callable[[], None]
     pause: Callable[[int], None]  # seconds; 0 resumes
@@ -84,7 +84,7 @@ class TrayMenu(QMenu):
         self.addSeparator()
         self._add(tr("Quit BccGuard"), a.quit)
 
-    def _add(self, text: str, slot: Callable[[], None]) -> QAction:
+    def _add(self, text: str, slot: Callable[[], object]) -> QAction:
         action = self.addAction(text)
         action.triggered.connect(lambda _checked=False: slot())
         return action
