@@ -102,7 +102,7 @@ class DesktopApp:
         self._results.done.connect(lambda call: call())
 
         actions = TrayActions(
-            open_check=lambda: self.open_check(),
+            open_check=self.open_check,
             open_held=self.open_held,
             open_settings=self.open_settings,
             open_incidents=self.open_incidents,
