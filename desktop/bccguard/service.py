@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from bccguard.adapters.smtp_proxy import SmtpProxy, Submission
 from bccguard.adapters.smtp_relay import SmtpRelay, TlsMode, UpstreamConfig
 from bccguard.core.address_list import Address, normalise_addr
 from bccguard.core.bcc_conversion import ToStyle, to_relay_form
+from bccguard.core.decision_proof import HEADER, proof_key, verify_proof
+from bccguard.core.header_block import without_fields
 from bccguard.core.held import HeldMessage, HeldState, Resolution, dedup_key
 from bccguard.core.incidents import (
     Incident,
@@ -38,7 +41,7 @@ from bccguard.core.incidents import (
 from bccguard.core.message import read_message
 from bccguard.core.policy import Action
 from bccguard.core.settings import Settings
-from bccguard.core.verdict import check
+from bccguard.core.verdict import Verdict, check
 from bccguard.events import (
     EventSink,
     GuardState,
@@ -265,6 +268,10 @@ class Guard:
     async def submit(self, sub: Submission) -> str:
         """Check one submission and answer it (the proxy's DATA reply)."""
         loop = asyncio.get_running_loop()
+        message = read_message(sub.data, envelope=sub.recipients)
+        proof = message.header.first_text(HEADER)
+        if message.header.all(HEADER):  # never leaves BccGuard, proven or not
+            sub = replace(sub, data=without_fields(sub.data, message.header, HEADER))
         if self.paused:
             return await loop.run_in_executor(
                 self._workers, lambda: self._relay(sub, sub.data, converted=False)
@@ -273,7 +280,11 @@ class Guard:
         policy = self.settings.base_policy(account).with_own(
             [Address(normalise_addr(sub.mail_from))] if sub.mail_from else []
         )
-        verdict = check(read_message(sub.data, envelope=sub.recipients), policy)
+        verdict = check(message, policy)
+        if verdict.held and proof and self._proven(proof, verdict):
+            return await loop.run_in_executor(
+                self._workers, lambda: self._relay_decided_in_thunderbird(sub, verdict)
+            )
         if not verdict.held:
             return await loop.run_in_executor(
                 self._workers, lambda: self._relay(sub, sub.data, converted=False)
@@ -291,6 +302,34 @@ class Guard:
             )
             return _reply_of(done)
         return await self._wait_for_decision(held)
+
+    def _proven(self, proof: str, verdict: Verdict) -> bool:
+        """True when Thunderbird's "send as is" proof is for exactly this message."""
+        visible = [a.addr for a in verdict.message.visible]
+        ok = verify_proof(proof, proof_key(self._secret), visible, self._clock())
+        if not ok:
+            log.warning("ignored a decision proof that does not match its message")
+        return ok
+
+    def _relay_decided_in_thunderbird(self, sub: Submission, verdict: Verdict) -> str:
+        """The user already chose "send as is" in Thunderbird: don't ask twice."""
+        message = verdict.message
+        if self.incidents is not None:
+            try:
+                self.incidents.record(
+                    Incident.new(
+                        IncidentKind.SENT_AS_IS,
+                        self._clock(),
+                        exposed=[a.addr for a in verdict.exposed],
+                        message_id=message.message_id,
+                        subject=message.subject,
+                        sender=sub.mail_from,
+                        notes="sent as is: chosen in Thunderbird",
+                    )
+                )
+            except IncidentLogError:
+                log.exception("could not record %s", message.message_id)
+        return self._relay(sub, sub.data, converted=False)
 
     def _hold(self, sub: Submission, verdict: Any) -> HeldMessage:
         """Store a held submission durably (or find the earlier copy of a retry)."""

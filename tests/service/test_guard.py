@@ -11,6 +11,7 @@ from email.utils import make_msgid
 import pytest
 
 from bccguard.adapters.incident_store import SqliteIncidentLog
+from bccguard.core.decision_proof import HEADER, make_proof, proof_key
 from bccguard.core.held import HeldState, Resolution
 from bccguard.core.incidents import IncidentKind
 from bccguard.core.settings import PolicySettings, Settings
@@ -385,3 +386,59 @@ def test_upstream_hanging_up_mid_data_is_a_temporary_failure(
     code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert 400 <= code < 500, text
     assert upstream.received == []
+
+
+def proven(guard: Guard, data: bytes, *, addresses: list[str] | None = None) -> bytes:
+    """``data`` with Thunderbird's "send as is" proof for its visible recipients."""
+    visible = addresses if addresses is not None else recipients(30)
+    value = make_proof(proof_key(guard.local_secret), visible, time.time())
+    return f"{HEADER}: {value}\r\n".encode() + data
+
+
+def test_send_as_is_chosen_in_thunderbird_is_not_asked_again(
+    make_guard: GuardFactory, upstream: UpstreamSink, tmp_path
+) -> None:
+    log = SqliteIncidentLog(tmp_path / "incidents.sqlite3")
+    guard = make_guard(incidents=log)
+    data = mass_mail(30)
+    code, _ = submit(guard, proven(guard, data), recipients(30))
+    assert code == 250
+    assert guard.store.all() == []  # not held
+    assert upstream.received[0].data == data  # the proof never leaves
+    (incident,) = log.list()
+    assert incident.kind is IncidentKind.SENT_AS_IS
+    assert "Thunderbird" in incident.notes
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        lambda g, d: proven(g, d, addresses=recipients(29)),  # for another message
+        lambda g, d: f"{HEADER}: v1; as-is; t=1; mac={'0' * 64}\r\n".encode() + d,
+        lambda g, d: (
+            f"{HEADER}: ".encode()
+            + make_proof(proof_key("guess"), recipients(30), time.time()).encode()
+            + b"\r\n"
+            + d
+        ),
+    ],
+)
+def test_a_proof_that_does_not_verify_is_ignored_and_removed(
+    make_guard: GuardFactory, upstream: UpstreamSink, forged
+) -> None:
+    guard = make_guard(decision_timeout=1.0)
+    code, _ = submit(guard, forged(guard, mass_mail(30)), recipients(30))
+    assert code == 451  # held as usual
+    (held,) = guard.store.all()
+    assert HEADER.encode() not in guard.store.data(held.id)
+
+
+def test_a_proof_on_a_passing_message_is_removed(
+    guard: Guard, upstream: UpstreamSink
+) -> None:
+    data = b"From: me@x.example\r\nTo: a@x.example\r\n\r\nhi\r\n"
+    code, _ = submit(
+        guard, proven(guard, data, addresses=["a@x.example"]), ["a@x.example"]
+    )
+    assert code == 250
+    assert upstream.received[0].data == data

@@ -189,3 +189,17 @@ def read_header_part(stream: BinaryIO) -> bytes:
         data += chunk
         if find_body_offset(bytes(data[scan_from:])) is not None:
             return bytes(data)
+
+
+def without_fields(raw: bytes, block: HeaderBlock, name: str) -> bytes:
+    """``raw`` with every copy of the field ``name`` removed (nothing else changes)."""
+    drop = block.all(name)
+    if not drop:
+        return raw
+    parts = []
+    pos = 0
+    for header_field in drop:
+        parts.append(raw[pos : header_field.start])
+        pos = header_field.end
+    parts.append(raw[pos:])
+    return b"".join(parts)
