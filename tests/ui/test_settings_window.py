@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,40 @@ def test_start_at_login(qtbot, window: SettingsWindow, user_home: Path) -> None:
     window.general.autostart.setChecked(False)
     assert window.save()
     assert not autostart.is_enabled()
+
+
+def test_editing_an_account_keeps_what_the_form_does_not_show(
+    qtbot, tmp_path: Path, secrets: MemorySecretStore
+) -> None:
+    path = tmp_path / "config.toml"
+    rich = replace(
+        ALICE, action="convert", imap_username="alice.imap", imap_oauth2=True
+    )
+    save_settings(path, Settings(accounts=(rich,)))
+    win = SettingsWindow(
+        load_settings(path), secrets, path, lambda s: None, proxy_secret=SECRET
+    )
+    qtbot.addWidget(win)
+    qtbot.keyClicks(win.accounts.host, ".eu")
+    click(qtbot, win.save_button)
+    (account,) = load_settings(path).accounts
+    assert account.smtp_host == "smtp.corp.example.eu"
+    assert account.action == "convert"
+    assert account.imap_username == "alice.imap"
+    assert account.imap_oauth2 is True
+
+
+def test_imap_fields_turn_on_watching(
+    qtbot, window: SettingsWindow, config: Path
+) -> None:
+    accounts = window.accounts
+    qtbot.keyClicks(accounts.imap_host, "imap.corp.example")
+    accounts.imap_port.setValue(143)
+    accounts.imap_security.setCurrentIndex(accounts.imap_security.findData("starttls"))
+    click(qtbot, window.save_button)
+    (account,) = load_settings(config).accounts
+    assert (account.imap_host, account.imap_port, account.imap_tls) == (
+        "imap.corp.example",
+        143,
+        "starttls",
+    )

@@ -175,6 +175,19 @@ class _AccountsTab(QWidget):
         threshold_row.addWidget(self.own_threshold)
         threshold_row.addWidget(self.threshold)
         threshold_row.addStretch(1)
+        self.imap_host = QLineEdit()
+        self.imap_host.setPlaceholderText(tr("imap.example.org (optional)"))
+        self.imap_host.setToolTip(
+            tr("Watch Drafts, Sent and replies of this account over IMAP")
+        )
+        self.imap_port = _spin(0, 99_999, 993)
+        self.imap_security = _combo(
+            {
+                "implicit": tr("TLS from the start (usually port 993)"),
+                "starttls": tr("STARTTLS (usually port 143)"),
+            },
+            "implicit",
+        )
         form.addRow(tr("Name"), self.name)
         form.addRow(tr("E-mail address"), self.email)
         form.addRow(tr("Outgoing (SMTP) server"), self.host)
@@ -185,11 +198,22 @@ class _AccountsTab(QWidget):
         form.addRow(tr("Provider"), self.provider)
         form.addRow(tr("Recipients per message"), self.limit)
         form.addRow(tr("For this identity"), threshold_row)
-        for line in (self.name, self.email, self.host, self.username, self.password):
+        form.addRow(tr("Incoming (IMAP) server"), self.imap_host)
+        form.addRow(tr("IMAP port"), self.imap_port)
+        form.addRow(tr("IMAP security"), self.imap_security)
+        for line in (
+            self.name,
+            self.email,
+            self.host,
+            self.username,
+            self.password,
+            self.imap_host,
+        ):
             line.textEdited.connect(self._store)
-        for spin in (self.port, self.limit, self.threshold):
+        for spin in (self.port, self.limit, self.threshold, self.imap_port):
             spin.valueChanged.connect(self._store)
         self.security.currentIndexChanged.connect(self._store)
+        self.imap_security.currentIndexChanged.connect(self._store)
         self.provider.activated.connect(self._provider_chosen)
         self.own_threshold.toggled.connect(self.threshold.setEnabled)
         self.own_threshold.toggled.connect(self._store)
@@ -252,6 +276,9 @@ class _AccountsTab(QWidget):
         self.port.setValue(int(v.get("smtp_port", 587)))
         self._select(self.security, str(v.get("smtp_tls", "starttls")))
         self.username.setText(str(v.get("smtp_username", "")))
+        self.imap_host.setText(str(v.get("imap_host", "")))
+        self.imap_port.setValue(int(v.get("imap_port", 993)))
+        self._select(self.imap_security, str(v.get("imap_tls", "implicit")))
         provider = str(v.get("provider", "other"))
         self._select(self.provider, provider)
         preset = PROVIDER_RECIPIENT_LIMITS.get(provider, 100)
@@ -298,7 +325,13 @@ class _AccountsTab(QWidget):
             "max_recipients": 0
             if limit == PROVIDER_RECIPIENT_LIMITS[provider]
             else limit,
+            "imap_host": self.imap_host.text().strip(),
+            "imap_port": self.imap_port.value(),
+            "imap_tls": self.imap_security.currentData(),
         }
+        # Keep what the form does not show (e.g. the identity's own action).
+        kept = {k: v for k, v in row.values.items() if k != "threshold"}
+        values = {**kept, **values}
         if self.own_threshold.isChecked():
             values["threshold"] = self.threshold.value()
         row.values = values
