@@ -36,5 +36,5 @@ def test_a_proof_expires_and_cannot_come_from_the_future() -> None:
 
 
 def test_the_key_is_not_the_secret() -> None:
-    assert "the local secret".encode() not in KEY
+    assert b"the local secret" not in KEY
     assert len(KEY) == 32
