@@ -14,7 +14,7 @@ from bccguard.adapters.demo_sink import free_port
 from bccguard.core.incidents import IncidentLog
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.service import Guard
-from tests.dovecot_server import Dovecot
+from tests.dovecot_server import Dovecot, TokenIntrospection
 from tests.support import EventLog, GuardFactory, MemorySecrets, UpstreamSink
 
 
@@ -76,4 +76,20 @@ def dovecot() -> Iterator[Dovecot]:
     server.start()
     yield server
     server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+OAUTH_TOKEN = "ya29.a-test-access-token"
+
+
+@pytest.fixture
+def dovecot_oauth() -> Iterator[Dovecot]:
+    """Dovecot that also accepts XOAUTH2 with ``OAUTH_TOKEN`` for ``alice``."""
+    introspection = TokenIntrospection(OAUTH_TOKEN)
+    root = Path(tempfile.mkdtemp(prefix="bccguard-dovecot-"))
+    server = Dovecot(root, introspection_url=introspection.url)
+    server.start()
+    yield server
+    server.stop()
+    introspection.stop()
     shutil.rmtree(root, ignore_errors=True)

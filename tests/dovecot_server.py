@@ -7,13 +7,17 @@ Runs unprivileged-style in a temporary folder; as root (CI) it uses the packaged
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from bccguard.adapters.demo_sink import free_port
 
@@ -29,7 +33,7 @@ log_path = {root}/dovecot.log
 instance_name = bccguard-test-{port}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 shutdown_clients = yes
 {users}
 service imap-login {{
@@ -45,7 +49,7 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
-passdb {{
+{oauth_passdb}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
@@ -75,7 +79,7 @@ protocol imap {{
 class Dovecot:
     """Start, stop and restart a Dovecot instance in ``root``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, introspection_url: str = "") -> None:
         if shutil.which("dovecot") is None:
             raise RuntimeError(
                 "dovecot is not installed (see .ci/install-system-packages)"
@@ -95,8 +99,26 @@ class Dovecot:
             users = f"default_login_user = {name}\ndefault_internal_user = {name}"
             uid, gid = os.getuid(), os.getgid()
         (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:::::\n")
+        oauth = ""
+        if introspection_url:
+            (root / "oauth2.conf.ext").write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\nactive_value = true\n"
+            )
+            oauth = (
+                "passdb {\n  driver = oauth2\n  mechanisms = xoauth2\n"
+                f"  args = {root}/oauth2.conf.ext\n}}\n"
+            )
         config = _CONFIG.format(
-            root=root, port=self.port, users=users, uid=uid, gid=gid
+            root=root,
+            port=self.port,
+            users=users,
+            uid=uid,
+            gid=gid,
+            mechanisms=" xoauth2" if oauth else "",
+            oauth_passdb=oauth,
         )
         (root / "dovecot.conf").write_text(config)
         subprocess.run(
@@ -133,3 +155,35 @@ class Dovecot:
             return (self.root / "dovecot.log").read_text()[-2000:]
         except OSError:
             return ""
+
+
+class TokenIntrospection:
+    """An OAuth2 token introspection endpoint (RFC 7662) on 127.0.0.1 for Dovecot's
+    oauth2 passdb: one token is active, for ``USER``."""
+
+    def __init__(self, token: str) -> None:
+        good = token
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                form = parse_qs(self.rfile.read(length).decode())
+                active = form.get("token") == [good]
+                body = json.dumps({"active": active, "username": USER}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/introspect"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -297,3 +297,31 @@ def test_large_mailbox_first_scan_is_batched(dovecot: Dovecot, watch) -> None:
         IMAPClient.fetch = original  # type: ignore[method-assign]
     assert max(fetches) <= 500
     assert all(b"body" not in item.header for item in seen.items)
+
+
+def test_xoauth2_login(dovecot_oauth: Dovecot) -> None:
+    from tests.conftest import OAUTH_TOKEN
+
+    endpoint = ImapEndpoint(
+        host="127.0.0.1",
+        port=dovecot_oauth.port,
+        tls="none",
+        username=USER,
+        password=lambda: OAUTH_TOKEN,
+        oauth2=True,
+    )
+    client = connect(endpoint)
+    try:
+        assert "INBOX" in [name for _, _, name in client.list_folders()]
+    finally:
+        client.logout()
+    expired = ImapEndpoint(
+        host="127.0.0.1",
+        port=dovecot_oauth.port,
+        tls="none",
+        username=USER,
+        password=lambda: "an-expired-token",
+        oauth2=True,
+    )
+    with pytest.raises(ImapError, match="refused the login"):
+        connect(expired)
