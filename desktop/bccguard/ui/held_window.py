@@ -9,14 +9,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from bccguard.core.held import HeldMessage, HeldState, Resolution
 from bccguard.ui.i18n import tr
+from bccguard.ui.record_table import RecordTable
 
 
 class HeldWindow(QWidget):
@@ -34,13 +33,9 @@ class HeldWindow(QWidget):
         self.items: list[HeldMessage] = []
         self.setWindowTitle(tr("BccGuard — held messages"))
         self.resize(760, 360)
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(
+        self.table = RecordTable(
             [tr("Received"), tr("Subject"), tr("Exposed"), tr("State"), tr("Outcome")]
         )
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.empty = QLabel(tr("No held messages."))
         self.convert_button = QPushButton(tr("Convert to Bcc and send"))
@@ -63,8 +58,8 @@ class HeldWindow(QWidget):
         """Reload the list from the store."""
         self.items = list(reversed(self._load()))
         self.empty.setVisible(not self.items)
-        self.table.setRowCount(len(self.items))
-        for row, held in enumerate(self.items):
+        rows = []
+        for held in self.items:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(held.received_at))
             values = [
                 when,
@@ -73,15 +68,14 @@ class HeldWindow(QWidget):
                 tr(held.state.value),
                 held.outcome,
             ]
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-        self.table.resizeColumnsToContents()
+            rows.append(values)
+        self.table.show_rows(rows)
         self._selection_changed()
 
     def selected(self) -> HeldMessage | None:
         """The held message of the selected row."""
-        rows = {index.row() for index in self.table.selectedIndexes()}
-        return self.items[min(rows)] if rows else None
+        row = self.table.selected_row()
+        return None if row is None else self.items[row]
 
     def _selection_changed(self) -> None:
         held = self.selected()

@@ -12,8 +12,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +26,7 @@ from bccguard.core.incidents import (
     notification_clock,
 )
 from bccguard.ui.i18n import tr
+from bccguard.ui.record_table import RecordTable
 
 _KIND_TEXT = {
     IncidentKind.HELD: "Held, not decided",
@@ -64,8 +63,7 @@ class IncidentsWindow(QWidget):
         self.setWindowTitle(tr("BccGuard — incidents"))
         self.resize(860, 380)
         self.empty = QLabel(tr("No incidents recorded."))
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(
+        self.table = RecordTable(
             [
                 tr("When"),
                 tr("Subject"),
@@ -74,9 +72,6 @@ class IncidentsWindow(QWidget):
                 tr("72-hour clock"),
             ]
         )
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.apology_button = QPushButton(tr("Write an apology…"))
         self.notifiable_button = QPushButton(tr("May need notifying"))
@@ -106,9 +101,9 @@ class IncidentsWindow(QWidget):
             self.items = []
             self.empty.setText(tr("The incident record cannot be read: {e}", e=error))
         self.empty.setVisible(not self.items)
-        self.table.setRowCount(len(self.items))
         now = self._clock()
-        for row, incident in enumerate(self.items):
+        rows = []
+        for incident in self.items:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(incident.created_at))
             clock = ""
             if incident.possibly_notifiable:
@@ -120,15 +115,14 @@ class IncidentsWindow(QWidget):
                 str(incident.exposed_count),
                 clock,
             ]
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-        self.table.resizeColumnsToContents()
+            rows.append(values)
+        self.table.show_rows(rows)
         self._selection_changed()
 
     def selected(self) -> Incident | None:
         """The incident of the selected row."""
-        rows = {index.row() for index in self.table.selectedIndexes()}
-        return self.items[min(rows)] if rows else None
+        row = self.table.selected_row()
+        return None if row is None else self.items[row]
 
     def _selection_changed(self) -> None:
         chosen = self.selected() is not None
