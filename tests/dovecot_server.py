@@ -15,11 +15,15 @@ import socket
 import subprocess
 import threading
 import time
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from imapclient import IMAPClient
+
 from bccguard.adapters.demo_sink import free_port
+from bccguard.core.settings import Account
 
 USER = "alice"
 PASSWORD = "secret"
@@ -150,6 +154,27 @@ class Dovecot:
             self.process.wait(15)
             self.process = None
 
+    def append(
+        self, folder: str, *messages: bytes, when: datetime | None = None
+    ) -> None:
+        """APPEND ``messages`` to ``folder`` as a mail client would."""
+        with IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10) as client:
+            client.login(USER, PASSWORD)
+            for data in messages:
+                client.append(folder, data, msg_time=when)
+
+    def account(self, name: str = "home", email: str = "me@me.example") -> Account:
+        """A BccGuard account whose mailbox is this server (plain IMAP on loopback)."""
+        return Account(
+            name,
+            email,
+            "smtp.me.example",
+            imap_host="127.0.0.1",
+            imap_port=self.port,
+            imap_tls="none",
+            imap_username=USER,
+        )
+
     def log(self) -> str:
         try:
             return (self.root / "dovecot.log").read_text()[-2000:]
@@ -187,3 +212,14 @@ class TokenIntrospection:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def mass_mail(
+    count: int, message_id: str = "<party@me.example>", extra: str = ""
+) -> bytes:
+    """A message from me@me.example showing ``count`` strangers in To."""
+    to = ", ".join(f"Person {i} <p{i}@s{i % 9}.example>" for i in range(count))
+    return (
+        f"From: Me <me@me.example>\r\nTo: {to}\r\nSubject: Party {message_id}\r\n"
+        f"Message-ID: {message_id}\r\n{extra}\r\nhello\r\n"
+    ).encode()

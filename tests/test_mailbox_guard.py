@@ -4,60 +4,26 @@ INBOX reply-all -> counted on the incident."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from imapclient import IMAPClient
 
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.core.incidents import IncidentKind
-from bccguard.core.settings import Account, Settings
+from bccguard.core.settings import Settings
 from bccguard.events import MailboxAlert, MailboxAlertKind, MailboxStatus
 from bccguard.mailbox_guard import MailboxGuard, imap_password_key
-from tests.dovecot_server import PASSWORD, USER, Dovecot
-from tests.support import EventLog, MemorySecrets
-
-
-def mass(n: int, msgid: str, *, extra: str = "") -> bytes:
-    to = ", ".join(f"Person {i} <p{i}@s{i % 9}.example>" for i in range(n))
-    return (
-        f"From: Me <me@me.example>\r\nTo: {to}\r\nSubject: Party {msgid}\r\n"
-        f"Message-ID: {msgid}\r\n{extra}\r\nhello\r\n"
-    ).encode()
-
-
-def append(
-    server: Dovecot, folder: str, data: bytes, when: datetime | None = None
-) -> None:
-    with IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=10) as client:
-        client.login(USER, PASSWORD)
-        client.append(folder, data, msg_time=when)
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+from tests.dovecot_server import PASSWORD, Dovecot, mass_mail
+from tests.support import EventLog, MemorySecrets, wait_for
 
 
 @pytest.fixture
 def guarded(
     dovecot: Dovecot, tmp_path: Path
 ) -> Iterator[tuple[MailboxGuard, EventLog, SqliteIncidentLog]]:
-    account = Account(
-        "home",
-        "me@me.example",
-        "smtp.me.example",
-        imap_host="127.0.0.1",
-        imap_port=dovecot.port,
-        imap_tls="none",
-        imap_username=USER,
-    )
+    account = dovecot.account()
     secrets = MemorySecrets()
     secrets.set(imap_password_key("home"), PASSWORD)
     events = EventLog()
@@ -76,7 +42,7 @@ def alerts(events: EventLog, kind: MailboxAlertKind) -> list[MailboxAlert]:
 def test_sent_with_forty_strangers_becomes_an_incident(dovecot, guarded) -> None:
     _, events, log = guarded
     started = time.monotonic()
-    append(dovecot, "Sent", mass(40, "<party@me.example>"))
+    dovecot.append("Sent", mass_mail(40, "<party@me.example>"))
     wait_for(lambda: len(alerts(events, MailboxAlertKind.SENT_EXPOSED)) == 1)
     assert time.monotonic() - started < 5
     (incident,) = log.list()
@@ -87,9 +53,9 @@ def test_sent_with_forty_strangers_becomes_an_incident(dovecot, guarded) -> None
 
 def test_small_messages_raise_nothing(dovecot, guarded) -> None:
     _, events, log = guarded
-    append(dovecot, "Sent", mass(3, "<small@me.example>"))
-    append(dovecot, "Drafts", mass(3, "<small-draft@me.example>"))
-    append(dovecot, "Sent", mass(40, "<marker@me.example>"))
+    dovecot.append("Sent", mass_mail(3, "<small@me.example>"))
+    dovecot.append("Drafts", mass_mail(3, "<small-draft@me.example>"))
+    dovecot.append("Sent", mass_mail(40, "<marker@me.example>"))
     wait_for(lambda: len(alerts(events, MailboxAlertKind.SENT_EXPOSED)) == 1)
     assert alerts(events, MailboxAlertKind.RISKY_DRAFT) == []
     assert len(log.list()) == 1
@@ -97,7 +63,7 @@ def test_small_messages_raise_nothing(dovecot, guarded) -> None:
 
 def test_risky_draft_is_an_early_warning(dovecot, guarded) -> None:
     _, events, log = guarded
-    append(dovecot, "Drafts", mass(25, "<draft@me.example>"))
+    dovecot.append("Drafts", mass_mail(25, "<draft@me.example>"))
     wait_for(lambda: len(alerts(events, MailboxAlertKind.RISKY_DRAFT)) == 1)
     alert = alerts(events, MailboxAlertKind.RISKY_DRAFT)[0]
     assert alert.exposed_count == 25 and alert.folder == "Drafts"
@@ -106,15 +72,15 @@ def test_risky_draft_is_an_early_warning(dovecot, guarded) -> None:
 
 def test_reply_all_on_the_incident_thread_is_counted(dovecot, guarded) -> None:
     _, events, log = guarded
-    append(dovecot, "Sent", mass(40, "<xmas@me.example>"))
+    dovecot.append("Sent", mass_mail(40, "<xmas@me.example>"))
     wait_for(lambda: len(log.list()) == 1)
     for n in range(2):
-        reply = mass(
+        reply = mass_mail(
             40,
             f"<reply{n}@s1.example>",
             extra="In-Reply-To: <xmas@me.example>\r\nReferences: <xmas@me.example>\r\n",
         )
-        append(dovecot, "INBOX", reply)
+        dovecot.append("INBOX", reply)
     wait_for(lambda: len(alerts(events, MailboxAlertKind.REPLY_ALL)) == 2)
     assert log.list()[0].reply_all_count == 2
     assert alerts(events, MailboxAlertKind.REPLY_ALL)[-1].reply_all_count == 2
@@ -123,22 +89,13 @@ def test_reply_all_on_the_incident_thread_is_counted(dovecot, guarded) -> None:
 def test_old_mail_on_the_first_scan_is_not_news(
     dovecot: Dovecot, tmp_path: Path
 ) -> None:
-    append(
-        dovecot,
+    dovecot.append(
         "Sent",
-        mass(40, "<old@me.example>"),
+        mass_mail(40, "<old@me.example>"),
         when=datetime.now() - timedelta(days=400),
     )
-    append(dovecot, "Sent", mass(40, "<recent@me.example>"))
-    account = Account(
-        "home",
-        "me@me.example",
-        "smtp.me.example",
-        imap_host="127.0.0.1",
-        imap_port=dovecot.port,
-        imap_tls="none",
-        imap_username=USER,
-    )
+    dovecot.append("Sent", mass_mail(40, "<recent@me.example>"))
+    account = dovecot.account()
     secrets = MemorySecrets()
     secrets.set("account:home", PASSWORD)  # the SMTP password serves IMAP too
     events = EventLog()

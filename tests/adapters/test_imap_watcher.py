@@ -19,6 +19,7 @@ from bccguard.adapters.imap_connection import (
 from bccguard.adapters.imap_state_store import ImapStateStore
 from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher
 from tests.dovecot_server import PASSWORD, USER, Dovecot
+from tests.support import wait_for
 
 
 def endpoint(server: Dovecot, password: str = PASSWORD) -> ImapEndpoint:
@@ -38,13 +39,6 @@ def message(n: int, recipients: int = 3, msgid: str | None = None) -> bytes:
         f"From: me@me.example\r\nTo: {to}\r\nSubject: n{n}\r\n"
         f"Message-ID: {msgid or f'<m{n}@me.example>'}\r\n\r\nbody {n}\r\n"
     ).encode()
-
-
-def append(server: Dovecot, folder: str, *messages: bytes) -> None:
-    with IMAPClient("127.0.0.1", port=server.port, ssl=False, timeout=10) as client:
-        client.login(USER, PASSWORD)
-        for data in messages:
-            client.append(folder, data)
 
 
 class Seen:
@@ -67,15 +61,6 @@ class Seen:
                 i.header.split(b"Subject: ")[1].split(b"\r\n")[0].decode()
                 for i in self.items
             ]
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -108,7 +93,7 @@ def test_finds_special_folders_and_sees_appends(dovecot: Dovecot, watch) -> None
     seen = Seen()
     watch(FolderRole.SENT, seen)
     wait_for(lambda: ("ok", "Sent") in seen.statuses)
-    append(dovecot, "Sent", message(1, recipients=40))
+    dovecot.append("Sent", message(1, recipients=40))
     wait_for(lambda: seen.subjects() == ["n1"])
     item = seen.items[0]
     assert item.role is FolderRole.SENT and item.folder == "Sent"
@@ -117,7 +102,7 @@ def test_finds_special_folders_and_sees_appends(dovecot: Dovecot, watch) -> None
 
 
 def test_nothing_is_marked_read(dovecot: Dovecot, watch) -> None:
-    append(dovecot, "INBOX", message(1))
+    dovecot.append("INBOX", message(1))
     seen = Seen()
     watch(FolderRole.INBOX, seen)
     wait_for(lambda: len(seen.items) == 1)
@@ -129,7 +114,7 @@ def test_nothing_is_marked_read(dovecot: Dovecot, watch) -> None:
 
 def test_restart_neither_realerts_nor_misses(dovecot: Dovecot, tmp_path: Path) -> None:
     store = ImapStateStore(tmp_path / "state")
-    append(dovecot, "Drafts", message(1), message(2))
+    dovecot.append("Drafts", message(1), message(2))
     seen = Seen()
     first = FolderWatcher(
         "alice",
@@ -143,7 +128,7 @@ def test_restart_neither_realerts_nor_misses(dovecot: Dovecot, tmp_path: Path) -
     wait_for(lambda: len(seen.items) == 2)
     first.stop()
     first.join(10)
-    append(dovecot, "Drafts", message(3))  # arrives while BccGuard is down
+    dovecot.append("Drafts", message(3))  # arrives while BccGuard is down
     again = Seen()
     second = FolderWatcher(
         "alice",
@@ -170,7 +155,7 @@ def test_server_restart_mid_idle_recovers(dovecot: Dovecot, watch) -> None:
     dovecot.stop()
     wait_for(lambda: any(s == "error" for s, _ in seen.statuses))
     dovecot.start()
-    append(dovecot, "Sent", message(7))
+    dovecot.append("Sent", message(7))
     wait_for(lambda: "n7" in seen.subjects(), timeout=30)
     assert watcher.sessions >= 2
 
@@ -179,7 +164,7 @@ def test_uidvalidity_change_rescans_without_duplicate_alerts(
     dovecot: Dovecot, tmp_path: Path
 ) -> None:
     store = ImapStateStore(tmp_path / "state")
-    append(dovecot, "Sent", message(1), message(2))
+    dovecot.append("Sent", message(1), message(2))
     seen = Seen()
     watcher = FolderWatcher(
         "alice",
@@ -246,7 +231,7 @@ def test_malformed_messages_do_not_stop_the_watcher(dovecot: Dovecot, watch) -> 
     )
     watcher.start()
     try:
-        append(dovecot, "INBOX", junk, broken, message(9))
+        dovecot.append("INBOX", junk, broken, message(9))
         wait_for(lambda: "n9" in failing.subjects())
         assert len(calls) == 3
     finally:
@@ -271,7 +256,7 @@ def test_polling_where_idle_is_not_used(dovecot: Dovecot, watch, monkeypatch) ->
     seen = Seen()
     watch(FolderRole.SENT, seen, poll_interval=0.2)
     wait_for(lambda: ("ok", "Sent") in seen.statuses)
-    append(dovecot, "Sent", message(4))
+    dovecot.append("Sent", message(4))
     wait_for(lambda: seen.subjects() == ["n4"])
 
 

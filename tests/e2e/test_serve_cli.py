@@ -13,11 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from imapclient import IMAPClient
 
 from bccguard.adapters.demo_sink import free_port
 from bccguard.demo import recipients_of, sample_mass_mail
-from tests.dovecot_server import PASSWORD, USER, Dovecot
+from tests.dovecot_server import PASSWORD, USER, Dovecot, mass_mail
 from tests.support import UpstreamSink
 
 pytestmark = pytest.mark.slow
@@ -257,18 +256,7 @@ def test_serve_turns_a_mass_mail_in_sent_into_an_incident(
     assert PASSWORD not in (home / "config.toml").read_text()
     server.start()
     try:
-        to = ", ".join(f"p{i}@s{i % 9}.example" for i in range(40))
-        with IMAPClient(
-            "127.0.0.1", port=dovecot.port, ssl=False, timeout=10
-        ) as client:
-            client.login(USER, PASSWORD)
-            client.append(
-                "Sent",
-                (
-                    f"From: me@me.example\r\nTo: {to}\r\nSubject: Party\r\n"
-                    "Message-ID: <party@me.example>\r\n\r\nhi\r\n"
-                ).encode(),
-            )
+        dovecot.append("Sent", mass_mail(40))
         deadline = time.monotonic() + 20
         incidents: list[dict[str, object]] = []
         while time.monotonic() < deadline and not incidents:

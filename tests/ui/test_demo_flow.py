@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from imapclient import IMAPClient
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -21,7 +20,7 @@ from bccguard.ui.application import DesktopApp
 from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.outbox_window import OutboxWindow
 from bccguard.ui.single_instance import InstanceServer, ask_running_instance
-from tests.dovecot_server import PASSWORD, USER, Dovecot
+from tests.dovecot_server import PASSWORD, Dovecot, mass_mail
 from tests.support import MemorySecrets
 
 pytestmark = pytest.mark.gui
@@ -108,33 +107,14 @@ def test_send_as_is_becomes_an_incident_with_an_apology(
 def test_tray_app_reports_a_mass_mail_found_in_sent(
     qtbot, qapp: QApplication, tmp_path: Path, dovecot: Dovecot
 ) -> None:
-    account = Account(
-        "home",
-        "me@me.example",
-        "smtp.me.example",
-        imap_host="127.0.0.1",
-        imap_port=dovecot.port,
-        imap_tls="none",
-        imap_username=USER,
-    )
+    account = dovecot.account()
     secrets = MemorySecrets()
     secrets.set("account:home", PASSWORD)
     settings = Settings(proxy=ProxySettings(port=free_port()), accounts=(account,))
     app = DesktopApp(qapp, tmp_path, settings, secrets, use_tray=False)
     app.start()
     try:
-        to = ", ".join(f"p{i}@s{i % 9}.example" for i in range(40))
-        with IMAPClient(
-            "127.0.0.1", port=dovecot.port, ssl=False, timeout=10
-        ) as client:
-            client.login(USER, PASSWORD)
-            client.append(
-                "Sent",
-                (
-                    f"From: me@me.example\r\nTo: {to}\r\nSubject: Party\r\n"
-                    "Message-ID: <party@me.example>\r\n\r\nhi\r\n"
-                ).encode(),
-            )
+        dovecot.append("Sent", mass_mail(40))
         qtbot.waitUntil(lambda: len(app.incidents.list()) == 1, timeout=15_000)
         qtbot.waitUntil(lambda: bool(app.notifications), timeout=5_000)
         title, text = app.notifications[-1]
