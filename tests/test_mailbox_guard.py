@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from imapclient import IMAPClient
 
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.core.incidents import IncidentKind
 from bccguard.core.settings import Settings
 from bccguard.events import MailboxAlert, MailboxAlertKind, MailboxStatus
 from bccguard.mailbox_guard import MailboxGuard, imap_password_key
-from tests.dovecot_server import PASSWORD, Dovecot, mass_mail
-from tests.support import EventLog, MemorySecrets, wait_for
+from tests.dovecot_server import PASSWORD, USER, Dovecot, mass_mail
+from tests.support import EventLog, MemorySecrets, UpstreamSink, wait_for
 
 
 @pytest.fixture
@@ -106,5 +108,118 @@ def test_old_mail_on_the_first_scan_is_not_news(
         wait_for(lambda: len(log.list()) == 1)
         time.sleep(0.5)
         assert [i.message_id for i in log.list()] == ["<recent@me.example>"]
+    finally:
+        guard.stop()
+
+
+def outbox_guard(
+    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path, **account: object
+) -> tuple[MailboxGuard, EventLog]:
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=10) as client:
+        client.login(USER, PASSWORD)
+        client.create_folder("Outbox")
+    settings = Settings(
+        accounts=(
+            replace(
+                dovecot.account(),
+                smtp_host="127.0.0.1",
+                smtp_port=upstream.port,
+                smtp_tls="none",
+                outbox_folder="Outbox",
+                **account,
+            ),
+        )
+    )
+    secrets = MemorySecrets()
+    secrets.set(imap_password_key("home"), PASSWORD)
+    events = EventLog()
+    guard = MailboxGuard(
+        tmp_path,
+        settings,
+        secrets,
+        events,
+        None,
+        watcher_options={"retry_interval": 0.5, "max_backoff": 1.0},
+    )
+    guard.start()
+    wait_for(lambda: len([e for e in events.of(MailboxStatus) if e.ok]) == 4)
+    return guard, events
+
+
+def folder_messages(dovecot: Dovecot, folder: str) -> list[bytes]:
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=10) as client:
+        client.login(USER, PASSWORD)
+        client.select_folder(folder, readonly=True)
+        uids = client.search(["ALL"])
+        fetched = client.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
+    return [bytes(v[b"BODY[]"]) for v in fetched.values()]
+
+
+SMALL = (
+    b"From: Me <me@me.example>\r\nTo: friend@x.example\r\n"
+    b"Bcc: secret@y.example\r\nSubject: hi\r\nMessage-ID: <o1@me.example>\r\n"
+    b"\r\nhello\r\n"
+)
+
+
+def test_outbox_sends_files_in_sent_and_never_transmits_bcc(
+    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+) -> None:
+    guard, _ = outbox_guard(dovecot, upstream, tmp_path)
+    try:
+        dovecot.append("Outbox", SMALL)
+        wait_for(lambda: folder_messages(dovecot, "Outbox") == [])
+        (sent,) = upstream.received
+        assert sorted(sent.rcpt_tos) == ["friend@x.example", "secret@y.example"]
+        assert b"Bcc:" not in sent.data and b"secret@y.example" not in sent.data
+        assert folder_messages(dovecot, "Sent") == [SMALL]
+    finally:
+        guard.stop()
+
+
+def test_outbox_converts_when_the_policy_converts(
+    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+) -> None:
+    guard, _ = outbox_guard(dovecot, upstream, tmp_path, action="convert")
+    try:
+        dovecot.append("Outbox", mass_mail(30, "<o2@me.example>"))
+        wait_for(lambda: len(upstream.received) == 1)
+        sent = upstream.received[0]
+        assert len(sent.rcpt_tos) == 30
+        assert b"p1@s1.example" not in sent.data.partition(b"\r\n\r\n")[0]
+        wait_for(lambda: len(folder_messages(dovecot, "Sent")) == 1)
+        filed = folder_messages(dovecot, "Sent")[0]
+        assert b"Bcc:" in filed  # the Sent copy says who got it
+    finally:
+        guard.stop()
+
+
+def test_outbox_holds_what_the_policy_asks_about(
+    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+) -> None:
+    guard, events = outbox_guard(dovecot, upstream, tmp_path)
+    try:
+        dovecot.append("Outbox", mass_mail(30, "<o3@me.example>"))
+        wait_for(lambda: len(alerts(events, MailboxAlertKind.OUTBOX_HELD)) == 1)
+        assert upstream.received == []
+        assert len(folder_messages(dovecot, "Outbox")) == 1
+    finally:
+        guard.stop()
+
+
+def test_outbox_keeps_the_message_while_the_upstream_is_down(
+    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+) -> None:
+    upstream.reply = "451 4.3.0 try again later"
+    guard, _ = outbox_guard(dovecot, upstream, tmp_path)
+    try:
+        dovecot.append("Outbox", SMALL)
+        time.sleep(2.0)
+        assert len(folder_messages(dovecot, "Outbox")) == 1
+        assert folder_messages(dovecot, "Sent") == []
+        upstream.reply = "250 2.0.0 queued by sink"
+        wait_for(lambda: folder_messages(dovecot, "Outbox") == [], timeout=20)
+        assert len(upstream.received) == 1
+        assert folder_messages(dovecot, "Sent") == [SMALL]
     finally:
         guard.stop()

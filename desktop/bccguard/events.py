@@ -60,6 +60,8 @@ class MailboxAlertKind(StrEnum):
     RISKY_DRAFT = "risky-draft"  # a draft that would be held, saved anywhere
     SENT_EXPOSED = "sent-exposed"  # a message that went out showing everyone
     REPLY_ALL = "reply-all"  # someone replied to all on an incident's thread
+    OUTBOX_HELD = "outbox-held"  # a message in the IMAP outbox would be held
+    OUTBOX_SENT = "outbox-sent"  # a message from the IMAP outbox was sent
 
 
 @dataclass(frozen=True, slots=True)

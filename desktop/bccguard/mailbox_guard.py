@@ -14,10 +14,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint
+from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint, file_as_sent
 from bccguard.adapters.imap_state_store import ImapStateStore
-from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher
+from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher, RetryLater
+from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore
+from bccguard.core.bcc_conversion import ToStyle, to_draft_bcc, to_relay_form
+from bccguard.core.header_block import without_fields
 from bccguard.core.incidents import (
     Incident,
     IncidentKind,
@@ -25,6 +28,7 @@ from bccguard.core.incidents import (
     IncidentLogError,
 )
 from bccguard.core.message import ParsedMessage, read_message
+from bccguard.core.policy import Action
 from bccguard.core.settings import Account, Settings
 from bccguard.core.verdict import Verdict, check
 from bccguard.events import (
@@ -33,6 +37,7 @@ from bccguard.events import (
     MailboxAlertKind,
     MailboxStatus,
 )
+from bccguard.service import GuardError, account_relay
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +100,8 @@ class MailboxGuard:
                 continue
             endpoint = endpoint_for(account, self.secrets)
             for role in FolderRole:
+                if role is FolderRole.OUTBOX and not account.outbox_folder:
+                    continue
                 watcher = FolderWatcher(
                     account.name,
                     endpoint,
@@ -102,6 +109,9 @@ class MailboxGuard:
                     self._store,
                     self._on_header,
                     self._on_status,
+                    folder_name=account.outbox_folder
+                    if role is FolderRole.OUTBOX
+                    else None,
                     **self._options,  # type: ignore[arg-type]
                 )
                 watcher.start()
@@ -128,6 +138,8 @@ class MailboxGuard:
         verdict = check(message, self.settings.base_policy(account))
         if item.role is FolderRole.INBOX:
             return self._reply_all(item, message)
+        if item.role is FolderRole.OUTBOX:
+            return self._send_from_outbox(item, account, verdict)
         if not verdict.held or self._too_old(item):
             return False
         if item.role is FolderRole.DRAFTS:
@@ -135,6 +147,54 @@ class MailboxGuard:
             return True
         incident_id = self._record_sent(item, message, verdict)
         self._alert(MailboxAlertKind.SENT_EXPOSED, item, message, verdict, incident_id)
+        return True
+
+    def _send_from_outbox(
+        self, item: FetchedHeader, account: Account | None, verdict: Verdict
+    ) -> bool:
+        """Send a message the user put in the outbox folder, then file it in Sent.
+
+        Held by the policy: converted when the policy converts, else left in the
+        outbox with an alert. The SMTP upstream down: it stays there and is tried
+        again later (``RetryLater``); it leaves the outbox only after the relay.
+        """
+        if account is None:
+            return False
+        message = verdict.message
+        policy = self.settings.base_policy(account)
+        convert = verdict.held and policy.action is Action.CONVERT
+        if verdict.held and not convert:
+            self._alert(MailboxAlertKind.OUTBOX_HELD, item, message, verdict)
+            return True
+        raw = item.message
+        recipients = [a.addr for a in (*message.visible, *message.hidden)]
+        if not recipients:
+            return False
+        style = ToStyle(self.settings.policy.to_style)
+        sent_copy = to_draft_bcc(raw, style) if convert else raw
+        outgoing = (
+            to_relay_form(raw, style)
+            if convert
+            else without_fields(raw, message.header, "Bcc")  # Bcc never travels
+        )
+        sender = message.senders[0].addr if message.senders else account.email
+        try:
+            relay = account_relay(self.settings, self.secrets, sender)
+        except GuardError as error:
+            raise RetryLater(str(error)) from error
+        result = relay.send(
+            sender,
+            recipients,
+            outgoing,
+            smtputf8=not outgoing.isascii(),
+            eight_bit=not outgoing.isascii(),
+        )
+        if not result.delivered:
+            raise RetryLater(reply_for(result))
+        file_as_sent(
+            endpoint_for(account, self.secrets), item.folder, item.uid, sent_copy
+        )
+        self._alert(MailboxAlertKind.OUTBOX_SENT, item, message, verdict)
         return True
 
     def _too_old(self, item: FetchedHeader) -> bool:

@@ -5,6 +5,7 @@
  */
 
 import { convertDetails, senderAddress } from "./conversion.js";
+import { makeProof, withProofHeader } from "./decision_proof.js";
 import { withTimeout } from "./native.js";
 import { RecipientReader } from "./recipients.js";
 import { effectivePolicy } from "./settings.js";
@@ -18,7 +19,8 @@ export const CHECK_TIMEOUT_MS = 20000;
  * @typedef {import("./decisions.js").DecisionBroker} DecisionBroker
  * @typedef {import("./native.js").NativeHost} NativeHost
  * @typedef {{cancel?: boolean, details?: object}} SendAnswer
- * @typedef {{verdict: Verdict, action: string, details: ComposeDetails}} Checked
+ * @typedef {{verdict: Verdict, action: string, details: ComposeDetails,
+ *   decisionKey: string | null}} Checked
  */
 
 /**
@@ -29,21 +31,22 @@ export const CHECK_TIMEOUT_MS = 20000;
  * @returns {Promise<Checked>}
  */
 export async function checkCompose(browser, host, details) {
-  const { policy } = await effectivePolicy(browser, host);
+  const { policy, decisionKey } = await effectivePolicy(browser, host);
   const recipients = await new RecipientReader(browser).read(details);
-  return { verdict: check(recipients, policy), action: policy.action, details };
+  return { verdict: check(recipients, policy), action: policy.action, details, decisionKey };
 }
 
 export class SendGate {
   /**
    * @param {{browser: any, host: NativeHost, broker: DecisionBroker,
-   *   checkTimeoutMs?: number}} parts
+   *   checkTimeoutMs?: number, now?: () => number}} parts
    */
-  constructor({ browser, host, broker, checkTimeoutMs = CHECK_TIMEOUT_MS }) {
+  constructor({ browser, host, broker, checkTimeoutMs = CHECK_TIMEOUT_MS, now = Date.now }) {
     this.browser = browser;
     this.host = host;
     this.broker = broker;
     this.checkTimeoutMs = checkTimeoutMs;
+    this.now = now;
   }
 
   /**
@@ -71,11 +74,11 @@ export class SendGate {
       const choice = await this.broker.ask({ kind: "error", error: String(error) });
       return choice === "send" ? {} : { cancel: true };
     }
-    const { verdict, action } = checked;
+    const { verdict, action, decisionKey } = checked;
     if (verdict.verdict === "pass") {
       return {};
     }
-    return this.held(details, verdict, action);
+    return this.held(details, verdict, action, decisionKey);
   }
 
   /**
@@ -83,9 +86,10 @@ export class SendGate {
    * @param {ComposeDetails} details
    * @param {Verdict} verdict
    * @param {string} action
+   * @param {string | null} [decisionKey] the desktop app's key for decision proofs
    * @returns {Promise<SendAnswer>}
    */
-  async held(details, verdict, action) {
+  async held(details, verdict, action, decisionKey = null) {
     const summary = { kind: "send", verdict, count: verdict.exposed_count, domains: verdict.domains };
     let choice;
     if (action === "convert") {
@@ -98,13 +102,37 @@ export class SendGate {
     }
     await this.record(verdict, action, choice);
     if (choice === "send") {
-      return {};
+      return this.sentAsIs(details, verdict, decisionKey);
     }
     if (choice === "convert") {
       const sender = await senderAddress(this.browser, details);
       return { cancel: false, details: convertDetails(details, sender) };
     }
     return { cancel: true };
+  }
+
+  /**
+   * The answer for a held message the user lets go as it is: with the desktop app's
+   * key, a proof of that choice for its proxy (which then does not ask again).
+   * @param {ComposeDetails} details
+   * @param {Verdict} verdict
+   * @param {string | null} decisionKey
+   * @returns {Promise<SendAnswer>}
+   */
+  async sentAsIs(details, verdict, decisionKey) {
+    if (!decisionKey) {
+      return {};
+    }
+    try {
+      const visible = verdict.visible.map((addr) => addr.toLowerCase());
+      const value = await makeProof(decisionKey, visible, this.now());
+      const existing = /** @type {any} */ (details).customHeaders;
+      return { cancel: false, details: { customHeaders: withProofHeader(existing, value) } };
+    } catch (error) {
+      // Without the proof the proxy asks once more: annoying, never unsafe.
+      console.error("BccGuard: no decision proof", error);
+      return {};
+    }
   }
 
   /**

@@ -53,12 +53,19 @@ export class NativeHost {
   }
 
   /**
-   * The desktop app's policy values, or null without the app.
-   * @returns {Promise<{threshold: number, trusted_domains: string[], action: string} | null>}
+   * The desktop app's policy values, or null without the app; with the key for
+   * decision proofs (`decision_key`, hex) when the app gives one.
+   * @returns {Promise<{threshold: number, trusted_domains: string[], action: string,
+   *   decision_key?: string} | null>}
    */
   async policy() {
     const reply = await this.request({ type: "policy" });
-    return reply?.policy ?? null;
+    if (!reply?.policy) {
+      return null;
+    }
+    return typeof reply.decision_key === "string"
+      ? { ...reply.policy, decision_key: reply.decision_key }
+      : reply.policy;
   }
 
   /**

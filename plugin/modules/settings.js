@@ -12,8 +12,11 @@ const FIELDS = ["threshold", "trustedDomains", "action"];
 /**
  * @typedef {import("./policy.js").Policy} Policy
  * @typedef {{threshold?: unknown, trustedDomains?: unknown, action?: unknown}} Options
- * @typedef {{policy: Policy, source: "desktop" | "options", managed: string[]}} Effective
+ * @typedef {{policy: Policy, source: "desktop" | "options", managed: string[],
+ *   decisionKey: string | null}} Effective
  */
+
+const DECISION_KEY = /^[0-9a-f]{64}$/u;
 
 /**
  * The enterprise policy values, or {} when none are set.
@@ -73,5 +76,11 @@ export async function effectivePolicy(browser, host) {
   for (const key of enforced) {
     values[key] = /** @type {any} */ (managed)[key];
   }
-  return { policy: buildPolicy(values), source: desktop ? "desktop" : "options", managed: enforced };
+  const key = desktop?.decision_key;
+  return {
+    policy: buildPolicy(values),
+    source: desktop ? "desktop" : "options",
+    managed: enforced,
+    decisionKey: typeof key === "string" && DECISION_KEY.test(key) ? key : null,
+  };
 }

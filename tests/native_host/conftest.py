@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backends import fail
 
 from bccguard.native_host.host import serve
 from bccguard.native_host.requests import Requests
@@ -29,6 +31,15 @@ def replies(data: bytes) -> list[dict[str, Any]]:
         found.append(json.loads(data[4 : 4 + size].decode("utf-8")))
         data = data[4 + size :]
     return found
+
+
+@pytest.fixture(autouse=True)
+def no_os_keyring() -> Iterator[None]:
+    """Secrets go to the private file in the test's home, never the OS keyring."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture

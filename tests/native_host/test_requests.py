@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from pathlib import Path
 
 import pytest
 
 from bccguard import cli
 from bccguard.adapters import paths
+from bccguard.adapters.secrets import (
+    FileSecretStore,
+    SecretStoreError,
+    ensure_local_secret,
+    open_secret_store,
+)
 from bccguard.adapters.settings_file import save_settings
+from bccguard.core.decision_proof import make_proof, proof_key, verify_proof
 from bccguard.core.settings import PolicySettings, Settings
 from bccguard.native_host.incidents import INCIDENTS_FILE
 from bccguard.native_host.requests import Requests
@@ -25,10 +34,74 @@ def write_policy(home: Path, **values: object) -> None:
 
 
 def test_policy_defaults_without_a_config(home: Path) -> None:
-    assert Requests(home).handle({"type": "policy"}) == {
+    reply = Requests(home).handle({"type": "policy"})
+    reply.pop("decision_key")
+    assert reply == {
         "ok": True,
         "policy": {"threshold": 10, "trusted_domains": [], "action": "ask"},
     }
+
+
+def test_policy_gives_the_decision_key_of_the_proxys_local_secret(home: Path) -> None:
+    requests = Requests(home)
+    first = requests.handle({"type": "policy"})["decision_key"]
+    # The same secret the proxy reads (no secure keyring here: the private file).
+    secret = ensure_local_secret(open_secret_store(home))
+    assert isinstance(open_secret_store(home), FileSecretStore)
+    assert first == proof_key(secret).hex()
+    assert len(first) == 64
+    assert requests.handle({"type": "policy"})["decision_key"] == first
+    # A proof signed with the key the plugin gets is one the proxy accepts.
+    people = ["A@x.example", "b@y.example"]
+    proof = make_proof(bytes.fromhex(first), people, 1_700_000_000)
+    assert verify_proof(proof, proof_key(secret), people, 1_700_000_030)
+
+
+def test_policy_keeps_an_existing_local_secret(home: Path) -> None:
+    FileSecretStore(home / "secrets.json").set("proxy-local-secret", "s3cret")
+    reply = Requests(home).handle({"type": "policy"})
+    assert reply["decision_key"] == proof_key("s3cret").hex()
+
+
+def test_a_failing_secret_store_leaves_out_the_key_not_the_policy(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(home: Path) -> str:
+        raise SecretStoreError("the keyring is locked")
+
+    with caplog.at_level(logging.WARNING):
+        reply = Requests(home, decision_key=broken).handle({"type": "policy"})
+    assert reply["ok"] is True
+    assert reply["policy"]["threshold"] == 10
+    assert "decision_key" not in reply
+    assert "secret store failed" in caplog.text
+
+
+def test_an_unreadable_secrets_file_leaves_out_the_key(home: Path) -> None:
+    (home / "secrets.json").write_text("not json", encoding="utf-8")
+    reply = Requests(home).handle({"type": "policy"})
+    assert reply["ok"] is True
+    assert "decision_key" not in reply
+
+
+def test_a_hanging_secret_store_leaves_out_the_key_in_time(
+    home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    release = threading.Event()
+
+    def hangs(home: Path) -> str:
+        release.wait(10)
+        return "00" * 32
+
+    requests = Requests(home, decision_key=hangs, decision_key_timeout=0.05)
+    try:
+        with caplog.at_level(logging.WARNING):
+            reply = requests.handle({"type": "policy"})
+    finally:
+        release.set()
+    assert reply["ok"] is True
+    assert "decision_key" not in reply
+    assert "took over" in caplog.text
 
 
 def test_policy_from_the_desktop_settings(home: Path) -> None:

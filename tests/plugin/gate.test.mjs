@@ -1,5 +1,6 @@
 // The pre-send gate and its popup always resolve, and do what the policy says.
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { test } from "node:test";
 
 import { DecisionBroker } from "../../plugin/modules/decisions.js";
@@ -9,13 +10,16 @@ import { makeBrowser, people, until } from "./browser_stub.mjs";
 
 const SENDER = "Me <me@myorg.example>";
 
-function makeGate(setup = {}, { timeoutMs = 2000, hostTimeoutMs = 200, checkTimeoutMs } = {}) {
+function makeGate(
+  setup = {},
+  { timeoutMs = 2000, hostTimeoutMs = 200, checkTimeoutMs, now } = {},
+) {
   const browser = makeBrowser(setup);
   const host = new NativeHost(browser, { timeoutMs: hostTimeoutMs });
   const broker = new DecisionBroker(browser, { timeoutMs });
   browser.runtime.onMessage.addListener((m) => broker.handleMessage(m));
   browser.windows.onRemoved.addListener((id) => broker.handleWindowRemoved(id));
-  const gate = new SendGate({ browser, host, broker, checkTimeoutMs });
+  const gate = new SendGate({ browser, host, broker, checkTimeoutMs, now });
   return { browser, broker, gate };
 }
 
@@ -157,4 +161,105 @@ test("a popup answer with an unknown token or choice changes nothing", async () 
   ]);
   browser.runtime.onMessage.fire({ type: "bccguard-decision", token, choice: "explode" });
   assert.deepEqual(await pending, { cancel: true });
+});
+
+// -- the proof of "send as is" for the desktop app's proxy --------------------------
+
+const KEY = "0f".repeat(32);
+const NOW_MS = 1_700_000_000_000; // minute 28333333
+
+/** A desktop app whose policy (action `action`) comes with a decision key. */
+function desktopWithKey(action = "ask", key = KEY) {
+  return (m) =>
+    m.type === "policy"
+      ? { ok: true, policy: { threshold: 10, trusted_domains: [], action }, decision_key: key }
+      : { ok: true, id: "inc-1" };
+}
+
+/** The proof, computed here independently of the plugin's module. */
+function expectedProof(addresses, nowMs = NOW_MS) {
+  const minute = Math.floor(nowMs / 60000);
+  const text = `v1|as-is|${minute}|${[...new Set(addresses)].sort().join(",")}`;
+  const mac = createHmac("sha256", Buffer.from(KEY, "hex")).update(text, "utf8").digest("hex");
+  return `v1; as-is; t=${minute}; mac=${mac}`;
+}
+
+const mixed = {
+  from: SENDER,
+  to: [...people(11), "Shouting <P0@PD0.EXAMPLE>"],
+  cc: ["Zed <Zed@Zoo.Example>", "me@myorg.example"],
+  customHeaders: [{ name: "X-Mailer-Note", value: "kept" }],
+};
+const mixedVisible = [
+  ...Array.from({ length: 11 }, (_, i) => `p${i}@pd${i}.example`),
+  "zed@zoo.example",
+  "me@myorg.example",
+];
+
+test("ask: 'Send as is' carries the proof for the proxy, with the other headers", async () => {
+  const { browser, gate } = makeGate({ native: desktopWithKey() }, { now: () => NOW_MS });
+  const pending = gate.onBeforeSend({ id: 1 }, mixed);
+  await popupAnswers(browser, "send");
+  const answer = await pending;
+  assert.deepEqual(answer, {
+    cancel: false,
+    details: {
+      customHeaders: [
+        { name: "X-Mailer-Note", value: "kept" },
+        { name: "X-BccGuard-Decision", value: expectedProof(mixedVisible) },
+      ],
+    },
+  });
+  assert.equal(answer.details.to, undefined); // the recipients stay as they are
+});
+
+test("ask: 'Send as is' replaces a proof already in the compose window", async () => {
+  const { browser, gate } = makeGate({ native: desktopWithKey() }, { now: () => NOW_MS + 61_000 });
+  const old = { name: "X-Bccguard-Decision", value: "v1; as-is; t=1; mac=00" };
+  const pending = gate.onBeforeSend({ id: 1 }, { ...wide, customHeaders: [old] });
+  await popupAnswers(browser, "send");
+  const headers = (await pending).details.customHeaders;
+  assert.equal(headers.length, 1);
+  assert.equal(headers[0].name, "X-BccGuard-Decision");
+  assert.match(headers[0].value, /^v1; as-is; t=28333334; mac=[0-9a-f]{64}$/u);
+});
+
+test("no proof without the desktop app's key, or with a key that is not one", async () => {
+  for (const native of [
+    (m) => (m.type === "policy" ? { ok: true, policy: { threshold: 10, action: "ask" } } : null),
+    desktopWithKey("ask", "not-a-key"),
+    desktopWithKey("ask", "0f".repeat(31)),
+  ]) {
+    const { browser, gate } = makeGate({ native });
+    const pending = gate.onBeforeSend({ id: 1 }, mixed);
+    await popupAnswers(browser, "send");
+    assert.deepEqual(await pending, {});
+  }
+});
+
+test("no proof when the message is converted, sent back or passes", async () => {
+  const asked = makeGate({ native: desktopWithKey() });
+  let pending = asked.gate.onBeforeSend({ id: 1 }, mixed);
+  await popupAnswers(asked.browser, "convert");
+  let answer = await pending;
+  assert.equal(answer.details.bcc.length, 13);
+  assert.equal(answer.details.customHeaders, undefined);
+
+  const automatic = makeGate({ native: desktopWithKey("convert") });
+  answer = await automatic.gate.onBeforeSend({ id: 1 }, mixed);
+  assert.equal(answer.cancel, false);
+  assert.deepEqual(answer.details.cc, []);
+  assert.equal(answer.details.customHeaders, undefined);
+
+  const back = makeGate({ native: desktopWithKey() });
+  pending = back.gate.onBeforeSend({ id: 1 }, mixed);
+  await popupAnswers(back.browser, "back");
+  assert.deepEqual(await pending, { cancel: true });
+
+  const blocked = makeGate({ native: desktopWithKey("block") });
+  assert.deepEqual(await blocked.gate.onBeforeSend({ id: 1 }, mixed), { cancel: true });
+
+  const small = makeGate({ native: desktopWithKey() });
+  assert.deepEqual(await small.gate.onBeforeSend({ id: 1 }, { from: SENDER, to: people(10) }), {});
+  assert.equal(small.browser.calls.windowsCreated.length, 0);
 });

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
 from email.utils import getaddresses
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backends import fail
 
 from bccguard.adapters.settings_file import save_settings
+from bccguard.core.decision_proof import HEADER, verify_proof
 from bccguard.core.settings import PolicySettings, Settings
 from bccguard.native_host.incidents import INCIDENTS_FILE
 from bccguard.native_host.manifest import install
+from bccguard.native_host.requests import Requests
 from tests.plugin.conftest import Thunderbird
 from tests.plugin.thunderbird import SENDER, wait_for, write_managed_storage
 from tests.support import UpstreamSink
 
 pytestmark = pytest.mark.slow
+
+# The native host keeps its local secret in the test's BccGuard home, never in the
+# keyring of the account running the tests.
+NO_OS_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
 def people(n: int, prefix: str = "p") -> list[str]:
@@ -108,12 +118,18 @@ def test_the_desktop_app_policy_arrives_through_the_native_host(
     install("Linux", user_home=tmp_path / "home", data_dir=bccguard_home)
     run = thunderbird(
         {"to": people(5), "subject": "Desktop"},
-        env={"BCCGUARD_HOME": str(bccguard_home)},
+        env={"BCCGUARD_HOME": str(bccguard_home), **NO_OS_KEYRING},
     )
     assert run.result is not None, run.log
     assert run.result["outcome"] == "sent", run.log
     message = received_one(upstream)
     assert visible(message) == {SENDER}
+    # The host gave the policy with a decision key (its local secret is in the
+    # test's home), and a converted message carries no "send as is" proof.
+    assert "proxy-local-secret" in json.loads(
+        (bccguard_home / "secrets.json").read_text(encoding="utf-8")
+    )
+    assert message[HEADER] is None
     incidents_file = bccguard_home / INCIDENTS_FILE
     assert wait_for(incidents_file.exists)
     incident = json.loads(incidents_file.read_text(encoding="utf-8").splitlines()[0])
@@ -131,3 +147,51 @@ def test_closing_the_question_popup_means_back_to_editing(
     assert run.result["popup"]["closed"][0].endswith("/popup/decision.html")
     assert run.result["outcome"] == "refused", run.log
     assert upstream.received == []
+
+
+@pytest.fixture
+def no_os_keyring() -> Iterator[None]:
+    """This process, too, keeps secrets in the test's home, not the OS keyring."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)
+
+
+def test_a_send_as_is_proof_arrives_and_verifies_with_the_hosts_key(
+    thunderbird: Thunderbird,
+    upstream: UpstreamSink,
+    tmp_path: Path,
+    no_os_keyring: None,
+) -> None:
+    # No policy path of the plugin sends a held message as is without the popup, so
+    # the driver answers onBeforeSend the way the gate does after "Send as is"
+    # (details.customHeaders, the plugin's proof module); the plugin lets this small
+    # message pass. The header must survive Thunderbird's sending unchanged.
+    bccguard_home = tmp_path / "bccguard-home"
+    bccguard_home.mkdir()
+    key = Requests(bccguard_home).handle({"type": "policy"})["decision_key"]
+    write_managed_storage(tmp_path / "home", {"action": "block"})
+    to = ["Alice <Alice@X.Example>", "bob@y.example", "Carol <carol@Z.example>"]
+    expected = {"alice@x.example", "bob@y.example", "carol@z.example", "dan@w.example"}
+    # What the gate hands over: the visible addresses, duplicates and case included.
+    handed_over = [*sorted(expected), "BOB@Y.EXAMPLE"]
+    run = thunderbird(
+        {
+            "to": to,
+            "cc": ["Dan <DAN@w.example>"],
+            "subject": "As is",
+            "proof": {"key": key, "addresses": handed_over},
+        }
+    )
+    assert run.result is not None, run.log
+    assert run.result["outcome"] == "sent", run.log
+    message = received_one(upstream)
+    values = message.get_all(HEADER, [])
+    assert len(values) == 1, message.as_string()[:2000]
+    people = visible(message)
+    assert people == expected
+    assert verify_proof(str(values[0]), bytes.fromhex(key), people, time.time())
+    assert not verify_proof(
+        str(values[0]), bytes.fromhex(key), people | {"eve@v.example"}, time.time()
+    )

@@ -22,6 +22,7 @@ from typing import Any
 PLUGIN_ID = "bccguard@bccguard.org"
 DRIVER_ID = "driver@tests.bccguard.org"
 DRIVER_DIR = Path(__file__).resolve().parent / "driver"
+PROOF_MODULE = DRIVER_DIR.parents[2] / "plugin" / "modules" / "decision_proof.js"
 DRIVER_MARK = "BCCGUARD-DRIVER "
 SENDER = "me@sender.example"
 
@@ -72,10 +73,13 @@ def write_prefs(profile: Path, prefs: dict[str, object]) -> None:
 
 
 def build_driver(target: Path, scenario: dict[str, Any]) -> None:
-    """The driver extension with this run's scenario.json."""
+    """The driver extension with this run's scenario.json (and the plugin's proof
+    module, for a scenario that adds the proof header the way the plugin's gate does).
+    """
     with zipfile.ZipFile(target, "w") as archive:
         for name in ("manifest.json", "background.js"):
             archive.write(DRIVER_DIR / name, name)
+        archive.write(PROOF_MODULE, "decision_proof.js")
         archive.writestr("scenario.json", json.dumps(scenario))
 
 

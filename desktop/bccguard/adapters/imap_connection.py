@@ -12,6 +12,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from imapclient.imapclient import DRAFT as DRAFT_FLAG
 from imapclient.imapclient import DRAFTS, SENT
+from imapclient.imapclient import SEEN as SEEN_FLAG
 
 from bccguard.adapters.smtp_relay import is_loopback_host
 from bccguard.core.address_list import decode_words
@@ -28,6 +29,7 @@ class FolderRole(StrEnum):
     DRAFTS = "drafts"
     SENT = "sent"
     INBOX = "inbox"
+    OUTBOX = "outbox"  # a folder the user designates; its name comes from settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,10 @@ def find_folder(client: IMAPClient, role: FolderRole) -> str:
     """The folder for ``role``: by SPECIAL-USE flag (RFC 6154), else by common names."""
     if role is FolderRole.INBOX:
         return "INBOX"
+    if role is FolderRole.OUTBOX:
+        raise ImapError(
+            "the outbox folder has no standard name; set it in the settings"
+        )
     flag = DRAFTS if role is FolderRole.DRAFTS else SENT
     folder = client.find_special_folder(flag)
     if folder is None:
@@ -249,3 +255,25 @@ class ImapDraftsFolder:
     def replace(self, uid: int, data: bytes) -> str:
         """Put ``data`` in place of draft ``uid``."""
         return replace_draft(self.endpoint, uid, data)
+
+
+def file_as_sent(
+    endpoint: ImapEndpoint, outbox: str, uid: int, sent_copy: bytes
+) -> str:
+    """After the relay: a copy in Sent (flagged \\Seen), then the outbox message
+    removed; in this order, so a failure never loses the message."""
+    client = connect(endpoint)
+    try:
+        sent = find_folder(client, FolderRole.SENT)
+        client.append(sent, sent_copy, flags=(SEEN_FLAG,))
+        client.select_folder(outbox)
+        client.delete_messages([uid])
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge([uid])
+        else:
+            client.expunge()
+    except IMAPClientError as error:
+        raise ImapError(f"{endpoint.address}: {error}") from error
+    finally:
+        _logout(client)
+    return f"filed in {sent}"

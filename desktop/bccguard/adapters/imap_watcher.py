@@ -27,7 +27,7 @@ from bccguard.adapters.imap_connection import (
     find_folder,
 )
 from bccguard.adapters.imap_state_store import ImapStateStore
-from bccguard.core.header_block import parse_header_block
+from bccguard.core.header_block import find_body_offset, parse_header_block
 from bccguard.core.mailbox_sync import FolderState, batches
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,22 @@ class FetchedHeader:
     internal_date: datetime | None
     message_id: str
     first_scan: bool
+    message: bytes = b""  # the whole message, read for the outbox only
+
+
+class RetryLater(Exception):
+    """Raised by a handler that could not finish with a message yet (the outbox
+    when the SMTP upstream is down): the watcher tries it again later."""
 
 
 # Called for each new message; True when it was reported (so never again).
 OnHeader = Callable[[FetchedHeader], bool]
 OnStatus = Callable[[str, str, str], None]  # account, "ok" | "error", detail
+
+
+def _header_end(raw: bytes) -> int:
+    offset = find_body_offset(raw)
+    return len(raw) if offset is None else offset
 
 
 def _announces_change(responses: list[tuple[object, ...]]) -> bool:
@@ -79,6 +90,8 @@ class FolderWatcher(threading.Thread):
         poll_interval: float = POLL_INTERVAL,
         batch: int = FETCH_BATCH,
         max_backoff: float = 300.0,
+        folder_name: str | None = None,
+        retry_interval: float = 60.0,
     ) -> None:
         super().__init__(name=f"imap-{account}-{role.value}", daemon=True)
         self.account = account
@@ -91,6 +104,9 @@ class FolderWatcher(threading.Thread):
         self.poll_interval = poll_interval
         self.batch = batch
         self.max_backoff = max_backoff
+        self.folder_name = folder_name
+        self.retry_interval = retry_interval
+        self._retry_pending = False
         self._stopping = threading.Event()
         self.sessions = 0  # how many times it connected (tests, status)
 
@@ -128,7 +144,7 @@ class FolderWatcher(threading.Thread):
         client = connect(self.endpoint)
         self.sessions += 1
         try:
-            folder = find_folder(client, self.role)
+            folder = self.folder_name or find_folder(client, self.role)
             info = client.select_folder(folder, readonly=True)
             uidvalidity = int(info[b"UIDVALIDITY"])
             state = self.store.load(self.account, folder)
@@ -150,8 +166,11 @@ class FolderWatcher(threading.Thread):
                     state = self._catch_up(client, folder, state)
                     continue
                 limit = VERIFY_AFTER if verify else self.idle_refresh
+                retry = self._retry_pending
+                if retry:
+                    limit = min(limit, self.retry_interval)
                 event = self._wait_idle(client, limit)
-                if event or verify:
+                if event or verify or retry:
                     state = self._catch_up(client, folder, state)
                 verify = event
         finally:
@@ -197,19 +216,25 @@ class FolderWatcher(threading.Thread):
         first = state.first_scan()
         found = client.search(["UID", f"{state.last_uid + 1}:*"])
         uids = [int(u) for u in found if int(u) > state.last_uid]
+        self._retry_pending = False
+        whole = self.role is FolderRole.OUTBOX
+        items = ["BODY.PEEK[]" if whole else "BODY.PEEK[HEADER]", "INTERNALDATE"]
         for chunk in batches(uids, self.batch):
-            if self._stopping.is_set():
+            if self._stopping.is_set() or self._retry_pending:
                 break
-            fetched = client.fetch(chunk, ["BODY.PEEK[HEADER]", "INTERNALDATE"])
+            fetched = client.fetch(chunk, items)
             reported: list[str] = []
             for uid in chunk:
                 data = fetched.get(uid)
-                state = state.advanced(uid)
-                if data is None or _HEADER_KEY not in data:
+                key = b"BODY[]" if whole else _HEADER_KEY
+                if data is None or key not in data:
+                    state = state.advanced(uid)
                     continue  # expunged meanwhile
-                header = bytes(data[_HEADER_KEY] or b"")
+                raw = bytes(data[key] or b"")
+                header = raw if not whole else raw[: _header_end(raw)]
                 message_id = parse_header_block(header).first_text("message-id")
                 if state.was_reported(message_id):
+                    state = state.advanced(uid)
                     continue
                 item = FetchedHeader(
                     self.account,
@@ -220,14 +245,26 @@ class FolderWatcher(threading.Thread):
                     data.get(b"INTERNALDATE"),
                     message_id,
                     first,
+                    raw if whole else b"",
                 )
                 try:
                     if self.on_header(item):
                         reported.append(message_id)
+                except RetryLater as later:
+                    log.info(
+                        "imap %s/%s uid %d: later (%s)",
+                        self.account,
+                        folder,
+                        uid,
+                        later,
+                    )
+                    self._retry_pending = True
+                    break
                 except Exception:  # one bad message must not stop the watcher
                     log.exception(
                         "imap %s/%s uid %d: check failed", self.account, folder, uid
                     )
+                state = state.advanced(uid)
             state = state.with_reported(reported)
             self.store.save(self.account, folder, state)
         if not uids and first:

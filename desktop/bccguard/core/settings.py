@@ -71,6 +71,7 @@ class Account:
     imap_username: str = ""  # empty: the SMTP user name, else the address
     imap_oauth2: bool = False  # the stored secret is an OAuth2 access token
     action: str | None = None  # this identity's own action (else the policy's)
+    outbox_folder: str = ""  # opt-in: mail put in this IMAP folder is sent by BccGuard
 
     def recipient_limit(self) -> int:
         """Recipients per upstream message: explicit, else the provider preset."""
@@ -232,6 +233,7 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
         ),
         imap_username=str(data.get("imap_username", "")),
         imap_oauth2=_check_bool(f"{path}.imap_oauth2", data.get("imap_oauth2", False)),
+        outbox_folder=str(data.get("outbox_folder", "")).strip(),
         action=None
         if data.get("action") is None
         else _check_choice(

@@ -2,6 +2,10 @@
 
 Every handler returns the reply object: ``{"ok": true, ...}`` or
 ``{"ok": false, "error": "..."}``; a bad request is an error reply, not an exception.
+
+The ``policy`` reply also carries ``decision_key``: the key the plugin signs a
+"send as is" with (``bccguard.core.decision_proof``), so the proxy does not ask
+again. It is left out when the secret store cannot give the local secret in time.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +34,8 @@ log = logging.getLogger(__name__)
 Reply = dict[str, Any]
 HEADER_NAMES = ("from", "sender", "to", "cc", "bcc", "subject", "message-id")
 _INCIDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# The plugin waits 3 s for a reply; a keyring that hangs must not cost it the policy.
+DECISION_KEY_TIMEOUT = 1.0
 
 
 class RequestError(Exception):
@@ -46,6 +53,37 @@ def _has_apologize_command() -> bool:
         ):
             return True
     return False
+
+
+def _local_decision_key(home: Path) -> str:
+    """The hex key for decision proofs, from this install's local secret."""
+    # Imported here: the other requests need neither the keyring nor the proof.
+    from bccguard.adapters.secrets import (  # noqa: PLC0415
+        ensure_local_secret,
+        open_secret_store,
+    )
+    from bccguard.core.decision_proof import proof_key  # noqa: PLC0415
+
+    return proof_key(ensure_local_secret(open_secret_store(home))).hex()
+
+
+def _bounded(work: Callable[[], str], timeout: float) -> str | None:
+    """``work()``'s result, or None when it fails or takes longer than ``timeout``."""
+    result: list[str] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        except Exception:
+            log.warning("no decision key: the secret store failed", exc_info=True)
+
+    worker = threading.Thread(target=run, name="decision-key", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        log.warning("no decision key: the secret store took over %.1f s", timeout)
+        return None
+    return result[0] if result else None
 
 
 def _start_detached(argv: list[str]) -> None:
@@ -71,6 +109,8 @@ class Requests:
     home: Path
     has_apologize: Callable[[], bool] = _has_apologize_command
     start: Callable[[list[str]], None] = _start_detached
+    decision_key: Callable[[Path], str] = _local_decision_key
+    decision_key_timeout: float = DECISION_KEY_TIMEOUT
     handlers: dict[str, Callable[[Mapping[str, Any]], Reply]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -99,9 +139,9 @@ class Requests:
         return load_settings(paths.config_file(self.home))
 
     def policy(self, request: Mapping[str, Any]) -> Reply:
-        """The desktop settings' policy."""
+        """The desktop settings' policy, and the key for decision proofs."""
         policy = self.settings().policy
-        return {
+        reply: Reply = {
             "ok": True,
             "policy": {
                 "threshold": policy.threshold,
@@ -109,6 +149,10 @@ class Requests:
                 "action": policy.action,
             },
         }
+        key = _bounded(lambda: self.decision_key(self.home), self.decision_key_timeout)
+        if key is not None:
+            reply["decision_key"] = key
+        return reply
 
     def check(self, request: Mapping[str, Any]) -> Reply:
         """The verdict for the given headers, as ``bccguard check --json`` prints it."""

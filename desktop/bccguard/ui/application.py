@@ -320,6 +320,18 @@ class DesktopApp:
                 ),
                 critical=True,
             )
+        elif alert.kind is MailboxAlertKind.OUTBOX_HELD:
+            self.notify(
+                tr("Not sent from your outbox"),
+                tr(
+                    "“{subject}” would show {n} people each other's address; it "
+                    "stays in the outbox folder. Put them in Bcc there.",
+                    subject=alert.subject,
+                    n=alert.exposed_count,
+                ),
+            )
+        elif alert.kind is MailboxAlertKind.OUTBOX_SENT:
+            self.notify(tr("Sent from your outbox"), alert.subject)
         else:
             self.notify(
                 tr("Replies to all"),

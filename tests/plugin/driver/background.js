@@ -29,8 +29,21 @@ async function closePopup() {
   return { closed: null };
 }
 
+// Answer onBeforeSend as the plugin's gate does after "Send as is": the proof header
+// in details.customHeaders (the plugin's own module computes it).
+async function addProof({ key, addresses }) {
+  const { makeProof, withProofHeader } = await import("./decision_proof.js");
+  browser.compose.onBeforeSend.addListener(async (tab, details) => {
+    const value = await makeProof(key, addresses, Date.now());
+    return { cancel: false, details: { customHeaders: withProofHeader(details.customHeaders, value) } };
+  });
+}
+
 async function run() {
   const scenario = await (await fetch(browser.runtime.getURL("scenario.json"))).json();
+  if (scenario.proof) {
+    await addProof(scenario.proof);
+  }
   await sleep(scenario.startDelayMs ?? 1500);
   const to = [...scenario.to];
   if (scenario.list) {
