@@ -160,6 +160,10 @@ class Dovecot:
         """APPEND ``messages`` to ``folder`` as a mail client would."""
         with IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10) as client:
             client.login(USER, PASSWORD)
+            if when is None and len(messages) > 1:  # MULTIAPPEND (RFC 3502)
+                for start in range(0, len(messages), 1000):
+                    client.multiappend(folder, list(messages[start : start + 1000]))
+                return
             for data in messages:
                 client.append(folder, data, msg_time=when)
 

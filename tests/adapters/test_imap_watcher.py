@@ -261,11 +261,8 @@ def test_polling_where_idle_is_not_used(dovecot: Dovecot, watch, monkeypatch) ->
 
 
 def test_large_mailbox_first_scan_is_batched(dovecot: Dovecot, watch) -> None:
-    messages = [message(i) for i in range(1200)]
-    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
-        client.login(USER, PASSWORD)
-        for data in messages:
-            client.append("Sent", data)
+    count = 10_000
+    dovecot.append("Sent", *(message(i) for i in range(count)))
     seen = Seen()
     fetches: list[int] = []
     original = IMAPClient.fetch
@@ -277,10 +274,11 @@ def test_large_mailbox_first_scan_is_batched(dovecot: Dovecot, watch) -> None:
     IMAPClient.fetch = counting_fetch  # type: ignore[method-assign]
     try:
         watch(FolderRole.SENT, seen, batch=500)
-        wait_for(lambda: len(seen.items) == 1200, timeout=60)
+        wait_for(lambda: len(seen.items) == count, timeout=120)
     finally:
         IMAPClient.fetch = original  # type: ignore[method-assign]
     assert max(fetches) <= 500
+    assert len(fetches) == count // 500
     assert all(b"body" not in item.header for item in seen.items)
 
 

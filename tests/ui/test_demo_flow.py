@@ -166,3 +166,61 @@ def test_a_second_start_brings_the_first_forward(qtbot, tmp_path: Path) -> None:
         assert not ask_running_instance(tmp_path / "another-home")
     finally:
         server.deleteLater()
+
+
+def test_group_apology_in_italian_and_two_individual_ones(
+    qtbot, desktop: DesktopApp
+) -> None:
+    """From an incident: a group apology in Italian and two personal ones, through the
+    guard's relay; nobody's address is shown again and the record says it all."""
+    desktop.send_sample()
+    qtbot.waitUntil(lambda: len(desktop.dialogs) == 1, timeout=10_000)
+    next(iter(desktop.dialogs.values())).as_is_button.click()
+    assert desktop.sink is not None
+    qtbot.waitUntil(lambda: len(desktop.sink.messages()) == 1, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: desktop.incidents.list()[0].kind.value == "sent-as-is", timeout=10_000
+    )
+    incident = desktop.incidents.list()[0]
+    before = 1
+
+    group = desktop.open_apology(incident)
+    group.next()  # situation: addresses exposed
+    group.next()  # audience: everyone, one message in Bcc
+    for button in group.language_page.group.buttons():
+        button.setChecked(button.property("language") == "it")
+    group.language_page.name.setText("Tu")
+    group.next()
+    assert group.edit_page.editor.toPlainText().startswith("Subject: Le mie scuse")
+    group.next()
+    group.send_now()
+    qtbot.waitUntil(lambda: bool(group.outcomes), timeout=10_000)
+
+    personal = desktop.open_apology(incident)
+    personal.next()
+    personal.audience_page.individual_button.click()
+    people = personal.audience_page.people
+    for row in range(2):
+        people.item(row).setCheckState(Qt.CheckState.Checked)
+    personal.next()
+    personal.language_page.name.setText("You")
+    personal.next()
+    personal.next()
+    personal.send_now()
+    qtbot.waitUntil(lambda: bool(personal.outcomes), timeout=10_000)
+
+    assert [
+        r for _, r in group.outcomes + personal.outcomes if not r.startswith("2")
+    ] == []
+    qtbot.waitUntil(lambda: len(desktop.sink.messages()) == before + 3, timeout=10_000)
+    arrived = desktop.sink.messages()[before:]
+    envelopes = [json.loads(p.with_suffix(".json").read_text()) for p in arrived]
+    assert [len(e["rcpt_to"]) for e in envelopes] == [25, 1, 1]
+    group_message = read_message(arrived[0].read_bytes())
+    assert [a.addr for a in group_message.visible] == [DEMO_SENDER]
+    assert "scuse" in group_message.subject.lower()
+    for path, envelope in zip(arrived[1:], envelopes[1:], strict=True):
+        shown = [a.addr for a in read_message(path.read_bytes()).visible]
+        assert shown == envelope["rcpt_to"]  # each sees only their own address
+    actions = [a.action for a in desktop.incidents.get(incident.id).actions]  # type: ignore[union-attr]
+    assert actions.count("apology-sent") == 2
