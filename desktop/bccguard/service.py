@@ -122,6 +122,7 @@ class Guard:
         self._by_key: dict[str, str] = {h.key: h.id for h in self.store.all()}
         self._relays: dict[object, SmtpRelay] = {}
         self._paused_until = 0.0
+        self._upstream_problem = ""  # why the upstream cannot be reached, if so
         self._state = GuardState.STOPPED
         self._secret = ensure_local_secret(secrets)
         self.proxy = SmtpProxy(
@@ -194,10 +195,19 @@ class Guard:
             self._set_state(
                 GuardState.ATTENTION, f"{len(waiting)} held message(s) wait"
             )
+        elif self._upstream_problem:
+            self._set_state(GuardState.ERROR, self._upstream_problem)
         elif self.paused:
             self._set_state(GuardState.PAUSED, "paused")
         else:
             self._set_state(GuardState.GUARDING)
+
+    def _note_upstream(self, reply: str) -> None:
+        """Show in the state that the upstream cannot be reached, until it is back."""
+        problem = reply[4:] if reply.startswith(("421", "454")) else ""
+        if problem != self._upstream_problem:
+            self._upstream_problem = problem
+            self._refresh_state()
 
     # -- the relay ----------------------------------------------------------------
 
@@ -248,6 +258,7 @@ class Guard:
             eight_bit=sub.eight_bit,
         )
         reply = reply_for(result)
+        self._note_upstream(reply)
         ok = reply.startswith("2") and not result.failed
         self.events.emit(
             MessageRelayed(

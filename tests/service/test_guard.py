@@ -11,6 +11,7 @@ from email.utils import make_msgid
 import pytest
 
 from bccguard.adapters.incident_store import SqliteIncidentLog
+from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 from bccguard.core.decision_proof import HEADER, make_proof, proof_key
 from bccguard.core.held import HeldState, Resolution
 from bccguard.core.incidents import IncidentKind
@@ -442,3 +443,22 @@ def test_a_proof_on_a_passing_message_is_removed(
     )
     assert code == 250
     assert upstream.received[0].data == data
+
+
+def test_an_unreachable_upstream_shows_in_the_state_until_it_is_back(
+    make_guard: GuardFactory, upstream: UpstreamSink
+) -> None:
+    guard = make_guard()
+    reachable = guard._upstream_override
+    guard._upstream_override = UpstreamConfig(
+        host="127.0.0.1", port=1, tls=TlsMode.NONE
+    )
+    code, _ = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
+    assert code == 421
+    assert guard.state is GuardState.ERROR
+    last = guard.events.of(StateChanged)[-1]  # type: ignore[attr-defined]
+    assert "unreachable" in last.detail
+    guard._upstream_override = reachable
+    code, _ = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
+    assert code == 250
+    assert guard.state is GuardState.GUARDING
