@@ -267,3 +267,23 @@ def test_serve_turns_a_mass_mail_in_sent_into_an_incident(
         assert incidents[0]["exposed_count"] == 40
     finally:
         server.kill(signal.SIGTERM)
+
+
+def test_the_tray_app_without_a_desktop_says_what_to_do(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    env["BCCGUARD_HOME"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "bccguard", "--demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "serve --demo" in result.stderr
+    assert "Traceback" not in result.stderr

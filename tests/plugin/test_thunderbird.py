@@ -195,3 +195,60 @@ def test_a_send_as_is_proof_arrives_and_verifies_with_the_hosts_key(
     assert not verify_proof(
         str(values[0]), bytes.fromhex(key), people | {"eve@v.example"}, time.time()
     )
+
+
+def original_message(to: list[str], cc: list[str]) -> str:
+    """A message as received from the boss, with these people visible in To and Cc."""
+    lines = [
+        "From: Boss <boss@corp.example>",
+        f"To: {', '.join(to)}",
+        *([f"Cc: {', '.join(cc)}"] if cc else []),
+        "Subject: Team party",
+        "Message-ID: <party-1@corp.example>",
+        "Date: Tue, 03 Nov 2026 10:00:00 +0000",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "See you all on Friday.",
+    ]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def test_reply_all_to_a_wide_message_gets_its_own_warning(
+    thunderbird: Thunderbird, upstream: UpstreamSink
+) -> None:
+    # The driver imports the message into Local Folders and replies to all, as a
+    # user would; the plugin's reply-all guard asks in its popup (the driver
+    # closes it: "back to editing" keeps the reply as it is).
+    eml = original_message([SENDER, *people(12)], people(4, "c"))
+    run = thunderbird({"reply": "replyToAll", "eml": eml})
+    assert run.result is not None, run.log
+    assert run.result["outcome"] == "replied", run.log
+    assert (run.result["type"], run.result["relatedMessageId"]) == ("reply", True)
+    # Thunderbird's reply-all: the boss and everyone else, without ourselves.
+    assert len(run.result["to"]) + len(run.result["cc"]) == 17, run.result
+    popup = run.result["popup"]
+    assert popup["closed"], run.log
+    assert popup["closed"][0].endswith("/popup/decision.html")
+    assert popup["titles"] == ["BccGuard: You are about to write to all 17 people"]
+    assert upstream.received == []
+
+
+@pytest.mark.parametrize(
+    ("reply", "to", "cc"),
+    [
+        ("replyToSender", [SENDER, *people(12)], people(4, "c")),
+        ("replyToAll", [SENDER, *people(3)], []),
+    ],
+    ids=["reply-to-sender", "reply-all-to-few"],
+)
+def test_a_reply_to_the_sender_or_to_few_people_is_not_warned(
+    thunderbird: Thunderbird, reply: str, to: list[str], cc: list[str]
+) -> None:
+    run = thunderbird(
+        {"reply": reply, "eml": original_message(to, cc), "popupWaitMs": 6000}
+    )
+    assert run.result is not None, run.log
+    assert run.result["outcome"] == "replied", run.log
+    assert run.result["type"] == "reply"
+    assert run.result["popup"] == {"closed": None}, run.result

@@ -6,6 +6,7 @@ This is the only module that imports both the UI and the adapters.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -516,6 +517,15 @@ def _setup_logging(home: Path) -> None:
 def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     """Start the tray app; returns the exit code."""
     started = time.perf_counter()
+    if sys.platform.startswith("linux") and not any(
+        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    ):
+        print(
+            "bccguard: no desktop to show the tray app on (DISPLAY is not set); "
+            "without one, run 'bccguard serve --demo'",
+            file=sys.stderr,
+        )
+        return 2
     home = paths.home()
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     assert isinstance(app, QApplication)

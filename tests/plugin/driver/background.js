@@ -1,4 +1,5 @@
-// Test-only driver: compose and send one message as scenario.json says, print the result.
+// Test-only driver: compose and send one message as scenario.json says, or reply to an
+// imported message (scenario.reply), and print the result.
 const MARK = "BCCGUARD-DRIVER";
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -14,15 +15,27 @@ async function makeList({ name, members }) {
   return listId;
 }
 
+// The popup's tab titles once its page has filled them in (it names the question).
+async function popupTitles(windowId) {
+  let titles = [];
+  for (let i = 0; i < 25; i += 1) {
+    await sleep(200);
+    titles = (await browser.tabs.query({ windowId })).map((t) => t.title ?? "");
+    if (titles.some((t) => t.startsWith("BccGuard:"))) break;
+  }
+  return titles;
+}
+
 // Like a user closing the plugin's question: find its popup window and close it.
-async function closePopup() {
-  for (let i = 0; i < 100; i += 1) {
+async function closePopup(waitMs = 20000) {
+  const end = Date.now() + waitMs;
+  while (Date.now() < end) {
     const popups = await browser.windows.getAll({ windowTypes: ["popup"], populate: true });
     const found = popups.find((w) => w.tabs?.some((t) => /decision\.html/u.test(t.url ?? "")));
     if (found) {
-      await sleep(500);
+      const titles = await popupTitles(found.id);
       await browser.windows.remove(found.id);
-      return { closed: found.tabs.map((t) => t.url.replace(/\?.*$/u, "")) };
+      return { closed: found.tabs.map((t) => t.url.replace(/\?.*$/u, "")), titles };
     }
     await sleep(200);
   }
@@ -39,8 +52,42 @@ async function addProof({ key, addresses }) {
   });
 }
 
+// A message in a new Local Folders folder, as if it had been received.
+async function importMessage(eml) {
+  const accounts = await browser.accounts.list(false);
+  const local = accounts.find((a) => a.type === "none") ?? accounts[0];
+  const folder = await browser.folders.create(local.rootFolder.id, "Received");
+  const file = new File([eml], "original.eml", { type: "message/rfc822" });
+  return browser.messages.import(file, folder.id);
+}
+
+// Reply (scenario.reply: "replyToAll", "replyToSender"...) to an imported message, and
+// report the compose window and whether the plugin's question popup appeared.
+async function reply(scenario) {
+  await sleep(scenario.startDelayMs ?? 1500);
+  const original = await importMessage(scenario.eml);
+  const tab = await browser.compose.beginReply(original.id, scenario.reply);
+  const details = await browser.compose.getComposeDetails(tab.id);
+  const popup = await closePopup(scenario.popupWaitMs ?? 20000);
+  console.log(
+    `${MARK} ${JSON.stringify({
+      outcome: "replied",
+      original: { recipients: original.recipients, ccList: original.ccList },
+      type: details.type,
+      relatedMessageId: details.relatedMessageId === original.id,
+      to: details.to,
+      cc: details.cc,
+      popup,
+    })}`,
+  );
+}
+
 async function run() {
   const scenario = await (await fetch(browser.runtime.getURL("scenario.json"))).json();
+  if (scenario.reply) {
+    await reply(scenario);
+    return;
+  }
   if (scenario.proof) {
     await addProof(scenario.proof);
   }
