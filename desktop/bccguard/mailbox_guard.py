@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint, file_as_sent
+from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint
+from bccguard.adapters.imap_mailbox import file_as_sent
 from bccguard.adapters.imap_state_store import ImapStateStore
 from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher, RetryLater
 from bccguard.adapters.relay_reply import reply_for

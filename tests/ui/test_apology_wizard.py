@@ -14,7 +14,8 @@ from imapclient import IMAPClient
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from bccguard.adapters.imap_connection import ImapEndpoint, save_draft
+from bccguard.adapters.imap_connection import ImapEndpoint
+from bccguard.adapters.imap_mailbox import save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.smtp_relay import SmtpRelay
 from bccguard.core.apology import Audience

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from bccguard.adapters.imap_connection import ImapDraftsFolder, ImapEndpoint
+from bccguard.adapters.imap_connection import ImapEndpoint
+from bccguard.adapters.imap_mailbox import ImapDraftsFolder
 from bccguard.core.bcc_conversion import ConversionError
 from bccguard.core.message import read_message
 from bccguard.core.policy import Policy

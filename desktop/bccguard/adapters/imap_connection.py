@@ -10,13 +10,9 @@ from enum import StrEnum
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
-from imapclient.imapclient import DRAFT as DRAFT_FLAG
 from imapclient.imapclient import DRAFTS, SENT
-from imapclient.imapclient import SEEN as SEEN_FLAG
 
 from bccguard.adapters.smtp_relay import is_loopback_host
-from bccguard.core.address_list import decode_words
-from bccguard.core.header_block import parse_header_block
 
 
 class ImapError(Exception):
@@ -139,141 +135,9 @@ def find_folder(client: IMAPClient, role: FolderRole) -> str:
     return str(folder)
 
 
-def save_draft(endpoint: ImapEndpoint, data: bytes) -> str:
-    """APPEND ``data`` to the account's Drafts folder, flagged \\Draft; the reply text.
-
-    Raises:
-        ImapError: the server cannot be reached, refuses us, or has no Drafts folder.
-    """
-    client = connect(endpoint)
-    try:
-        folder = find_folder(client, FolderRole.DRAFTS)
-        reply = client.append(folder, data, flags=(DRAFT_FLAG,))
-    except IMAPClientError as error:
-        raise ImapError(f"{endpoint.address}: {error}") from error
-    finally:
-        _logout(client)
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
-    return f"saved to {folder}: {text}"
-
-
-@dataclass(frozen=True, slots=True)
-class DraftSummary:
-    """One message in the Drafts folder, as the draft picker lists it."""
-
-    uid: int
-    subject: str
-    date: str
-    header: bytes
-
-
-def list_drafts(endpoint: ImapEndpoint, limit: int = 200) -> list[DraftSummary]:
-    """The newest drafts (headers only, nothing marked read), newest first."""
-    client = connect(endpoint)
-    try:
-        folder = find_folder(client, FolderRole.DRAFTS)
-        client.select_folder(folder, readonly=True)
-        uids = sorted(int(u) for u in client.search(["ALL"]))[-limit:]
-        fetched = client.fetch(uids, ["BODY.PEEK[HEADER]"]) if uids else {}
-    except IMAPClientError as error:
-        raise ImapError(f"{endpoint.address}: {error}") from error
-    finally:
-        _logout(client)
-    drafts = []
-    for uid in reversed(uids):
-        header = bytes(fetched.get(uid, {}).get(b"BODY[HEADER]", b"") or b"")
-        block = parse_header_block(header)
-        drafts.append(
-            DraftSummary(
-                uid,
-                decode_words(block.first_text("subject")),
-                block.first_text("date"),
-                header,
-            )
-        )
-    return drafts
-
-
-def fetch_draft(endpoint: ImapEndpoint, uid: int) -> bytes:
-    """The whole draft with ``uid`` (read with BODY.PEEK: nothing is marked read)."""
-    client = connect(endpoint)
-    try:
-        folder = find_folder(client, FolderRole.DRAFTS)
-        client.select_folder(folder, readonly=True)
-        data = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
-    except IMAPClientError as error:
-        raise ImapError(f"{endpoint.address}: {error}") from error
-    finally:
-        _logout(client)
-    if data is None:
-        raise ImapError(f"draft {uid} is no longer in Drafts")
-    return bytes(data)
-
-
-def replace_draft(endpoint: ImapEndpoint, uid: int, data: bytes) -> str:
-    """Put ``data`` in Drafts in place of draft ``uid``: the new one is appended
-    first, so a failure never loses the draft; then the old one is removed."""
-    client = connect(endpoint)
-    try:
-        folder = find_folder(client, FolderRole.DRAFTS)
-        client.append(folder, data, flags=(DRAFT_FLAG,))
-        client.select_folder(folder)
-        client.delete_messages([uid])
-        if client.has_capability("UIDPLUS"):
-            client.uid_expunge([uid])
-        else:
-            client.expunge()
-    except IMAPClientError as error:
-        raise ImapError(f"{endpoint.address}: {error}") from error
-    finally:
-        _logout(client)
-    return f"draft replaced in {folder}"
-
-
-def _logout(client: IMAPClient) -> None:
+def logout(client: IMAPClient) -> None:
+    """End a session politely, or at least close the socket."""
     try:
         client.logout()
     except (IMAPClientError, OSError):
         _close(client)
-
-
-class ImapDraftsFolder:
-    """One account's Drafts folder, for the check window's draft picker."""
-
-    def __init__(self, name: str, endpoint: ImapEndpoint) -> None:
-        self.name = name
-        self.endpoint = endpoint
-
-    def list(self) -> list[DraftSummary]:
-        """The newest drafts, headers only."""
-        return list_drafts(self.endpoint)
-
-    def fetch(self, uid: int) -> bytes:
-        """One whole draft."""
-        return fetch_draft(self.endpoint, uid)
-
-    def replace(self, uid: int, data: bytes) -> str:
-        """Put ``data`` in place of draft ``uid``."""
-        return replace_draft(self.endpoint, uid, data)
-
-
-def file_as_sent(
-    endpoint: ImapEndpoint, outbox: str, uid: int, sent_copy: bytes
-) -> str:
-    """After the relay: a copy in Sent (flagged \\Seen), then the outbox message
-    removed; in this order, so a failure never loses the message."""
-    client = connect(endpoint)
-    try:
-        sent = find_folder(client, FolderRole.SENT)
-        client.append(sent, sent_copy, flags=(SEEN_FLAG,))
-        client.select_folder(outbox)
-        client.delete_messages([uid])
-        if client.has_capability("UIDPLUS"):
-            client.uid_expunge([uid])
-        else:
-            client.expunge()
-    except IMAPClientError as error:
-        raise ImapError(f"{endpoint.address}: {error}") from error
-    finally:
-        _logout(client)
-    return f"filed in {sent}"

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidge
 
 from bccguard.adapters import paths
 from bccguard.adapters.demo_sink import DemoSink
-from bccguard.adapters.imap_connection import ImapDraftsFolder, save_draft
+from bccguard.adapters.imap_mailbox import ImapDraftsFolder, save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.secrets import SecretStore, open_secret_store
 from bccguard.adapters.settings_file import load_settings, save_settings

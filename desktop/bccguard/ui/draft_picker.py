@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bccguard.adapters.imap_connection import DraftSummary
+from bccguard.adapters.imap_mailbox import DraftSummary
 from bccguard.core.message import read_message
 from bccguard.ui.i18n import tr
 
