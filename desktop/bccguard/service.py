@@ -311,6 +311,11 @@ class Guard:
             done = await loop.run_in_executor(
                 self._workers, lambda: self._execute(held.id, resolution)
             )
+            if policy.action is Action.BLOCK and done.state is HeldState.DISCARDED:
+                return (
+                    f"550 5.7.1 Not sent: BccGuard's policy blocks mail that shows "
+                    f"{held.exposed_count} recipients to each other; use Bcc"
+                )
             return _reply_of(done)
         return await self._wait_for_decision(held)
 
@@ -342,7 +347,7 @@ class Guard:
                 log.exception("could not record %s", message.message_id)
         return self._relay(sub, sub.data, converted=False)
 
-    def _hold(self, sub: Submission, verdict: Any) -> HeldMessage:
+    def _hold(self, sub: Submission, verdict: Verdict) -> HeldMessage:
         """Store a held submission durably (or find the earlier copy of a retry)."""
         key = dedup_key(verdict.message.message_id, sub.recipients, sub.data)
         with self._lock:
@@ -378,9 +383,8 @@ class Guard:
             return await asyncio.wait_for(waiter, self.settings.proxy.decision_timeout)
         except TimeoutError:
             return (
-                f"451 4.7.0 Held by BccGuard: {held.exposed_count} recipients "
-                "would see "
-                f"each other. It waits in BccGuard as {held.id}: decide there, not here"
+                f"451 4.7.0 Held by BccGuard: {held.exposed_count} recipients would "
+                f"see each other. It waits in BccGuard as {held.id}: decide there"
             )
         finally:
             with self._lock:

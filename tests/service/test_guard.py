@@ -190,8 +190,9 @@ def test_automatic_conversion_policy(
 
 def test_block_policy_refuses(make_guard: GuardFactory, upstream: UpstreamSink) -> None:
     guard = make_guard(Settings(policy=PolicySettings(action="block")))
-    code, _ = submit(guard, mass_mail(30), recipients(30))
+    code, text = submit(guard, mass_mail(30), recipients(30))
     assert code == 550
+    assert "policy blocks" in text and "30 recipients" in text
     assert upstream.received == []
 
 
