@@ -35,7 +35,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 instance_name = bccguard-test-{port}
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login{mechanisms}
 shutdown_clients = yes
@@ -47,7 +47,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -83,7 +84,14 @@ protocol imap {{
 class Dovecot:
     """Start, stop and restart a Dovecot instance in ``root``."""
 
-    def __init__(self, root: Path, *, introspection_url: str = "") -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        introspection_url: str = "",
+        tls_cert: tuple[str, str] | None = None,
+    ) -> None:
+        """``tls_cert``: (certificate chain PEM, key PEM) to offer implicit TLS too."""
         if shutil.which("dovecot") is None:
             raise RuntimeError(
                 "dovecot is not installed (see .ci/install-system-packages)"
@@ -115,7 +123,17 @@ class Dovecot:
                 "passdb {\n  driver = oauth2\n  mechanisms = xoauth2\n"
                 f"  args = {root}/oauth2.conf.ext\n}}\n"
             )
+        self.tls_port = free_port() if tls_cert else 0
+        ssl_setting = "ssl = no"
+        if tls_cert is not None:
+            (root / "cert.pem").write_text(tls_cert[0])
+            (root / "key.pem").write_text(tls_cert[1])
+            ssl_setting = (
+                f"ssl = yes\nssl_cert = <{root}/cert.pem\nssl_key = <{root}/key.pem"
+            )
         config = _CONFIG.format(
+            ssl=ssl_setting,
+            tls_port=self.tls_port,
             root=root,
             port=self.port,
             users=users,

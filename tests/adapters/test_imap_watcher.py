@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -308,3 +310,51 @@ def test_xoauth2_login(dovecot_oauth: Dovecot) -> None:
     )
     with pytest.raises(ImapError, match="refused the login"):
         connect(expired)
+
+
+@pytest.fixture
+def dovecot_tls(certs) -> Iterator[Dovecot]:  # type: ignore[no-untyped-def]
+    issued = certs.ca.issue_cert("127.0.0.1", "localhost")
+    chain = "".join(blob.bytes().decode() for blob in issued.cert_chain_pems)
+    root = Path(tempfile.mkdtemp(prefix="bccguard-dovecot-"))
+    server = Dovecot(root, tls_cert=(chain, issued.private_key_pem.bytes().decode()))
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def test_implicit_tls_is_verified(dovecot_tls: Dovecot, certs) -> None:  # type: ignore[no-untyped-def]
+    trusted = ImapEndpoint(
+        host="127.0.0.1",
+        port=dovecot_tls.tls_port,
+        tls="implicit",
+        username=USER,
+        password=lambda: PASSWORD,
+        ca_file=certs.ca_file,
+    )
+    client = connect(trusted)
+    client.logout()
+    stranger = ImapEndpoint(
+        host="127.0.0.1",
+        port=dovecot_tls.tls_port,
+        tls="implicit",
+        username=USER,
+        password=lambda: PASSWORD,
+        ca_file=certs.wrong_ca_file,
+    )
+    with pytest.raises(ImapError, match="TLS"):
+        connect(stranger)
+
+
+def test_starttls_is_required_when_asked_for(dovecot_tls: Dovecot, certs) -> None:  # type: ignore[no-untyped-def]
+    endpoint = ImapEndpoint(
+        host="127.0.0.1",
+        port=dovecot_tls.port,
+        tls="starttls",
+        username=USER,
+        password=lambda: PASSWORD,
+        ca_file=certs.ca_file,
+    )
+    client = connect(endpoint)
+    client.logout()
