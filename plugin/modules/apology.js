@@ -52,12 +52,19 @@ export class ApologyAction {
     if (!message) {
       return "none";
     }
-    const { visible } = readHeaders({ to: message.recipients ?? [], cc: message.ccList ?? [] });
+    const { visible, senders } = readHeaders({
+      to: message.recipients ?? [],
+      cc: message.ccList ?? [],
+      from: message.author ?? "",
+    });
+    // The desktop composer writes to the people exposed, from the sender.
     const incident = await this.host.recordIncident({
       source: "thunderbird",
       kind: "after-the-fact",
       message_id: message.headerMessageId ?? "",
       subject: message.subject ?? "",
+      sender: senders[0]?.addr ?? "",
+      exposed: visible.map((a) => a.addr),
       visible_count: visible.length,
       domains: [...new Set(visible.map((a) => a.addr.slice(a.addr.lastIndexOf("@") + 1)))],
     });

@@ -28,7 +28,9 @@ async function show() {
     blocked: ["blockedHeadline", "blockedDetail"],
     error: ["errorHeadline", "errorHeadline"],
   }[question.kind];
-  document.getElementById("headline").textContent = browser.i18n.getMessage(texts[0], [count]);
+  const headline = browser.i18n.getMessage(texts[0], [count]);
+  document.getElementById("headline").textContent = headline;
+  document.title = `BccGuard: ${headline}`; // the window's title says what is asked
   document.getElementById("detail").textContent =
     question.kind === "error" ? question.error : browser.i18n.getMessage(texts[1], [count]);
   document.getElementById("domains").textContent = domainSummary(question.domains);

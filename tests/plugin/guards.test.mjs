@@ -92,6 +92,10 @@ test("apology: the desktop app opens its composer when installed", async () => {
   const action = new ApologyAction({ browser, host: new NativeHost(browser) });
   assert.equal(await action.onClicked({ id: 1 }), "desktop");
   assert.equal(requests[0].incident.visible_count, 12);
+  assert.equal(requests[0].incident.kind, "after-the-fact");
+  assert.equal(requests[0].incident.sender, "me@myorg.example");
+  assert.deepEqual(requests[0].incident.exposed, people(12).map((p) => p.match(/<(.*)>/u)[1]));
+  assert.equal(requests[0].incident.domains.length, 12);
   assert.deepEqual(requests[1], { type: "open-apology", incident: "42" });
   assert.equal(browser.calls.beginNew.length, 0);
 });

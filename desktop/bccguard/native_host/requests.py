@@ -23,6 +23,7 @@ from typing import Any
 
 from bccguard.adapters import paths
 from bccguard.adapters.settings_file import load_settings
+from bccguard.core.incidents import IncidentLogError
 from bccguard.core.message import read_message
 from bccguard.core.policy import Policy, PolicyError
 from bccguard.core.settings import Settings, SettingsError
@@ -129,7 +130,7 @@ class Requests:
             return {"ok": False, "error": f"unknown request type: {kind!r}"}
         try:
             return handler(request)
-        except (RequestError, SettingsError, PolicyError) as error:
+        except (RequestError, SettingsError, PolicyError, IncidentLogError) as error:
             return {"ok": False, "error": str(error)}
         except Exception as error:  # the boundary: never a traceback on the pipe
             log.error("request %s failed", kind, exc_info=True)
