@@ -463,3 +463,47 @@ def test_an_unreachable_upstream_shows_in_the_state_until_it_is_back(
     code, _ = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert code == 250
     assert guard.state is GuardState.GUARDING
+
+
+def test_dot_stuffed_lines_arrive_as_written(
+    guard: Guard, upstream: UpstreamSink
+) -> None:
+    data = (
+        b"From: me@x.example\r\nTo: a@x.example\r\n\r\n"
+        b".a line with one dot\r\n..two dots\r\n.\r\n...\r\nend\r\n"
+    )
+    code, _ = submit(guard, data, ["a@x.example"])  # smtplib stuffs, the proxy unstuffs
+    assert code == 250
+    assert upstream.received[0].data == data
+
+
+def test_too_much_data_is_refused_and_the_session_goes_on(
+    make_guard: GuardFactory, upstream: UpstreamSink
+) -> None:
+    guard = make_guard()
+    guard.proxy._controller.SMTP_kwargs["data_size_limit"] = 4096
+    big = b"To: a@x.example\r\n\r\n" + b"x" * 70 + b"\r\n"
+    with smtplib.SMTP("127.0.0.1", guard.proxy.port, timeout=30) as client:
+        client.login("me", guard.local_secret)
+        client.ehlo()
+        client.mail("me@x.example")
+        client.rcpt("a@x.example")
+        code, _ = client.data(big * 100)
+        assert code == 552
+        client.mail("me@x.example")
+        client.rcpt("a@x.example")
+        code, _ = client.data(big)
+        assert code == 250
+    assert [r.data for r in upstream.received] == [big]
+
+
+def test_an_overlong_line_is_refused(guard: Guard, upstream: UpstreamSink) -> None:
+    data = b"To: a@x.example\r\n\r\n" + b"y" * 5000 + b"\r\nend\r\n"
+    with smtplib.SMTP("127.0.0.1", guard.proxy.port, timeout=30) as client:
+        client.login("me", guard.local_secret)
+        client.ehlo()
+        client.mail("me@x.example")
+        client.rcpt("a@x.example")
+        code, _ = client.data(data)
+    assert code == 500
+    assert upstream.received == []
