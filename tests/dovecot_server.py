@@ -18,11 +18,13 @@ import time
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 from imapclient import IMAPClient
 
 from bccguard.adapters.demo_sink import free_port
+from bccguard.adapters.imap_connection import ImapEndpoint
 from bccguard.core.settings import Account
 
 USER = "alice"
@@ -184,6 +186,22 @@ class Dovecot:
                 return
             for data in messages:
                 client.append(folder, data, msg_time=when)
+
+    def endpoint(
+        self, secret: str = PASSWORD, *, tls: str = "none", **options: Any
+    ) -> ImapEndpoint:
+        """How BccGuard logs in here: plain by default, ``tls="implicit"`` for the
+        TLS port, ``tls="starttls"``; ``options`` as for :class:`ImapEndpoint`."""
+        port = self.tls_port if tls == "implicit" else self.port
+        return ImapEndpoint(
+            host="127.0.0.1",
+            port=port,
+            tls=tls,
+            username=USER,
+            password=lambda: secret,
+            timeout=10,
+            **options,
+        )
 
     def account(self, name: str = "home", email: str = "me@me.example") -> Account:
         """A BccGuard account whose mailbox is this server (plain IMAP on loopback)."""

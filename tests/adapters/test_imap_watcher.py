@@ -25,14 +25,7 @@ from tests.support import wait_for
 
 
 def endpoint(server: Dovecot, password: str = PASSWORD) -> ImapEndpoint:
-    return ImapEndpoint(
-        host="127.0.0.1",
-        port=server.port,
-        tls="none",
-        username=USER,
-        password=lambda: password,
-        timeout=10,
-    )
+    return server.endpoint(password)
 
 
 def message(n: int, recipients: int = 3, msgid: str | None = None) -> bytes:
@@ -287,27 +280,13 @@ def test_large_mailbox_first_scan_is_batched(dovecot: Dovecot, watch) -> None:
 def test_xoauth2_login(dovecot_oauth: Dovecot) -> None:
     from tests.conftest import OAUTH_TOKEN
 
-    endpoint = ImapEndpoint(
-        host="127.0.0.1",
-        port=dovecot_oauth.port,
-        tls="none",
-        username=USER,
-        password=lambda: OAUTH_TOKEN,
-        oauth2=True,
-    )
+    endpoint = dovecot_oauth.endpoint(OAUTH_TOKEN, oauth2=True)
     client = connect(endpoint)
     try:
         assert "INBOX" in [name for _, _, name in client.list_folders()]
     finally:
         client.logout()
-    expired = ImapEndpoint(
-        host="127.0.0.1",
-        port=dovecot_oauth.port,
-        tls="none",
-        username=USER,
-        password=lambda: "an-expired-token",
-        oauth2=True,
-    )
+    expired = dovecot_oauth.endpoint("an-expired-token", oauth2=True)
     with pytest.raises(ImapError, match="refused the login"):
         connect(expired)
 
@@ -325,36 +304,15 @@ def dovecot_tls(certs) -> Iterator[Dovecot]:  # type: ignore[no-untyped-def]
 
 
 def test_implicit_tls_is_verified(dovecot_tls: Dovecot, certs) -> None:  # type: ignore[no-untyped-def]
-    trusted = ImapEndpoint(
-        host="127.0.0.1",
-        port=dovecot_tls.tls_port,
-        tls="implicit",
-        username=USER,
-        password=lambda: PASSWORD,
-        ca_file=certs.ca_file,
-    )
+    trusted = dovecot_tls.endpoint(tls="implicit", ca_file=certs.ca_file)
     client = connect(trusted)
     client.logout()
-    stranger = ImapEndpoint(
-        host="127.0.0.1",
-        port=dovecot_tls.tls_port,
-        tls="implicit",
-        username=USER,
-        password=lambda: PASSWORD,
-        ca_file=certs.wrong_ca_file,
-    )
+    stranger = dovecot_tls.endpoint(tls="implicit", ca_file=certs.wrong_ca_file)
     with pytest.raises(ImapError, match="TLS"):
         connect(stranger)
 
 
 def test_starttls_is_required_when_asked_for(dovecot_tls: Dovecot, certs) -> None:  # type: ignore[no-untyped-def]
-    endpoint = ImapEndpoint(
-        host="127.0.0.1",
-        port=dovecot_tls.port,
-        tls="starttls",
-        username=USER,
-        password=lambda: PASSWORD,
-        ca_file=certs.ca_file,
-    )
+    endpoint = dovecot_tls.endpoint(tls="starttls", ca_file=certs.ca_file)
     client = connect(endpoint)
     client.logout()

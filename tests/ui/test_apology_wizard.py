@@ -14,7 +14,6 @@ from imapclient import IMAPClient
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from bccguard.adapters.imap_connection import ImapEndpoint
 from bccguard.adapters.imap_mailbox import save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.smtp_relay import SmtpRelay
@@ -364,13 +363,7 @@ def test_the_wizard_speaks_italian(
 def test_group_apology_saved_to_a_real_drafts_folder(
     qtbot, incident: Incident, log: SqliteIncidentLog, dovecot: Dovecot
 ) -> None:
-    endpoint = ImapEndpoint(
-        host="127.0.0.1",
-        port=dovecot.port,
-        tls="none",
-        username=USER,
-        password=lambda: PASSWORD,
-    )
+    endpoint = dovecot.endpoint()
     wizard = make(
         qtbot, incident, log, save_draft=lambda data: save_draft(endpoint, data)
     )

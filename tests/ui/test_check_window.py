@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from bccguard.adapters.imap_connection import ImapEndpoint
 from bccguard.adapters.imap_mailbox import ImapDraftsFolder
 from bccguard.core.bcc_conversion import ConversionError
 from bccguard.core.message import read_message
@@ -76,13 +75,7 @@ def test_broken_headers_are_not_converted(qtbot) -> None:
 
 
 def test_a_draft_from_the_server_is_converted_in_place(qtbot, dovecot: Dovecot) -> None:
-    endpoint = ImapEndpoint(
-        host="127.0.0.1",
-        port=dovecot.port,
-        tls="none",
-        username=USER,
-        password=lambda: PASSWORD,
-    )
+    endpoint = dovecot.endpoint()
     to = ", ".join(f"p{i}@s{i % 4}.example" for i in range(20))
     draft = (
         f"From: Me <me@me.example>\r\nTo: {to}\r\nSubject: Party\r\n"
