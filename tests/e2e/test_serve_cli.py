@@ -117,6 +117,17 @@ def swaks(serve: Serve, eml: Path, to: list[str], secret: str) -> subprocess.Pop
     )
 
 
+def send_sample_with_swaks(
+    serve: Serve, tmp_path: Path
+) -> tuple[subprocess.Popen[str], bytes, Path, str]:
+    """swaks submits the demo's 25-person mass mail; it waits for the answer."""
+    secret = serve.cli("secret").stdout.strip()
+    mass = tmp_path / "mass.eml"
+    data = sample_mass_mail(25)
+    mass.write_bytes(data)
+    return swaks(serve, mass, recipients_of(data), secret), data, mass, secret
+
+
 def wait_for_held(serve: Serve, state: str = "waiting") -> dict[str, object]:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -158,11 +169,7 @@ def test_swaks_pass_and_hold_paths(
 def test_discard_from_the_cli(
     serve: Serve, upstream: UpstreamSink, tmp_path: Path
 ) -> None:
-    secret = serve.cli("secret").stdout.strip()
-    mass = tmp_path / "mass.eml"
-    data = sample_mass_mail(25)
-    mass.write_bytes(data)
-    client = swaks(serve, mass, recipients_of(data), secret)
+    client, *_ = send_sample_with_swaks(serve, tmp_path)
     held = wait_for_held(serve)
     serve.cli("held", "discard", str(held["id"]))
     out, _ = client.communicate(timeout=60)
@@ -174,11 +181,7 @@ def test_discard_from_the_cli(
 def test_killed_while_holding_then_released_once(
     serve: Serve, upstream: UpstreamSink, tmp_path: Path
 ) -> None:
-    secret = serve.cli("secret").stdout.strip()
-    mass = tmp_path / "mass.eml"
-    data = sample_mass_mail(25)
-    mass.write_bytes(data)
-    client = swaks(serve, mass, recipients_of(data), secret)
+    client, data, mass, secret = send_sample_with_swaks(serve, tmp_path)
     held = wait_for_held(serve)
     serve.kill(signal.SIGKILL)
     out, _ = client.communicate(timeout=60)
