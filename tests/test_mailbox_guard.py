@@ -152,7 +152,10 @@ def folder_messages(dovecot: Dovecot, folder: str) -> list[bytes]:
         client.select_folder(folder, readonly=True)
         uids = client.search(["ALL"])
         fetched = client.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
-    return [bytes(v[b"BODY[]"]) for v in fetched.values()]
+    # A message the guard expunges between SEARCH and FETCH comes back without
+    # a body: it is no longer in the folder.
+    bodies = (v.get(b"BODY[]") for v in fetched.values())
+    return [bytes(body) for body in bodies if body is not None]
 
 
 SMALL = (

@@ -316,3 +316,34 @@ def test_starttls_is_required_when_asked_for(dovecot_tls: Dovecot, certs) -> Non
     endpoint = dovecot_tls.endpoint(tls="starttls", ca_file=certs.ca_file)
     client = connect(endpoint)
     client.logout()
+
+
+def test_a_message_expunged_between_search_and_fetch_is_skipped(
+    dovecot: Dovecot, watch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another client deleting the message mid-scan must not hand on an empty one."""
+    real_fetch = IMAPClient.fetch
+    expunged: list[int] = []
+
+    def fetch_after_someone_expunges(self, messages, data, modifiers=None):  # type: ignore[no-untyped-def]
+        if not expunged and list(messages):
+            with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as other:
+                other.login(USER, PASSWORD)
+                other.select_folder("Outbox")
+                uids = other.search(["SUBJECT", "n1"])
+                other.delete_messages(uids)
+                other.expunge()
+                expunged.extend(uids)
+        return real_fetch(self, messages, data, modifiers)
+
+    with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False) as client:
+        client.login(USER, PASSWORD)
+        client.create_folder("Outbox")
+    dovecot.append("Outbox", message(1))
+    monkeypatch.setattr(IMAPClient, "fetch", fetch_after_someone_expunges)
+    seen = Seen()
+    watch(FolderRole.OUTBOX, seen, folder_name="Outbox")
+    wait_for(lambda: ("ok", "Outbox") in seen.statuses and expunged)
+    dovecot.append("Outbox", message(2))
+    wait_for(lambda: seen.subjects() == ["n2"])
+    assert all(item.message for item in seen.items)

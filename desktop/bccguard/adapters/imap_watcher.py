@@ -225,12 +225,12 @@ class FolderWatcher(threading.Thread):
             fetched = client.fetch(chunk, items)
             reported: list[str] = []
             for uid in chunk:
-                data = fetched.get(uid)
-                key = b"BODY[]" if whole else _HEADER_KEY
-                if data is None or key not in data:
+                data = fetched.get(uid) or {}
+                body = data.get(b"BODY[]" if whole else _HEADER_KEY)
+                if body is None:  # expunged between SEARCH and FETCH
                     state = state.advanced(uid)
-                    continue  # expunged meanwhile
-                raw = bytes(data[key] or b"")
+                    continue
+                raw = bytes(body)
                 header = raw if not whole else raw[: _header_end(raw)]
                 message_id = parse_header_block(header).first_text("message-id")
                 if state.was_reported(message_id):
