@@ -45,6 +45,9 @@ class Sink:
         data_replies: Answer the n-th DATA with the n-th reply (None: accept).
         drop_on_data: Close the connection instead of answering DATA.
         one_message_per_connection: Close the connection after each message.
+        idle_goodbye: After each message, say this (a 421) and hang up a moment
+            later, as a server does when a kept connection idles too long.
+        pipelining: Advertise PIPELINING (RFC 2920).
         users: Passwords for AUTH PLAIN/LOGIN; tokens: tokens for XOAUTH2.
     """
 
@@ -56,6 +59,8 @@ class Sink:
         data_replies: Sequence[str | None] = (),
         drop_on_data: bool = False,
         one_message_per_connection: bool = False,
+        idle_goodbye: str | None = None,
+        pipelining: bool = False,
         users: dict[str, str] | None = None,
         tokens: dict[str, str] | None = None,
     ) -> None:
@@ -64,6 +69,8 @@ class Sink:
         self.data_replies = list(data_replies)
         self.drop_on_data = drop_on_data
         self.one_message_per_connection = one_message_per_connection
+        self.idle_goodbye = idle_goodbye
+        self.pipelining = pipelining
         self.users = users or {}
         self.tokens = tokens or {}
         self.received: list[Received] = []
@@ -72,6 +79,28 @@ class Sink:
         self.secured: list[bool] = []
         self.logins: list[tuple[str, str, str]] = []
         self.data_commands = 0
+        self.noops = 0
+        # Per MAIL: were the RCPT commands already waiting when MAIL was read?
+        self.pipelined: list[bool] = []
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_NOOP(
+        self, server: SMTP, session: Session, envelope: Envelope, arg: str
+    ) -> str:
+        self.noops += 1
+        return "250 OK"
 
     async def handle_MAIL(
         self,
@@ -81,6 +110,8 @@ class Sink:
         address: str,
         mail_options: list[str],
     ) -> str:
+        waiting = bytes(server._reader._buffer)  # what the client already sent
+        self.pipelined.append(b"RCPT TO:" in waiting.upper())
         if self.mail_reply:
             return self.mail_reply
         envelope.mail_from = address
@@ -121,7 +152,14 @@ class Sink:
         if self.one_message_per_connection:
             # close() still flushes the 250 written right after this returns
             server.loop.call_soon(server.transport.close)
+        if self.idle_goodbye:
+            server.loop.call_later(0.1, self._hang_up, server, self.idle_goodbye)
         return "250 2.0.0 OK queued"
+
+    @staticmethod
+    def _hang_up(server: SMTP, goodbye: str) -> None:
+        server.transport.write(f"{goodbye}\r\n".encode())
+        server.transport.close()
 
     def authenticate(
         self,

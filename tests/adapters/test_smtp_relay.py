@@ -238,18 +238,24 @@ def test_xoauth2_rejected_token(xoauth2_sink: SinkServer) -> None:
     assert "expired-token" not in batch.text
 
 
-# -- upstream refusals --------------------------------------------------------------
+# -- upstream refusals, with and without PIPELINING ---------------------------------
+
+PIPELINING = pytest.mark.parametrize(
+    "pipelining", [False, True], ids=["in-turn", "pipelined"]
+)
 
 
+@PIPELINING
 def test_some_recipients_refused_are_reported_per_recipient(
-    sink_factory: StartSink,
+    sink_factory: StartSink, pipelining: bool
 ) -> None:
     server = sink_factory(
         Sink(
             rcpt_replies={
                 "gone@example.net": "550 5.1.1 No such user",
                 "full@example.net": "452 4.2.2 Mailbox full",
-            }
+            },
+            pipelining=pipelining,
         )
     )
     rcpts = ["a@example.net", "gone@example.net", "full@example.net", "b@example.net"]
@@ -271,15 +277,17 @@ def test_some_recipients_refused_are_reported_per_recipient(
     ]
 
 
+@PIPELINING
 def test_all_recipients_refused_prefers_the_temporary_reply(
-    sink_factory: StartSink,
+    sink_factory: StartSink, pipelining: bool
 ) -> None:
     server = sink_factory(
         Sink(
             rcpt_replies={
                 "gone@example.net": "550 5.1.1 No such user",
                 "later@example.net": "451 4.3.0 Try again later",
-            }
+            },
+            pipelining=pipelining,
         )
     )
 
@@ -291,6 +299,7 @@ def test_all_recipients_refused_prefers_the_temporary_reply(
     assert server.received == []
 
 
+@PIPELINING
 @pytest.mark.parametrize(
     ("reply", "code", "text"),
     [
@@ -299,9 +308,9 @@ def test_all_recipients_refused_prefers_the_temporary_reply(
     ],
 )
 def test_data_refusal_keeps_upstream_code_and_text(
-    sink_factory: StartSink, reply: str, code: int, text: str
+    sink_factory: StartSink, reply: str, code: int, text: str, pipelining: bool
 ) -> None:
-    server = sink_factory(Sink(data_replies=[reply]))
+    server = sink_factory(Sink(data_replies=[reply], pipelining=pipelining))
 
     result = send(server, ["a@example.net"])
 
@@ -310,12 +319,96 @@ def test_data_refusal_keeps_upstream_code_and_text(
     assert result.delivered == ()
 
 
-def test_sender_refusal_keeps_upstream_code_and_text(sink_factory: StartSink) -> None:
-    server = sink_factory(Sink(mail_reply="553 5.7.1 Sender not owned by user"))
+@PIPELINING
+def test_sender_refusal_keeps_upstream_code_and_text(
+    sink_factory: StartSink, pipelining: bool
+) -> None:
+    server = sink_factory(
+        Sink(mail_reply="553 5.7.1 Sender not owned by user", pipelining=pipelining)
+    )
 
     (batch,) = send(server, ["a@example.net"]).batches
 
     assert (batch.code, batch.text) == (553, "5.7.1 Sender not owned by user")
+
+
+def test_envelope_is_pipelined_when_upstream_offers_it(
+    sink_factory: StartSink,
+) -> None:
+    plain = sink_factory(Sink())
+    pipelining = sink_factory(Sink(pipelining=True))
+
+    assert send(plain, recipients(3)).ok
+    assert send(pipelining, recipients(250), max_recipients=250).ok
+
+    assert plain.handler.pipelined == [False]
+    assert pipelining.handler.pipelined == [True]
+    assert pipelining.received == [Received(SENDER, recipients(250), DATA)]
+
+
+@PIPELINING
+def test_a_kept_connection_carries_on_after_refusals(
+    sink_factory: StartSink, pipelining: bool
+) -> None:
+    server = sink_factory(
+        Sink(
+            rcpt_replies={"gone@example.net": "550 5.1.1 No such user"},
+            data_replies=["554 5.7.1 Rejected"],
+            pipelining=pipelining,
+        )
+    )
+    relay = SmtpRelay(server.upstream(), keep_alive=30)
+    try:
+        assert relay.send(SENDER, ["gone@example.net"], DATA).batches[0].code == 550
+        assert relay.send(SENDER, ["a@example.net"], DATA).batches[0].code == 554
+        assert relay.send(SENDER, ["b@example.net", "gone@example.net"], DATA).partial
+    finally:
+        relay.close()
+
+    assert server.received == [Received(SENDER, ["b@example.net"], DATA)]
+    assert len(set(server.handler.peers)) == 1
+
+
+@PIPELINING
+@pytest.mark.parametrize("goodbye", [None, "421 4.4.2 Idle too long, closing"])
+def test_a_kept_connection_the_server_dropped_is_replaced_without_a_noop(
+    sink_factory: StartSink, pipelining: bool, goodbye: str | None
+) -> None:
+    server = sink_factory(
+        Sink(
+            one_message_per_connection=goodbye is None,
+            idle_goodbye=goodbye,
+            pipelining=pipelining,
+        )
+    )
+    relay = SmtpRelay(server.upstream(), keep_alive=30)
+    try:
+        for n in range(3):
+            assert relay.send(SENDER, [f"r{n}@example.net"], DATA).ok
+            time.sleep(0.3)  # the server hangs up meanwhile
+    finally:
+        relay.close()
+
+    assert [r.rcpt_tos for r in server.received] == [
+        ["r0@example.net"],
+        ["r1@example.net"],
+        ["r2@example.net"],
+    ]
+    assert len(set(server.handler.peers)) == 3
+    assert server.handler.noops == 0
+
+
+def test_a_kept_connection_is_reused_without_a_noop(sink: SinkServer) -> None:
+    relay = SmtpRelay(sink.upstream(), keep_alive=30)
+    try:
+        for n in range(3):
+            assert relay.send(SENDER, [f"r{n}@example.net"], DATA).ok
+    finally:
+        relay.close()
+
+    assert len(sink.received) == 3
+    assert len(set(sink.handler.peers)) == 1
+    assert sink.handler.noops == 0
 
 
 # -- connection failures -------------------------------------------------------------
@@ -518,9 +611,9 @@ def test_result_properties() -> None:
 def test_data_is_streamed_in_pieces_with_dots_stuffed(
     sink: SinkServer, monkeypatch: pytest.MonkeyPatch, piece: int
 ) -> None:
-    from bccguard.adapters import smtp_relay
+    from bccguard.adapters import smtp_transaction
 
-    monkeypatch.setattr(smtp_relay, "_DATA_PIECE", piece)
+    monkeypatch.setattr(smtp_transaction, "_DATA_PIECE", piece)
     body = b"".join(
         b".line %d starts with a dot\r\n..two dots\r\nplain %d\r\n" % (i, i)
         for i in range(200)

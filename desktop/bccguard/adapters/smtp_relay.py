@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import re
 import smtplib
 import socket
 import ssl
@@ -21,6 +20,7 @@ from enum import StrEnum
 from typing import overload
 
 from bccguard.adapters.log_redaction import SecretRedactingFilter
+from bccguard.adapters.smtp_transaction import StaleConnection, reply_text, transact
 
 _log = logging.getLogger(__name__)
 _redactor = SecretRedactingFilter()
@@ -249,31 +249,61 @@ class SmtpRelay:
         ]
         needs_utf8 = smtputf8 or not all(a.isascii() for a in (mail_from, *recipients))
         outcomes: list[BatchOutcome] = []
-        conn: smtplib.SMTP | None = self._checkout()
+        conn = self._checkout()
         try:
             for index, batch in enumerate(batches):
                 try:
-                    conn = self._usable_connection(conn)
-                    options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
+                    conn, outcome = self._send_batch(
+                        conn, mail_from, batch, data, needs_utf8, eight_bit
+                    )
                 except _UpstreamFailure as failure:
                     outcomes.extend(
                         BatchOutcome(rest, failure.code, failure.text)
                         for rest in batches[index:]
                     )
                     break
-                outcomes.append(self._transact(conn, mail_from, batch, data, options))
+                outcomes.append(outcome)
                 _log.info(
                     "batch %d/%d: %d recipients, upstream %s answered %d",
                     index + 1,
                     len(batches),
                     len(batch),
                     self._config.address,
-                    outcomes[-1].code,
+                    outcome.code,
                 )
         finally:
             if conn is not None:
                 self._checkin(conn)
         return RelayResult(tuple(outcomes))
+
+    def _send_batch(
+        self,
+        conn: smtplib.SMTP | None,
+        mail_from: str,
+        batch: tuple[str, ...],
+        data: bytes,
+        needs_utf8: bool,
+        eight_bit: bool,
+    ) -> tuple[smtplib.SMTP, BatchOutcome]:
+        """One batch on the connection in hand while the server still has it
+        (no NOOP first: a round trip a message), else on a new connection."""
+        if conn is not None and conn.sock is not None:
+            options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
+            try:
+                return conn, self._transact(
+                    conn, mail_from, batch, data, options, reused=True
+                )
+            except StaleConnection:
+                _log.info("upstream %s dropped the connection", self._config.address)
+        if conn is not None:
+            conn.close()
+        conn = self._connect()
+        try:
+            options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
+        except _UpstreamFailure:
+            _quit(conn)
+            raise
+        return conn, self._transact(conn, mail_from, batch, data, options)
 
     def _checkout(self) -> smtplib.SMTP | None:
         """An idle connection kept from an earlier `send`, if one is fresh enough."""
@@ -305,19 +335,6 @@ class SmtpRelay:
             idle, self._idle = self._idle, []
         for conn, _ in idle:
             _quit(conn)
-
-    def _usable_connection(self, conn: smtplib.SMTP | None) -> smtplib.SMTP:
-        """Reuse a live connection, or open a new one if the server dropped it."""
-        if conn is not None and conn.sock is not None:
-            try:
-                if conn.noop()[0] == 250:
-                    return conn
-            except (smtplib.SMTPException, OSError):
-                pass
-            _log.info("upstream %s dropped the connection", self._config.address)
-        if conn is not None:
-            conn.close()
-        return self._connect()
 
     def _connect(self) -> smtplib.SMTP:
         """Connect, greet, secure and log in; any failure closes the socket."""
@@ -367,7 +384,7 @@ class SmtpRelay:
             )
         code, reply = conn.starttls(context=self._context)
         if code != 220:
-            raise _UpstreamFailure(code, _text(reply))
+            raise _UpstreamFailure(code, reply_text(reply))
         conn.ehlo()
 
     def _login(self, conn: smtplib.SMTP) -> None:
@@ -389,7 +406,7 @@ class SmtpRelay:
             raise _UpstreamFailure(
                 e.smtp_code,
                 f"upstream {cfg.address} refused the login for {cfg.username}: "
-                f"{_redactor.redact(_text(e.smtp_error))}",
+                f"{_redactor.redact(reply_text(e.smtp_error))}",
             ) from None
         except smtplib.SMTPNotSupportedError:
             raise _UpstreamFailure(
@@ -443,34 +460,18 @@ class SmtpRelay:
         batch: tuple[str, ...],
         data: bytes,
         options: list[str],
+        *,
+        reused: bool = False,
     ) -> BatchOutcome:
-        """Run MAIL, RCPT and DATA for one batch (what smtplib.sendmail does,
-        keeping upstream's final reply so the client can see it)."""
+        """Run one transaction, keeping upstream's final reply so the client can
+        see it; a connection lost midway is a temporary failure (451)."""
         try:
-            code, reply = conn.mail(mail_from, options)
-            if code != 250:
-                _reset(conn, code)
-                return BatchOutcome(batch, code, _text(reply))
-            refused: dict[str, tuple[int, str]] = {}
-            for rcpt in batch:
-                code, reply = conn.rcpt(rcpt)
-                if code not in (250, 251):
-                    refused[rcpt] = (code, _text(reply))
-            if len(refused) == len(batch):
-                _reset(conn, code)
-                code, text = _most_hopeful(refused)
-                return BatchOutcome(batch, code, text, refused)
-            code, reply = _send_data(conn, data)
-            if code != 250:
-                _reset(conn, code)
-            return BatchOutcome(batch, code, _text(reply), refused)
-        except smtplib.SMTPResponseException as e:  # DATA refused before 354
-            _reset(conn, e.smtp_code)
-            return BatchOutcome(batch, e.smtp_code, _text(e.smtp_error))
+            reply = transact(conn, mail_from, batch, data, options, reused=reused)
         except (smtplib.SMTPException, OSError) as e:
             conn.close()
             failure = self._failure(e, 451)
             return BatchOutcome(batch, failure.code, failure.text)
+        return BatchOutcome(batch, reply.code, reply.text, reply.refused)
 
     def _failure(self, error: Exception, code: int) -> _UpstreamFailure:
         """Turn a connection-level exception into a code and a clear text."""
@@ -481,7 +482,7 @@ class SmtpRelay:
             error = error.__context__  # smtplib wraps a timeout or reset this way
         match error:
             case smtplib.SMTPResponseException():
-                return _UpstreamFailure(error.smtp_code, _text(error.smtp_error))
+                return _UpstreamFailure(error.smtp_code, reply_text(error.smtp_error))
             case smtplib.SMTPServerDisconnected() if code == 451:
                 text = f"{where} closed the connection before confirming delivery"
             case smtplib.SMTPServerDisconnected():
@@ -535,59 +536,6 @@ class _Xoauth2:
         if challenge is None:
             return self._initial
         return ""  # the server sent an error as a challenge; an empty reply ends it
-
-
-def _text(reply: bytes | str) -> str:
-    """Decode a server reply for people; multi-line replies become one line."""
-    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-    return " ".join(text.split())
-
-
-def _most_hopeful(refused: dict[str, tuple[int, str]]) -> tuple[int, str]:
-    """Pick the reply for a batch whose recipients were all refused.
-
-    A temporary refusal wins: trying again later may still deliver.
-    """
-    replies = list(refused.values())
-    return next((r for r in replies if 400 <= r[0] < 500), replies[0])
-
-
-def _reset(conn: smtplib.SMTP, code: int) -> None:
-    """Abort the transaction; after 421 the server is closing (RFC 5321 §3.8)."""
-    if code == 421:
-        conn.close()
-        return
-    try:
-        conn.rset()
-    except (smtplib.SMTPException, OSError):
-        conn.close()
-
-
-_DATA_PIECE = 1 << 20
-_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
-
-
-def _send_data(conn: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
-    """DATA with the message streamed in pieces, dot-stuffed (RFC 5321 §4.5.2) piece
-    by piece: smtplib's ``data()`` makes two more whole copies of a large message."""
-    code, reply = conn.docmd("DATA")
-    if code != 354:
-        raise smtplib.SMTPDataError(code, reply)
-    start = 0
-    size = len(data)
-    end_mark = b".\r\n" if data.endswith(b"\r\n") else b"\r\n.\r\n"
-    while True:
-        cut = data.find(b"\n", min(start + _DATA_PIECE, size) - 1)
-        end = size if cut < 0 else cut + 1
-        piece = _LEADING_DOT.sub(b"..", data[start:end])  # each piece starts a line
-        if end >= size:
-            # The end mark goes with the last piece: a separate small write would
-            # wait for the delayed ACK of the one before (Nagle), 40 ms a message.
-            conn.send(piece + end_mark)
-            break
-        conn.send(piece)
-        start = end
-    return conn.getreply()
 
 
 def _quit(conn: smtplib.SMTP) -> None:
