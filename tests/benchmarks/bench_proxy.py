@@ -1,19 +1,23 @@
 """Benchmark of the SMTP guard's pass-through path against sending straight to the sink.
 
 Run: .venv/bin/python tests/benchmarks/bench_proxy.py [--small N] [--large N]
+     [--connections N]
 
-Starts a real aiosmtpd sink in this process and ``bccguard serve`` as a separate
-process relaying to it, then sends the same messages both ways with smtplib over one
-connection each, and prints a Markdown table: throughput, p50/p99 latency and the
-proxy's peak RSS (VmHWM). With Postfix installed and running on port 25 it would make
-a third row; without it the row is omitted and said so.
+Starts a real aiosmtpd sink in this process (offering PIPELINING, as submission
+servers do) and ``bccguard serve`` as a separate process relaying to it, then sends
+the same messages each way with smtplib (which never pipelines): over one
+connection, then over several connections at once from separate processes, then
+large messages. Where Postfix is installed and this runs as root, a private Postfix
+relaying to the same sink makes a third path: a real MTA doing the same hop (it
+queues, so its time is counted until the sink has every message). Prints Markdown
+tables: throughput, p50/p99 latency, the proxy's CPU time and peak RSS (VmHWM).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
-import shutil
 import smtplib
 import statistics
 import subprocess
@@ -21,11 +25,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from postfix_relay import available as postfix_available
+from postfix_relay import postfix_relay
 
 from bccguard.adapters.demo_sink import free_port
 
@@ -41,6 +48,25 @@ class CountingSink:
     ) -> str:
         self.count += 1
         return "250 2.0.0 ok"
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+    def wait_for(self, count: int, limit: float = 300.0) -> None:
+        """Until the sink has counted `count` messages in all."""
+        deadline = time.monotonic() + limit
+        while self.count < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"sink has {self.count} of {count} messages")
+            time.sleep(0.002)
 
 
 def small_message(i: int) -> bytes:
@@ -59,12 +85,9 @@ def large_message(i: int, size: int) -> bytes:
     return head + line * (size // len(line))
 
 
-def run(
-    port: int, secret: str | None, messages: list[bytes]
-) -> tuple[float, list[float]]:
-    """Seconds in all and per-message latencies (ms) over one connection."""
+def one_connection(port: int, secret: str | None, messages: list[bytes]) -> list[float]:
+    """Send over one connection; per-message latencies in ms."""
     latencies = []
-    start = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
         if secret:
             client.login("bench", secret)
@@ -72,7 +95,71 @@ def run(
             t0 = time.perf_counter()
             client.sendmail("me@bench.example", ["you@bench.example"], data)
             latencies.append((time.perf_counter() - t0) * 1000)
-    return time.perf_counter() - start, latencies
+    return latencies
+
+
+def _ready(_: int) -> None:
+    """A task that only proves a worker process has started."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One batch of messages sent one way."""
+
+    seconds: float  # until the sink had every message
+    latencies: list[float]  # ms, as the client saw each
+    count: int
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+    @property
+    def p99(self) -> float:
+        return statistics.quantiles(self.latencies, n=100)[98]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way to the sink: its port and the secret it wants, if any."""
+
+    name: str
+    port: int
+    secret: str | None = None
+    pid: int | None = None  # the BccGuard process, for CPU and memory
+
+
+def timed(
+    sink: CountingSink,
+    route: Route,
+    messages: list[bytes],
+    pool: multiprocessing.pool.Pool | None,
+    connections: int = 1,
+) -> Run:
+    """Send `messages` over `connections` connections at once (worker processes),
+    and wait until the sink has them all."""
+    expected = sink.count + len(messages)
+    chunks = [messages[i::connections] for i in range(connections)]
+    start = time.perf_counter()
+    if pool is None:
+        latencies = one_connection(route.port, route.secret, messages)
+    else:
+        parts = pool.starmap(
+            one_connection, [(route.port, route.secret, chunk) for chunk in chunks]
+        )
+        latencies = [ms for part in parts for ms in part]
+    sink.wait_for(expected)
+    return Run(time.perf_counter() - start, latencies, len(messages))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -117,14 +204,64 @@ def guard_process(
         proc.stdout.close()
 
 
-def row(
-    name: str, total: float, lat: list[float], count: int, mib: float, rss: str
-) -> str:
-    q = statistics.quantiles(lat, n=100)
-    return (
-        f"| {name} | {count / total:,.0f} msg/s ({mib * count / total:,.1f} MiB/s) | "
-        f"{statistics.median(lat):.2f} | {q[98]:.2f} | {rss} |"
-    )
+def ratio(run: Run, base: Run) -> str:
+    return f"{base.rate / run.rate:.2f}"
+
+
+def measure(
+    sink: CountingSink,
+    routes: list[Route],
+    small: list[bytes],
+    large: list[bytes],
+    connections: int,
+) -> tuple[list[str], list[str]]:
+    """Run every path; the small-message table and the large-message table."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(connections) as pool:
+        pool.map(_ready, range(connections))
+        for route in routes:  # warm up every path
+            timed(sink, route, small[:50], None)
+            timed(sink, route, small[: 50 * connections], pool, connections)
+        base_one = base_many = base_large = None
+        small_rows = [
+            f"| path | one connection msg/s | p50 ms | p99 ms | time x direct | "
+            f"{connections} connections msg/s | time x direct | CPU ms/msg |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        large_rows = [
+            "| path | MiB/s | p50 ms | time x direct | proxy peak RSS |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        mib = len(large[0]) / 2**20 if large else 0
+        for route in routes:
+            cpu0 = cpu_seconds(route.pid) if route.pid else 0.0
+            one = timed(sink, route, small, None)
+            many = timed(sink, route, small, pool, connections)
+            cpu = (
+                f"{(cpu_seconds(route.pid) - cpu0) * 1000 / (2 * len(small)):.2f}"
+                if route.pid
+                else "-"
+            )
+            base_one, base_many = base_one or one, base_many or many
+            small_rows.append(
+                f"| {route.name} | {one.rate:,.0f} | {one.p50:.2f} | {one.p99:.2f} | "
+                f"{ratio(one, base_one)} | {many.rate:,.0f} | "
+                f"{ratio(many, base_many)} | {cpu} |"
+            )
+            if not large:
+                continue
+            idle_rss = peak_rss_mib(route.pid) if route.pid else 0.0
+            big = timed(sink, route, large, None)
+            base_large = base_large or big
+            rss = "-"
+            if route.pid:
+                peak = peak_rss_mib(route.pid)
+                rss = f"{peak:.0f} MiB ({(peak - idle_rss) / mib:.1f}x message)"
+            large_rows.append(
+                f"| {route.name} | {big.rate * mib:,.1f} | {big.p50:.0f} | "
+                f"{ratio(big, base_large)} | {rss} |"
+            )
+    return small_rows, large_rows
 
 
 def main() -> int:
@@ -132,6 +269,7 @@ def main() -> int:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=20)
     parser.add_argument("--large-mib", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     large_size = args.large_mib * 2**20
     sink = CountingSink()
@@ -142,72 +280,48 @@ def main() -> int:
     controller.start()
     small = [small_message(i) for i in range(args.small)]
     large = [large_message(i, large_size) for i in range(args.large)]
-    small_mib = len(small[0]) / 2**20
-    lines = [
-        "| path | throughput | p50 ms | p99 ms | proxy peak RSS |",
-        "|---|---:|---:|---:|---:|",
-    ]
+    postfix_missing = postfix_available()
     try:
-        with (
-            tempfile.TemporaryDirectory() as tmp,
-            guard_process(Path(tmp), sink_port, large_size) as (port, secret, pid),
-        ):
-            run(port, secret, small[:50])  # warm-up both paths
-            run(sink_port, None, small[:50])
-            direct = run(sink_port, None, small)
-            proxied = run(port, secret, small)
-            lines.append(
-                row(
-                    f"{args.small} small, direct to sink",
-                    *direct,
-                    args.small,
-                    small_mib,
-                    "-",
-                )
+        with ExitStack() as stack:
+            home = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            port, secret, pid = stack.enter_context(
+                guard_process(home, sink_port, large_size)
             )
-            lines.append(
-                row(
-                    f"{args.small} small, through BccGuard",
-                    *proxied,
-                    args.small,
-                    small_mib,
-                    "-",
-                )
-            )
-            big_direct = run(sink_port, None, large)
-            idle_rss = peak_rss_mib(pid)
-            big_proxied = run(port, secret, large)
-            rss = peak_rss_mib(pid)
-            lines.append(
-                row(
-                    f"{args.large} x {args.large_mib} MiB, direct to sink",
-                    *big_direct,
-                    args.large,
-                    args.large_mib,
-                    "-",
-                )
-            )
-            lines.append(
-                row(
-                    f"{args.large} x {args.large_mib} MiB, through BccGuard",
-                    *big_proxied,
-                    args.large,
-                    args.large_mib,
-                    f"{rss:.0f} MiB ({(rss - idle_rss) / args.large_mib:.1f}x message)",
-                )
+            routes = [
+                Route("direct to sink", sink_port),
+                Route("through BccGuard", port, secret, pid),
+            ]
+            if postfix_missing is None:
+                postfix_port = free_port()
+                stack.enter_context(postfix_relay(postfix_port, sink_port))
+                wait_listening(postfix_port)
+                routes.append(Route("through Postfix", postfix_port))
+            small_rows, large_rows = measure(
+                sink, routes, small, large, args.connections
             )
     finally:
         controller.stop()
-    overhead = (proxied[0] / direct[0] - 1) * 100
-    p50_added = statistics.median(proxied[1]) - statistics.median(direct[1])
-    print("\n".join(lines))
-    print(
-        f"\nsmall-message overhead: {overhead:+.0f}% total time, "
-        f"{p50_added:+.2f} ms p50"
-    )
-    if not shutil.which("postfix"):
-        print("Postfix is not installed here: no Postfix row.")
+    print(f"{args.small} small messages ({len(small[0])} bytes):\n")
+    print("\n".join(small_rows))
+    if large:
+        print(f"\n{args.large} messages of {args.large_mib} MiB, one connection:\n")
+        print("\n".join(large_rows))
+    if postfix_missing:
+        print(f"\n{postfix_missing} here: no Postfix row.")
     return 0
+
+
+def wait_listening(port: int, limit: float = 30.0) -> None:
+    """Until something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 if __name__ == "__main__":

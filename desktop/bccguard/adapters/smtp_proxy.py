@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -123,19 +124,44 @@ class ProxyHandler:
             return "451 4.3.0 BccGuard had an internal error; the message was not sent"
 
 
+# A plain <local@domain>, the path every mail client sends: a dot-atom local part
+# and a host name. Anything else (quoted local parts, address literals, non-ASCII,
+# comments, no angle brackets) goes to aiosmtpd's own parser, which also drops
+# the blanks after the address.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_PATH = re.compile(
+    rf"[ \t]*<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*+"
+    r"((?!\().*)",
+    re.DOTALL,
+)
+
+
 class _LoopbackSMTP(SMTP):
-    """aiosmtpd's SMTP with two changes for the proxy.
+    """aiosmtpd's SMTP with three changes for the proxy.
 
     AUTH is offered without TLS: the proxy listens on loopback only, so the password
     never crosses a network (``auth_require_tls=False`` makes aiosmtpd warn on every
     connection). And DATA is read into one growing buffer: aiosmtpd keeps a list of
     one bytearray per line and then joins it, about three times the message in
-    memory at the peak. Written against aiosmtpd 1.4 (see the pin in pyproject).
+    memory at the peak. And a plain MAIL or RCPT address skips aiosmtpd's parser,
+    which declares a class on every call: a tenth of a small message's CPU time.
+    Written against aiosmtpd 1.4 (see the pin in pyproject).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._auth_require_tls = False
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        """The address in a MAIL or RCPT argument, and what follows it."""
+        plain = _PLAIN_PATH.fullmatch(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address, rest = plain.groups()
+        limit = self.local_part_limit
+        if limit and len(address.rpartition("@")[0]) > limit:
+            return None, None
+        return address, rest
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:

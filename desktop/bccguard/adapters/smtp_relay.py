@@ -263,7 +263,9 @@ class SmtpRelay:
                     )
                     break
                 outcomes.append(outcome)
-                _log.info(
+                # One batch is said by the service's "relayed" line already.
+                _log.log(
+                    logging.INFO if len(batches) > 1 else logging.DEBUG,
                     "batch %d/%d: %d recipients, upstream %s answered %d",
                     index + 1,
                     len(batches),
