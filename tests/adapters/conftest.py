@@ -21,6 +21,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from bccguard.adapters.demo_sink import OffersPipelining
 from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 
 USERNAME = "alice@example.com"
@@ -36,7 +37,7 @@ class Received(NamedTuple):
     data: bytes
 
 
-class Sink:
+class Sink(OffersPipelining):
     """An upstream that records every message; its replies can be scripted.
 
     Args:
@@ -82,19 +83,6 @@ class Sink:
         self.noops = 0
         # Per MAIL: were the RCPT commands already waiting when MAIL was read?
         self.pipelined: list[bool] = []
-
-    async def handle_EHLO(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        hostname: str,
-        responses: list[str],
-    ) -> list[str]:
-        session.host_name = hostname
-        if self.pipelining:
-            responses.insert(-1, "250-PIPELINING")
-        return responses
 
     async def handle_NOOP(
         self, server: SMTP, session: Session, envelope: Envelope, arg: str

@@ -34,10 +34,10 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from postfix_relay import available as postfix_available
 from postfix_relay import postfix_relay
 
-from bccguard.adapters.demo_sink import free_port
+from bccguard.adapters.demo_sink import OffersPipelining, free_port
 
 
-class CountingSink:
+class CountingSink(OffersPipelining):
     """Accepts everything and counts; keeps no message bytes."""
 
     def __init__(self) -> None:
@@ -48,17 +48,6 @@ class CountingSink:
     ) -> str:
         self.count += 1
         return "250 2.0.0 ok"
-
-    async def handle_EHLO(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        hostname: str,
-        responses: list[str],
-    ) -> list[str]:
-        session.host_name = hostname
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     def wait_for(self, count: int, limit: float = 300.0) -> None:
         """Until the sink has counted `count` messages in all."""

@@ -25,7 +25,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class _SinkHandler:
+class OffersPipelining:
+    """Base for an aiosmtpd handler that offers PIPELINING (RFC 2920) as real
+    submission servers do: aiosmtpd reads pipelined commands in order, but its
+    EHLO does not say so. Set `pipelining` False to offer it no more."""
+
+    pipelining = True
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        if not self.pipelining:
+            return responses
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+class _SinkHandler(OffersPipelining):
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._lock = threading.Lock()
