@@ -31,10 +31,12 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from distance import far_away
 from postfix_relay import available as postfix_available
 from postfix_relay import postfix_relay
 
 from bccguard.adapters.demo_sink import OffersPipelining, free_port
+from bccguard.adapters.smtp_transaction import transact
 
 
 class CountingSink(OffersPipelining):
@@ -74,15 +76,23 @@ def large_message(i: int, size: int) -> bytes:
     return head + line * (size // len(line))
 
 
+RCPT = "you@bench.example"
+
+
 def one_connection(port: int, secret: str | None, messages: list[bytes]) -> list[float]:
     """Send over one connection; per-message latencies in ms."""
     latencies = []
     with smtplib.SMTP("127.0.0.1", port, timeout=120) as client:
+        client.ehlo()
         if secret:
             client.login("bench", secret)
         for data in messages:
             t0 = time.perf_counter()
-            client.sendmail("me@bench.example", ["you@bench.example"], data)
+            reply = transact(
+                client, "me@bench.example", ["you@bench.example"], data, []
+            )
+            if reply.code != 250:
+                raise RuntimeError(f"refused: {reply.code} {reply.text}")
             latencies.append((time.perf_counter() - t0) * 1000)
     return latencies
 
@@ -256,6 +266,8 @@ def measure(
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--far-small", type=int, default=200)
+    parser.add_argument("--far-ms", type=float, default=20.0)
     parser.add_argument("--large", type=int, default=20)
     parser.add_argument("--large-mib", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
@@ -271,33 +283,53 @@ def main() -> int:
     large = [large_message(i, large_size) for i in range(args.large)]
     postfix_missing = postfix_available()
     try:
-        with ExitStack() as stack:
-            home = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            port, secret, pid = stack.enter_context(
-                guard_process(home, sink_port, large_size)
-            )
-            routes = [
-                Route("direct to sink", sink_port),
-                Route("through BccGuard", port, secret, pid),
-            ]
-            if postfix_missing is None:
-                postfix_port = free_port()
-                stack.enter_context(postfix_relay(postfix_port, sink_port))
-                wait_listening(postfix_port)
-                routes.append(Route("through Postfix", postfix_port))
-            small_rows, large_rows = measure(
-                sink, routes, small, large, args.connections
-            )
+        near = measure_routes(sink, sink_port, 0, small, large, args.connections)
+        far = measure_routes(
+            sink, sink_port, args.far_ms, small[: args.far_small], [], args.connections
+        )
     finally:
         controller.stop()
-    print(f"{args.small} small messages ({len(small[0])} bytes):\n")
-    print("\n".join(small_rows))
+    print(f"{args.small} small messages ({len(small[0])} bytes), sink on loopback:\n")
+    print("\n".join(near[0]))
+    print(
+        f"\n{args.far_small} small messages, sink {args.far_ms:g} ms away "
+        f"(round trip):\n"
+    )
+    print("\n".join(far[0]))
     if large:
         print(f"\n{args.large} messages of {args.large_mib} MiB, one connection:\n")
-        print("\n".join(large_rows))
+        print("\n".join(near[1]))
     if postfix_missing:
         print(f"\n{postfix_missing} here: no Postfix row.")
     return 0
+
+
+def measure_routes(
+    sink: CountingSink,
+    sink_port: int,
+    round_trip_ms: float,
+    small: list[bytes],
+    large: list[bytes],
+    connections: int,
+) -> tuple[list[str], list[str]]:
+    """Every route to a sink `round_trip_ms` away: straight, BccGuard, Postfix."""
+    largest = max((len(m) for m in large), default=1 << 20)
+    with ExitStack() as stack:
+        upstream = sink_port
+        if round_trip_ms:
+            upstream = stack.enter_context(far_away(sink_port, round_trip_ms))
+        home = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        port, secret, pid = stack.enter_context(guard_process(home, upstream, largest))
+        routes = [
+            Route("direct to sink", upstream),
+            Route("through BccGuard", port, secret, pid),
+        ]
+        if postfix_available() is None:
+            postfix_port = free_port()
+            stack.enter_context(postfix_relay(postfix_port, upstream))
+            wait_listening(postfix_port)
+            routes.append(Route("through Postfix", postfix_port))
+        return measure(sink, routes, small, large, connections)
 
 
 def wait_listening(port: int, limit: float = 30.0) -> None:
