@@ -22,6 +22,7 @@ from typing import Any
 
 from bccguard.adapters import paths
 from bccguard.adapters.control_channel import ControlServer
+from bccguard.adapters.heap import return_large_buffers_to_the_system
 from bccguard.adapters.held_store import HeldStore
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore, ensure_local_secret
@@ -152,6 +153,7 @@ class Guard:
             ProxyError: the port is taken.
         """
         self._set_state(GuardState.STARTING)
+        return_large_buffers_to_the_system()
         self.proxy.start()
         asyncio.run_coroutine_threadsafe(self._control.start(), self.proxy.loop).result(
             10
