@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from bccguard.adapters import autostart
 from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.core.settings import Account, PolicySettings, Settings
 from bccguard.service import account_password_key
+from bccguard.ui.i18n import set_language
 from bccguard.ui.settings_window import SettingsWindow
 
 pytestmark = pytest.mark.gui
@@ -186,6 +188,31 @@ def test_public_trusted_domain_is_refused_inline(qtbot, window: SettingsWindow) 
     assert not window.policy.domain_error.isHidden()
     assert window.policy.domain_error.text().startswith("policy.trusted_domains:")
     assert "public mail domain" in window.policy.domain_error.text()
+
+
+@pytest.fixture
+def italian() -> Iterator[None]:
+    set_language("it")
+    yield
+    set_language("en")
+
+
+def test_errors_are_shown_in_the_ui_language(
+    qtbot, italian: None, window: SettingsWindow, config: Path
+) -> None:
+    window.mail_programs.port.setValue(25)
+    click(qtbot, window.save_button)
+    assert window.status.text() == (
+        "Non salvato: proxy.port: deve essere tra 1024 e 65535 "
+        "(le porte più basse richiedono i diritti di amministratore)"
+    )
+    window.policy.domain.setText("gmail.com")
+    click(qtbot, window.policy.add_button)
+    assert window.policy.domain_error.text() == (
+        "policy.trusted_domains: dominio fidato gmail.com: un dominio di posta "
+        "pubblico non può essere considerato fidato (i suoi utenti sono estranei "
+        "tra loro)"
+    )
 
 
 def test_password_goes_to_the_secret_store_only(

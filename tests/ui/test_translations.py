@@ -13,6 +13,11 @@ import bccguard.ui
 from bccguard.core.held import HeldState
 
 UI = Path(bccguard.ui.__file__).parent
+PACKAGE = UI.parent
+# Errors whose English template the UI translates, and where the template is:
+# the argument at that position of each call.
+TRANSLATED_ERRORS = {"SettingsError": 1, "PolicyError": 0}
+ERROR_SOURCES = ("core/settings.py", "core/policy.py", "adapters/settings_file.py")
 CATALOGUE = Path(__file__).parents[2] / "resources" / "translations" / "it.json"
 
 
@@ -47,6 +52,22 @@ def _text_tables(tree: ast.Module) -> set[str]:
     return found
 
 
+def _error_templates(tree: ast.AST) -> set[str]:
+    """The English templates of the errors the UI shows translated."""
+    found = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in TRANSLATED_ERRORS
+        ):
+            position = TRANSLATED_ERRORS[node.func.id]
+            argument = node.args[position] if len(node.args) > position else None
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                found.add(argument.value)
+    return found
+
+
 def _sources() -> dict[str, str]:
     """Each English string and the module that uses it first."""
     strings: dict[str, str] = {}
@@ -54,6 +75,10 @@ def _sources() -> dict[str, str]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for text in sorted(_tr_literals(tree) | _text_tables(tree)):
             strings.setdefault(text, path.name)
+    for name in ERROR_SOURCES:
+        tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
+        for text in sorted(_error_templates(tree)):
+            strings.setdefault(text, name)
     for state in HeldState:  # held_window shows tr(held.state.value)
         strings.setdefault(state.value, "held states")
     return strings
@@ -77,6 +102,7 @@ def test_the_scan_finds_the_ui_strings() -> None:
     assert "Convert to Bcc and send" in strings
     assert "Guarding your outgoing mail" in strings  # from tray's state table
     assert "partly-sent" in strings
+    assert "must be {low}–{high}" in strings  # a settings error template
 
 
 def test_every_ui_string_is_translated(italian: dict[str, str]) -> None:

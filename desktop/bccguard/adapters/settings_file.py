@@ -27,11 +27,15 @@ def load_settings(path: Path) -> Settings:
     except FileNotFoundError:
         return Settings()
     except OSError as error:
-        raise SettingsError(f"cannot read {path}: {error.strerror}") from error
+        raise SettingsError(
+            str(path), "cannot read: {reason}", reason=error.strerror
+        ) from error
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path.name}: not valid TOML: {error}") from error
+        raise SettingsError(
+            path.name, "not valid TOML: {reason}", reason=str(error)
+        ) from error
     return settings_from_mapping(data)
 
 

@@ -15,7 +15,13 @@ DEFAULT_THRESHOLD = 10
 
 
 class PolicyError(ValueError):
-    """A policy that cannot be used, with a message for the user."""
+    """A policy that cannot be used: ``problem`` is an English template filled
+    from ``values`` (a user interface may translate it); ``str()`` is the text."""
+
+    def __init__(self, problem: str, /, **values: object) -> None:
+        super().__init__(problem.format(**values))
+        self.problem = problem
+        self.values = values
 
 
 class Action(StrEnum):
@@ -45,12 +51,13 @@ class Policy:
 
     def __post_init__(self) -> None:
         if self.threshold < 0:
-            raise PolicyError("threshold: must be 0 or more")
+            raise PolicyError("the threshold must be 0 or more")
         for domain in self.trusted_domains:
             if is_public_mail_domain(domain):
                 raise PolicyError(
-                    f"trusted domain {domain}: a public mail domain cannot be trusted "
-                    "(its users are strangers to each other)"
+                    "trusted domain {domain}: a public mail domain cannot be "
+                    "trusted (its users are strangers to each other)",
+                    domain=domain,
                 )
 
     @classmethod

@@ -20,7 +20,17 @@ IMAP_TLS_MODES = ("implicit", "starttls", "none")
 
 
 class SettingsError(ValueError):
-    """A setting with an unusable value; the message starts with its key path."""
+    """A setting with an unusable value: its key path and what is wrong with it.
+
+    ``problem`` is an English template filled from ``values``, so that a user
+    interface can say it in its own language; ``str()`` is ``"path: problem"``.
+    """
+
+    def __init__(self, path: str, problem: str, /, **values: object) -> None:
+        super().__init__(f"{path}: {problem.format(**values)}")
+        self.path = path
+        self.problem = problem
+        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,31 +130,33 @@ class Settings:
 
 def _check_int(path: str, value: object, low: int, high: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise SettingsError(f"{path}: must be a whole number")
+        raise SettingsError(path, "must be a whole number")
     if not low <= value <= high:
-        raise SettingsError(f"{path}: must be {low}–{high}")
+        raise SettingsError(path, "must be {low}–{high}", low=low, high=high)
     return value
 
 
 def _check_bool(path: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise SettingsError(f"{path}: must be true or false")
+        raise SettingsError(path, "must be true or false")
     return value
 
 
 def _check_choice(path: str, value: object, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise SettingsError(f"{path}: must be one of {', '.join(choices)}")
+        raise SettingsError(
+            path, "must be one of {choices}", choices=", ".join(choices)
+        )
     return str(value)
 
 
 def _known(path: str, data: Mapping[str, Any], cls: type) -> None:
     if not isinstance(data, Mapping):
-        raise SettingsError(f"{path or '(top)'}: must be a table")
+        raise SettingsError(path or "(top)", "must be a table")
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise SettingsError(f"{path}.{unknown[0]}: unknown setting")
+        raise SettingsError(f"{path}.{unknown[0]}", "unknown setting")
 
 
 def _policy(data: Mapping[str, Any]) -> PolicySettings:
@@ -166,7 +178,9 @@ def _policy(data: Mapping[str, Any]) -> PolicySettings:
     try:
         Policy.build(trusted_domains=result.trusted_domains)
     except PolicyError as error:
-        raise SettingsError(f"policy.trusted_domains: {error}") from error
+        raise SettingsError(
+            "policy.trusted_domains", error.problem, **error.values
+        ) from error
     return result
 
 
@@ -175,11 +189,16 @@ def _proxy(data: Mapping[str, Any]) -> ProxySettings:
     defaults = ProxySettings()
     timeout = data.get("decision_timeout", defaults.decision_timeout)
     if not isinstance(timeout, int | float) or not 1 <= timeout <= 90:
-        raise SettingsError("proxy.decision_timeout: must be 1–90 seconds")
+        raise SettingsError(
+            "proxy.decision_timeout", "must be {low}–{high} seconds", low=1, high=90
+        )
     port = data.get("port", defaults.port)
     if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 1024:
         raise SettingsError(
-            "proxy.port: must be 1024–65535 (lower ports need administrator rights)"
+            "proxy.port",
+            "must be {low}–{high} (lower ports need administrator rights)",
+            low=1024,
+            high=65535,
         )
     return ProxySettings(
         port=_check_int("proxy.port", port, 1024, 65535),
@@ -204,7 +223,7 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
     _known(path, data, Account)
     for key in ("name", "email", "smtp_host"):
         if not isinstance(data.get(key), str) or not data[key].strip():
-            raise SettingsError(f"{path}.{key}: required")
+            raise SettingsError(f"{path}.{key}", "required")
     threshold = data.get("threshold")
     return Account(
         name=data["name"].strip(),
@@ -252,11 +271,11 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     _known("", data, Settings)
     accounts = data.get("accounts", [])
     if not isinstance(accounts, list):
-        raise SettingsError("accounts: must be a list of tables")
+        raise SettingsError("accounts", "must be a list of tables")
     parsed = tuple(_account(f"accounts[{i}]", a) for i, a in enumerate(accounts))
     names = [a.name for a in parsed]
     if len(set(names)) != len(names):
-        raise SettingsError("accounts: two accounts have the same name")
+        raise SettingsError("accounts", "two accounts have the same name")
     return Settings(
         policy=_policy(data.get("policy", {})),
         proxy=_proxy(data.get("proxy", {})),

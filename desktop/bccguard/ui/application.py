@@ -42,7 +42,7 @@ from bccguard.ui.bridge import GuardBridge
 from bccguard.ui.check_window import CheckWindow
 from bccguard.ui.held_window import HeldWindow
 from bccguard.ui.hold_dialog import HoldDialog
-from bccguard.ui.i18n import language, set_language, tr
+from bccguard.ui.i18n import language, set_language, tr, tr_settings_error
 from bccguard.ui.icons import app_icon
 from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.outbox_window import OutboxWindow
@@ -539,8 +539,9 @@ def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(paths.config_file(home))
     except SettingsError as error:
+        problem = tr_settings_error(error)
         QMessageBox.critical(
-            None, "BccGuard", tr("The settings file is broken: {e}", e=error)
+            None, "BccGuard", tr("The settings file is broken: {e}", e=problem)
         )
         return 2
     set_language(settings.ui.language)

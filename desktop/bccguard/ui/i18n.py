@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bccguard.core.project_files import resource_path
+from bccguard.core.settings import SettingsError
 
 _catalogue: dict[str, str] = {}
 _language = "en"
@@ -46,3 +47,8 @@ def tr(text: str, **values: Any) -> str:
     """``text`` in the current language, with ``{name}`` placeholders filled."""
     translated = _catalogue.get(text, text)
     return translated.format(**values) if values else translated
+
+
+def tr_settings_error(error: SettingsError) -> str:
+    """A settings error in the current language; the key path stays as written."""
+    return f"{error.path}: {tr(error.problem, **error.values)}"

@@ -37,7 +37,7 @@ from bccguard.core.settings import (
     settings_from_mapping,
     settings_to_mapping,
 )
-from bccguard.ui.i18n import tr
+from bccguard.ui.i18n import tr, tr_settings_error
 from bccguard.ui.settings_accounts import AccountsTab
 from bccguard.ui.settings_form import (
     ERROR_STYLE,
@@ -131,7 +131,7 @@ class _PolicyTab(QWidget):
                 {"policy": {"trusted_domains": [*self.domain_list(), domain]}}
             )
         except SettingsError as error:
-            self.domain_error.setText(str(error))
+            self.domain_error.setText(tr_settings_error(error))
             self.domain_error.show()
             return
         self.domain_error.hide()
@@ -343,7 +343,7 @@ class SettingsWindow(QWidget):
             section = re.match(r"[a-z]*", str(error))
             if section and section.group() in _TABS:
                 self.tabs.setCurrentIndex(_TABS[section.group()])
-            return self._fail(str(error))
+            return self._fail(tr_settings_error(error))
         try:
             self.accounts.store_secrets(settings.accounts)
             save_settings(self._config_path, settings)
