@@ -8,33 +8,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bccguard.adapters.demo_sink import free_port
 from bccguard.core.incidents import IncidentLog
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.service import Guard
 from tests.dovecot_server import Dovecot, TokenIntrospection
-from tests.support import EventLog, GuardFactory, MemorySecrets, UpstreamSink
+from tests.smtp_sink import LoopbackController, Sink, SinkServer
+from tests.support import EventLog, GuardFactory, MemorySecrets
 
 
 @pytest.fixture
-def upstream() -> Iterator[UpstreamSink]:
-    sink = UpstreamSink(free_port())
-    controller = Controller(
-        sink,
-        hostname="127.0.0.1",
-        port=sink.port,
-        enable_SMTPUTF8=True,
-        decode_data=False,
-    )
+def upstream() -> Iterator[SinkServer]:
+    """The upstream SMTP server the guard relays to: it offers PIPELINING, as a
+    provider's submission server does, and accepts everything unless told."""
+    handler = Sink(pipelining=True)
+    controller = LoopbackController(handler, enable_SMTPUTF8=True)
     controller.start()
-    yield sink
+    yield SinkServer("127.0.0.1", controller.port, handler, timeout=30.0)
     controller.stop()
 
 
 @pytest.fixture
-def make_guard(tmp_path: Path, upstream: UpstreamSink) -> Iterator[GuardFactory]:
+def make_guard(tmp_path: Path, upstream: SinkServer) -> Iterator[GuardFactory]:
     started: list[Guard] = []
 
     def make(
@@ -50,7 +46,7 @@ def make_guard(tmp_path: Path, upstream: UpstreamSink) -> Iterator[GuardFactory]
             Settings(policy=base.policy, proxy=proxy, accounts=base.accounts),
             MemorySecrets(),
             EventLog(),
-            upstream=upstream.config,
+            upstream=upstream.upstream(),
             incidents=incidents,
         )
         guard.start()

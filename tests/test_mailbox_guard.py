@@ -18,7 +18,8 @@ from bccguard.core.settings import Settings
 from bccguard.events import MailboxAlert, MailboxAlertKind, MailboxStatus
 from bccguard.mailbox_guard import MailboxGuard, imap_password_key
 from tests.dovecot_server import PASSWORD, USER, Dovecot, mass_mail
-from tests.support import EventLog, MemorySecrets, UpstreamSink, wait_for
+from tests.smtp_sink import SinkServer
+from tests.support import EventLog, MemorySecrets, wait_for
 
 
 @pytest.fixture
@@ -113,7 +114,7 @@ def test_old_mail_on_the_first_scan_is_not_news(
 
 
 def outbox_guard(
-    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path, **account: object
+    dovecot: Dovecot, upstream: SinkServer, tmp_path: Path, **account: object
 ) -> tuple[MailboxGuard, EventLog]:
     with IMAPClient("127.0.0.1", port=dovecot.port, ssl=False, timeout=10) as client:
         client.login(USER, PASSWORD)
@@ -166,7 +167,7 @@ SMALL = (
 
 
 def test_outbox_sends_files_in_sent_and_never_transmits_bcc(
-    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+    dovecot: Dovecot, upstream: SinkServer, tmp_path: Path
 ) -> None:
     guard, _ = outbox_guard(dovecot, upstream, tmp_path)
     try:
@@ -181,7 +182,7 @@ def test_outbox_sends_files_in_sent_and_never_transmits_bcc(
 
 
 def test_outbox_converts_when_the_policy_converts(
-    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+    dovecot: Dovecot, upstream: SinkServer, tmp_path: Path
 ) -> None:
     guard, _ = outbox_guard(dovecot, upstream, tmp_path, action="convert")
     try:
@@ -198,7 +199,7 @@ def test_outbox_converts_when_the_policy_converts(
 
 
 def test_outbox_holds_what_the_policy_asks_about(
-    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+    dovecot: Dovecot, upstream: SinkServer, tmp_path: Path
 ) -> None:
     guard, events = outbox_guard(dovecot, upstream, tmp_path)
     try:
@@ -211,16 +212,16 @@ def test_outbox_holds_what_the_policy_asks_about(
 
 
 def test_outbox_keeps_the_message_while_the_upstream_is_down(
-    dovecot: Dovecot, upstream: UpstreamSink, tmp_path: Path
+    dovecot: Dovecot, upstream: SinkServer, tmp_path: Path
 ) -> None:
-    upstream.reply = "451 4.3.0 try again later"
+    upstream.handler.reply = "451 4.3.0 try again later"
     guard, _ = outbox_guard(dovecot, upstream, tmp_path)
     try:
         dovecot.append("Outbox", SMALL)
         time.sleep(2.0)
         assert len(folder_messages(dovecot, "Outbox")) == 1
         assert folder_messages(dovecot, "Sent") == []
-        upstream.reply = "250 2.0.0 queued by sink"
+        upstream.handler.reply = "250 2.0.0 OK queued"
         wait_for(lambda: folder_messages(dovecot, "Outbox") == [], timeout=20)
         assert len(upstream.received) == 1
         assert folder_messages(dovecot, "Sent") == [SMALL]

@@ -18,15 +18,8 @@ from bccguard.adapters.smtp_relay import (
     UpstreamConfig,
     is_loopback_host,
 )
-from tests.adapters.conftest import (
-    PASSWORD,
-    TOKEN,
-    USERNAME,
-    Certs,
-    Received,
-    Sink,
-    SinkServer,
-)
+from tests.adapters.conftest import PASSWORD, TOKEN, USERNAME, Certs
+from tests.smtp_sink import Received, Sink, SinkServer
 
 SENDER = "boss@example.com"
 DATA = (

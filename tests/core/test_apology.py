@@ -32,7 +32,7 @@ from bccguard.core.apology import (
 )
 from bccguard.core.incidents import Incident, IncidentKind
 from bccguard.core.tone_check import check_tone
-from tests.support import UpstreamSink
+from tests.smtp_sink import SinkServer
 
 T0 = 1_734_000_000.0  # 12 December 2024
 PEOPLE = [f"person{i}@d{i % 3}.example" for i in range(7)] + ["mario.rossi@libero.it"]
@@ -259,11 +259,13 @@ def test_non_ascii_names_and_subject_are_encoded_words(incident: Incident) -> No
 
 
 def test_group_apology_goes_through_a_real_smtp_server(
-    incident: Incident, upstream: UpstreamSink
+    incident: Incident, upstream: SinkServer
 ) -> None:
     text = load_template(TEMPLATES, "en", "addresses-exposed", Audience.GROUP)
     out = build_group(text, incident, ANNA, "en", T0)
-    result = SmtpRelay(upstream.config).send(out.mail_from, out.recipients, out.data)
+    result = SmtpRelay(upstream.upstream()).send(
+        out.mail_from, out.recipients, out.data
+    )
     assert result.ok
     (received,) = upstream.received
     assert sorted(received.rcpt_tos) == sorted(PEOPLE)
@@ -276,14 +278,14 @@ def test_group_apology_goes_through_a_real_smtp_server(
 
 
 def test_individual_apologies_are_one_message_each(
-    incident: Incident, upstream: UpstreamSink
+    incident: Incident, upstream: SinkServer
 ) -> None:
     text = load_template(TEMPLATES, "en", "complaint", Audience.INDIVIDUAL)
     chosen = ["mario.rossi@libero.it", PEOPLE[1], "MARIO.ROSSI@libero.it"]
     outs = build_individual(text, incident, ANNA, "en", T0, chosen)
     assert [o.recipients for o in outs] == [("mario.rossi@libero.it",), (PEOPLE[1],)]
     assert len({o.message_id for o in outs}) == 2
-    relay = SmtpRelay(upstream.config)
+    relay = SmtpRelay(upstream.upstream())
     for out in outs:
         assert relay.send(out.mail_from, out.recipients, out.data).ok
     assert [r.rcpt_tos for r in upstream.received] == [[p] for p in chosen[:2]]

@@ -17,7 +17,7 @@ import pytest
 from bccguard.adapters.demo_sink import free_port
 from bccguard.demo import recipients_of, sample_mass_mail
 from tests.dovecot_server import PASSWORD, USER, Dovecot, mass_mail
-from tests.support import UpstreamSink
+from tests.smtp_sink import SinkServer
 
 pytestmark = pytest.mark.slow
 SWAKS = shutil.which("swaks")
@@ -75,7 +75,7 @@ class Serve:
 
 
 @pytest.fixture
-def serve(tmp_path: Path, upstream: UpstreamSink) -> Iterator[Serve]:
+def serve(tmp_path: Path, upstream: SinkServer) -> Iterator[Serve]:
     home = tmp_path / "home"
     home.mkdir()
     port = free_port()
@@ -139,7 +139,7 @@ def wait_for_held(serve: Serve, state: str = "waiting") -> dict[str, object]:
 
 
 def test_swaks_pass_and_hold_paths(
-    serve: Serve, upstream: UpstreamSink, tmp_path: Path
+    serve: Serve, upstream: SinkServer, tmp_path: Path
 ) -> None:
     secret = serve.cli("secret").stdout.strip()
     small = tmp_path / "small.eml"
@@ -167,7 +167,7 @@ def test_swaks_pass_and_hold_paths(
 
 
 def test_discard_from_the_cli(
-    serve: Serve, upstream: UpstreamSink, tmp_path: Path
+    serve: Serve, upstream: SinkServer, tmp_path: Path
 ) -> None:
     client, *_ = send_sample_with_swaks(serve, tmp_path)
     held = wait_for_held(serve)
@@ -179,7 +179,7 @@ def test_discard_from_the_cli(
 
 
 def test_killed_while_holding_then_released_once(
-    serve: Serve, upstream: UpstreamSink, tmp_path: Path
+    serve: Serve, upstream: SinkServer, tmp_path: Path
 ) -> None:
     client, data, mass, secret = send_sample_with_swaks(serve, tmp_path)
     held = wait_for_held(serve)

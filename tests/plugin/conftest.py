@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.plugin.thunderbird import Run, run_thunderbird
-from tests.support import UpstreamSink
+from tests.smtp_sink import SinkServer
 
 ROOT = Path(__file__).resolve().parents[2]
 Thunderbird = Callable[..., Run]
@@ -41,7 +41,7 @@ def xpi(tmp_path_factory: pytest.TempPathFactory, build_xpi: Any) -> Path:
 
 
 @pytest.fixture
-def thunderbird(tmp_path: Path, xpi: Path, upstream: UpstreamSink) -> Thunderbird:
+def thunderbird(tmp_path: Path, xpi: Path, upstream: SinkServer) -> Thunderbird:
     """Run Thunderbird once with a scenario for the driver; sends go to `upstream`."""
     if shutil.which("thunderbird") is None:
         pytest.fail("thunderbird is not installed (.ci/install-system-packages)")

@@ -22,7 +22,7 @@ from bccguard.native_host.manifest import install
 from bccguard.native_host.requests import Requests
 from tests.plugin.conftest import Thunderbird
 from tests.plugin.thunderbird import SENDER, wait_for, write_managed_storage
-from tests.support import UpstreamSink
+from tests.smtp_sink import SinkServer
 
 pytestmark = pytest.mark.slow
 
@@ -44,14 +44,14 @@ def visible(message: Message) -> set[str]:
     return {addr.lower() for _, addr in getaddresses(fields) if addr}
 
 
-def received_one(upstream: UpstreamSink) -> Message:
+def received_one(upstream: SinkServer) -> Message:
     assert wait_for(lambda: len(upstream.received) >= 1)
     assert len(upstream.received) == 1
     return message_from_bytes(upstream.received[0].data)
 
 
 def test_thirty_visible_recipients_are_converted_to_bcc(
-    thunderbird: Thunderbird, upstream: UpstreamSink, tmp_path: Path
+    thunderbird: Thunderbird, upstream: SinkServer, tmp_path: Path
 ) -> None:
     write_managed_storage(tmp_path / "home", {"action": "convert"})
     run = thunderbird({"to": people(20), "cc": people(10, "c"), "subject": "Party"})
@@ -67,7 +67,7 @@ def test_thirty_visible_recipients_are_converted_to_bcc(
 
 
 def test_block_does_not_send(
-    thunderbird: Thunderbird, upstream: UpstreamSink, tmp_path: Path
+    thunderbird: Thunderbird, upstream: SinkServer, tmp_path: Path
 ) -> None:
     write_managed_storage(tmp_path / "home", {"action": "block"})
     run = thunderbird({"to": people(30), "subject": "Blocked"})
@@ -77,7 +77,7 @@ def test_block_does_not_send(
 
 
 def test_a_mailing_list_pill_is_expanded_and_counted(
-    thunderbird: Thunderbird, upstream: UpstreamSink, tmp_path: Path
+    thunderbird: Thunderbird, upstream: SinkServer, tmp_path: Path
 ) -> None:
     # One visible pill, twelve people behind it: over the threshold of 10.
     write_managed_storage(tmp_path / "home", {"action": "convert"})
@@ -94,7 +94,7 @@ def test_a_mailing_list_pill_is_expanded_and_counted(
 
 
 def test_under_the_threshold_passes_untouched(
-    thunderbird: Thunderbird, upstream: UpstreamSink, tmp_path: Path
+    thunderbird: Thunderbird, upstream: SinkServer, tmp_path: Path
 ) -> None:
     write_managed_storage(tmp_path / "home", {"action": "block"})
     run = thunderbird({"to": people(10), "subject": "Small"})
@@ -105,7 +105,7 @@ def test_under_the_threshold_passes_untouched(
 
 
 def test_the_desktop_app_policy_arrives_through_the_native_host(
-    thunderbird: Thunderbird, upstream: UpstreamSink, tmp_path: Path
+    thunderbird: Thunderbird, upstream: SinkServer, tmp_path: Path
 ) -> None:
     # No enterprise policy: the desktop app's settings (threshold 3, convert) apply,
     # and the conversion is logged with the desktop app.
@@ -137,7 +137,7 @@ def test_the_desktop_app_policy_arrives_through_the_native_host(
 
 
 def test_closing_the_question_popup_means_back_to_editing(
-    thunderbird: Thunderbird, upstream: UpstreamSink, tmp_path: Path
+    thunderbird: Thunderbird, upstream: SinkServer, tmp_path: Path
 ) -> None:
     # Policy "ask": the plugin opens its popup; the driver closes it like a user would.
     write_managed_storage(tmp_path / "home", {"action": "ask"})
@@ -160,7 +160,7 @@ def no_os_keyring() -> Iterator[None]:
 
 def test_a_send_as_is_proof_arrives_and_verifies_with_the_hosts_key(
     thunderbird: Thunderbird,
-    upstream: UpstreamSink,
+    upstream: SinkServer,
     tmp_path: Path,
     no_os_keyring: None,
 ) -> None:
@@ -215,7 +215,7 @@ def original_message(to: list[str], cc: list[str]) -> str:
 
 
 def test_reply_all_to_a_wide_message_gets_its_own_warning(
-    thunderbird: Thunderbird, upstream: UpstreamSink
+    thunderbird: Thunderbird, upstream: SinkServer
 ) -> None:
     # The driver imports the message into Local Folders and replies to all, as a
     # user would; the plugin's reply-all guard asks in its popup (the driver

@@ -18,7 +18,8 @@ from bccguard.core.incidents import IncidentKind
 from bccguard.core.settings import PolicySettings, Settings
 from bccguard.events import GuardState, MessageHeld, StateChanged
 from bccguard.service import Guard
-from tests.support import EventLog, GuardFactory, UpstreamSink
+from tests.smtp_sink import SinkServer
+from tests.support import EventLog, GuardFactory
 
 
 def mass_mail(
@@ -64,7 +65,7 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
 
 
 def test_passing_message_is_relayed_byte_for_byte(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
     data = (
         b"From: me@sender.example\r\nTo: a@x.example, b@y.example\r\n\r\n"
@@ -79,20 +80,20 @@ def test_passing_message_is_relayed_byte_for_byte(
 
 
 def test_upstream_refusal_reaches_the_client(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
-    upstream.reply = "554 5.7.1 upstream says no thanks"
+    upstream.handler.reply = "554 5.7.1 upstream says no thanks"
     code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert code == 554
     assert "upstream says no thanks" in text
 
 
 def test_upstream_down_is_a_temporary_failure(
-    make_guard: GuardFactory, upstream: UpstreamSink
+    make_guard: GuardFactory, upstream: SinkServer
 ) -> None:
     guard = make_guard()
     upstream.port = 1  # nothing listens there
-    guard._upstream_override = upstream.config
+    guard._upstream_override = upstream.upstream()
     code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert 400 <= code < 500, text
 
@@ -128,7 +129,7 @@ def decide_when_held(guard: Guard, resolution: Resolution) -> threading.Thread:
 
 
 def test_convert_in_time_relays_without_visible_recipients(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
     rcpts = recipients(30)
     data = mass_mail(30)
@@ -146,7 +147,7 @@ def test_convert_in_time_relays_without_visible_recipients(
     assert body == data.partition(b"\r\n\r\n")[2]
 
 
-def test_send_as_is_relays_the_original(guard: Guard, upstream: UpstreamSink) -> None:
+def test_send_as_is_relays_the_original(guard: Guard, upstream: SinkServer) -> None:
     data = mass_mail(30)
     thread = decide_when_held(guard, Resolution.AS_IS)
     code, _ = submit(guard, data, recipients(30))
@@ -156,7 +157,7 @@ def test_send_as_is_relays_the_original(guard: Guard, upstream: UpstreamSink) ->
 
 
 def test_undecided_message_waits_and_is_sent_exactly_once(
-    make_guard: GuardFactory, upstream: UpstreamSink
+    make_guard: GuardFactory, upstream: SinkServer
 ) -> None:
     guard = make_guard(decision_timeout=1.0)
     data = mass_mail(30)
@@ -180,7 +181,7 @@ def test_undecided_message_waits_and_is_sent_exactly_once(
 
 
 def test_automatic_conversion_policy(
-    make_guard: GuardFactory, upstream: UpstreamSink
+    make_guard: GuardFactory, upstream: SinkServer
 ) -> None:
     guard = make_guard(Settings(policy=PolicySettings(action="convert")))
     code, _ = submit(guard, mass_mail(30), recipients(30))
@@ -188,7 +189,7 @@ def test_automatic_conversion_policy(
     assert b"p1@d1.example" not in upstream.received[0].data.partition(b"\r\n\r\n")[0]
 
 
-def test_block_policy_refuses(make_guard: GuardFactory, upstream: UpstreamSink) -> None:
+def test_block_policy_refuses(make_guard: GuardFactory, upstream: SinkServer) -> None:
     guard = make_guard(Settings(policy=PolicySettings(action="block")))
     code, text = submit(guard, mass_mail(30), recipients(30))
     assert code == 550
@@ -207,7 +208,7 @@ def test_state_tells_when_attention_is_needed(make_guard: GuardFactory) -> None:
     assert GuardState.ATTENTION in states
 
 
-def test_pause_lets_everything_pass(guard: Guard, upstream: UpstreamSink) -> None:
+def test_pause_lets_everything_pass(guard: Guard, upstream: SinkServer) -> None:
     guard.pause(60)
     assert guard.state is GuardState.PAUSED
     code, _ = submit(guard, mass_mail(30), recipients(30))
@@ -216,7 +217,7 @@ def test_pause_lets_everything_pass(guard: Guard, upstream: UpstreamSink) -> Non
     assert guard.state is GuardState.GUARDING
 
 
-def test_no_auth_is_refused(guard: Guard, upstream: UpstreamSink) -> None:
+def test_no_auth_is_refused(guard: Guard, upstream: SinkServer) -> None:
     with smtplib.SMTP("127.0.0.1", guard.proxy.port, timeout=10) as client:
         with pytest.raises(smtplib.SMTPSenderRefused) as refused:
             client.sendmail(
@@ -226,7 +227,7 @@ def test_no_auth_is_refused(guard: Guard, upstream: UpstreamSink) -> None:
     assert upstream.received == []
 
 
-def test_wrong_secret_is_refused(guard: Guard, upstream: UpstreamSink) -> None:
+def test_wrong_secret_is_refused(guard: Guard, upstream: SinkServer) -> None:
     with pytest.raises(smtplib.SMTPAuthenticationError):
         submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"], secret="guess")
     assert upstream.received == []
@@ -249,7 +250,7 @@ def test_extensions_are_advertised(guard: Guard) -> None:
 
 
 def test_client_vanishing_mid_data_relays_nothing(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
     with socket.create_connection(("127.0.0.1", guard.proxy.port), timeout=10) as sock:
         reader = sock.makefile("rb")
@@ -274,7 +275,7 @@ def test_client_vanishing_mid_data_relays_nothing(
 
 
 def test_many_concurrent_clients_each_message_once(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
     errors: list[str] = []
     ids: list[str] = []
@@ -311,7 +312,7 @@ def test_many_concurrent_clients_each_message_once(
 
 
 def test_five_thousand_recipients_in_batches(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
     rcpts = [f"r{i}@bulk{i % 50}.example" for i in range(5000)]
     data = b"From: me@x.example\r\nTo: undisclosed-recipients:;\r\n\r\nnewsletter\r\n"
@@ -323,7 +324,7 @@ def test_five_thousand_recipients_in_batches(
 
 
 def test_one_megabyte_header_block_is_held(
-    make_guard: GuardFactory, upstream: UpstreamSink
+    make_guard: GuardFactory, upstream: SinkServer
 ) -> None:
     guard = make_guard(decision_timeout=1.0)
     data = mass_mail(30_000)
@@ -361,9 +362,9 @@ def test_every_hold_and_decision_is_recorded(
 
 
 def test_upstream_refusing_every_recipient_reaches_the_client(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
-    upstream.refuse_rcpt = {"a@x.example": "450 4.2.1 mailbox busy, try later"}
+    upstream.handler.rcpt_replies = {"a@x.example": "450 4.2.1 mailbox busy, try later"}
     code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert code == 450
     assert "mailbox busy" in text
@@ -371,9 +372,9 @@ def test_upstream_refusing_every_recipient_reaches_the_client(
 
 
 def test_upstream_refusing_some_recipients_says_so(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
-    upstream.refuse_rcpt = {"b@y.example": "550 5.1.1 no such user"}
+    upstream.handler.rcpt_replies = {"b@y.example": "550 5.1.1 no such user"}
     data = b"To: a@x.example, b@y.example\r\n\r\nhi\r\n"
     code, text = submit(guard, data, ["a@x.example", "b@y.example"])
     assert code == 250
@@ -382,9 +383,9 @@ def test_upstream_refusing_some_recipients_says_so(
 
 
 def test_upstream_hanging_up_mid_data_is_a_temporary_failure(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
-    upstream.hang_up_in_data = True
+    upstream.handler.drop_on_data = True
     code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert 400 <= code < 500, text
     assert upstream.received == []
@@ -398,7 +399,7 @@ def proven(guard: Guard, data: bytes, *, addresses: list[str] | None = None) -> 
 
 
 def test_send_as_is_chosen_in_thunderbird_is_not_asked_again(
-    make_guard: GuardFactory, upstream: UpstreamSink, tmp_path
+    make_guard: GuardFactory, upstream: SinkServer, tmp_path
 ) -> None:
     log = SqliteIncidentLog(tmp_path / "incidents.sqlite3")
     guard = make_guard(incidents=log)
@@ -426,7 +427,7 @@ def test_send_as_is_chosen_in_thunderbird_is_not_asked_again(
     ],
 )
 def test_a_proof_that_does_not_verify_is_ignored_and_removed(
-    make_guard: GuardFactory, upstream: UpstreamSink, forged
+    make_guard: GuardFactory, upstream: SinkServer, forged
 ) -> None:
     guard = make_guard(decision_timeout=1.0)
     code, _ = submit(guard, forged(guard, mass_mail(30)), recipients(30))
@@ -436,7 +437,7 @@ def test_a_proof_that_does_not_verify_is_ignored_and_removed(
 
 
 def test_a_proof_on_a_passing_message_is_removed(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
     data = b"From: me@x.example\r\nTo: a@x.example\r\n\r\nhi\r\n"
     code, _ = submit(
@@ -447,7 +448,7 @@ def test_a_proof_on_a_passing_message_is_removed(
 
 
 def test_an_unreachable_upstream_shows_in_the_state_until_it_is_back(
-    make_guard: GuardFactory, upstream: UpstreamSink
+    make_guard: GuardFactory, upstream: SinkServer
 ) -> None:
     guard = make_guard()
     reachable = guard._upstream_override
@@ -466,7 +467,7 @@ def test_an_unreachable_upstream_shows_in_the_state_until_it_is_back(
 
 
 def test_dot_stuffed_lines_arrive_as_written(
-    guard: Guard, upstream: UpstreamSink
+    guard: Guard, upstream: SinkServer
 ) -> None:
     data = (
         b"From: me@x.example\r\nTo: a@x.example\r\n\r\n"
@@ -478,7 +479,7 @@ def test_dot_stuffed_lines_arrive_as_written(
 
 
 def test_too_much_data_is_refused_and_the_session_goes_on(
-    make_guard: GuardFactory, upstream: UpstreamSink
+    make_guard: GuardFactory, upstream: SinkServer
 ) -> None:
     guard = make_guard()
     guard.proxy._controller.SMTP_kwargs["data_size_limit"] = 4096
@@ -497,7 +498,7 @@ def test_too_much_data_is_refused_and_the_session_goes_on(
     assert [r.data for r in upstream.received] == [big]
 
 
-def test_an_overlong_line_is_refused(guard: Guard, upstream: UpstreamSink) -> None:
+def test_an_overlong_line_is_refused(guard: Guard, upstream: SinkServer) -> None:
     data = b"To: a@x.example\r\n\r\n" + b"y" * 5000 + b"\r\nend\r\n"
     with smtplib.SMTP("127.0.0.1", guard.proxy.port, timeout=30) as client:
         client.login("me", guard.local_secret)

@@ -22,7 +22,7 @@ from bccguard.core.incidents import Incident, IncidentKind
 from bccguard.ui.apology_wizard import ApologyWizard, Send
 from bccguard.ui.i18n import set_language
 from tests.dovecot_server import PASSWORD, USER, Dovecot
-from tests.support import UpstreamSink
+from tests.smtp_sink import SinkServer
 
 pytestmark = pytest.mark.gui
 
@@ -58,8 +58,8 @@ def english() -> Iterator[None]:
     set_language("en")  # a test may switch; the next module expects English
 
 
-def relay_send(upstream: UpstreamSink) -> Send:
-    relay = SmtpRelay(upstream.config)
+def relay_send(upstream: SinkServer) -> Send:
+    relay = SmtpRelay(upstream.upstream())
 
     def send(mail_from: str, recipients: list[str], data: bytes) -> str:
         batch = relay.send(mail_from, recipients, data).batches[0]
@@ -107,7 +107,7 @@ def go_to_edit(wizard: ApologyWizard) -> None:
 
 
 def test_group_apology_is_sent_bcc_and_recorded(
-    qtbot, incident: Incident, log: SqliteIncidentLog, upstream: UpstreamSink
+    qtbot, incident: Incident, log: SqliteIncidentLog, upstream: SinkServer
 ) -> None:
     wizard = make(qtbot, incident, log, send=relay_send(upstream))
     facts = wizard.situation_page.facts.text()
