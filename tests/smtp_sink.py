@@ -39,6 +39,8 @@ class Sink(OffersPipelining):
         reply: Answer DATA with this; the message is kept only when it is a 2xx.
         drop_on_data: Close the connection instead of answering DATA.
         one_message_per_connection: Close the connection after each message.
+        hang_up_on_refusal: Close the connection right after refusing a sender
+            or a recipient (the refusal itself still goes out).
         idle_goodbye: After each message, say this (a 421) and hang up a moment
             later, as a server does when a kept connection idles too long.
         pipelining: Advertise PIPELINING (RFC 2920).
@@ -54,6 +56,7 @@ class Sink(OffersPipelining):
         reply: str = "250 2.0.0 OK queued",
         drop_on_data: bool = False,
         one_message_per_connection: bool = False,
+        hang_up_on_refusal: bool = False,
         idle_goodbye: str | None = None,
         pipelining: bool = False,
         users: dict[str, str] | None = None,
@@ -66,6 +69,7 @@ class Sink(OffersPipelining):
         self.lock = threading.Lock()
         self.drop_on_data = drop_on_data
         self.one_message_per_connection = one_message_per_connection
+        self.hang_up_on_refusal = hang_up_on_refusal
         self.idle_goodbye = idle_goodbye
         self.pipelining = pipelining
         self.users = users or {}
@@ -97,7 +101,7 @@ class Sink(OffersPipelining):
         waiting = bytes(server._reader._buffer)  # what the client already sent
         self.pipelined.append(b"RCPT TO:" in waiting.upper())
         if self.mail_reply:
-            return self.mail_reply
+            return self._refuse(server, self.mail_reply)
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -111,7 +115,7 @@ class Sink(OffersPipelining):
         rcpt_options: list[str],
     ) -> str:
         if address in self.rcpt_replies:
-            return self.rcpt_replies[address]
+            return self._refuse(server, self.rcpt_replies[address])
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -142,6 +146,14 @@ class Sink(OffersPipelining):
         if self.idle_goodbye:
             server.loop.call_later(0.1, self._hang_up, server, self.idle_goodbye)
         return self.reply
+
+    def _refuse(self, server: SMTP, reply: str) -> str:
+        if self.hang_up_on_refusal:
+            # Say it and hang up at once: commands the client pipelined after
+            # this one get no answer (aiosmtpd's own reply goes nowhere).
+            server.transport.write(f"{reply}\r\n".encode())
+            server.transport.close()
+        return reply
 
     @staticmethod
     def _hang_up(server: SMTP, goodbye: str) -> None:

@@ -54,6 +54,10 @@ EXAMPLES = [
     "\t<a@b.c>\tSIZE=1",
     "\x0b<a@b.c>",
     "<",
+    "<a@b.c> \x0b(c) SIZE=1",
+    "<a@b.c> \x0bSIZE=1",
+    "<a@b.c>\t\xa0SIZE=1",
+    "<a@b.c>\xa0SIZE=1",
 ]
 
 
@@ -74,7 +78,12 @@ def test_examples_read_as_aiosmtpd_reads_them(
     assert read(quick, arg) == read(reference, arg)
 
 
-PIECES = [*"ab.@<>- \t\x0b_+\"'()[]:,;\\=!#é", "<a@b.c>", "SIZE=1", " (c) "]
+PIECES = [
+    *"ab.@<>- \t\x0b\xa0\u3000_+\"'()[]:,;\\=!#é",
+    "<a@b.c>",
+    "SIZE=1",
+    " (c) ",
+]
 ADDRESS_TEXT = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 
 

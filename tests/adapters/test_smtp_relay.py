@@ -6,6 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -363,7 +364,11 @@ def test_a_kept_connection_carries_on_after_refusals(
 
 
 @PIPELINING
-@pytest.mark.parametrize("goodbye", [None, "421 4.4.2 Idle too long, closing"])
+@pytest.mark.parametrize(
+    "goodbye",
+    [None, "421 4.4.2 Idle too long, closing", "451 timeout (#4.4.2)"],
+    ids=["silent", "421", "451"],
+)
 def test_a_kept_connection_the_server_dropped_is_replaced_without_a_noop(
     sink_factory: StartSink, pipelining: bool, goodbye: str | None
 ) -> None:
@@ -389,6 +394,76 @@ def test_a_kept_connection_the_server_dropped_is_replaced_without_a_noop(
     ]
     assert len(set(server.handler.peers)) == 3
     assert server.handler.noops == 0
+
+
+@PIPELINING
+def test_the_same_recipient_twice_all_refused_is_one_refusal(
+    sink_factory: StartSink, pipelining: bool
+) -> None:
+    server = sink_factory(
+        Sink(
+            rcpt_replies={"gone@example.net": "550 5.1.1 No such user"},
+            pipelining=pipelining,
+        )
+    )
+    relay = SmtpRelay(server.upstream(), keep_alive=30)
+    try:
+        twice = relay.send(SENDER, ["gone@example.net", "gone@example.net"], DATA)
+        after = relay.send(SENDER, ["a@example.net"], DATA)
+    finally:
+        relay.close()
+
+    assert [(b.code, b.text) for b in twice.batches] == [(550, "5.1.1 No such user")]
+    assert after.ok  # the connection was left clean for the next message
+    assert server.received == [Received(SENDER, ["a@example.net"], DATA)]
+
+
+@PIPELINING
+@pytest.mark.parametrize(
+    ("refusal", "code", "text"),
+    [
+        (
+            {"mail_reply": "421 4.3.2 Shutting down"},
+            421,
+            "4.3.2 Shutting down",
+        ),
+        (
+            {"rcpt_replies": {"a@example.net": "550 5.7.1 Relaying denied"}},
+            550,
+            "5.7.1 Relaying denied",
+        ),
+    ],
+    ids=["mail", "rcpt"],
+)
+def test_a_refusal_then_hanging_up_keeps_the_servers_words(
+    sink_factory: StartSink,
+    pipelining: bool,
+    refusal: dict[str, Any],
+    code: int,
+    text: str,
+) -> None:
+    server = sink_factory(
+        Sink(**refusal, hang_up_on_refusal=True, pipelining=pipelining)
+    )
+
+    (batch,) = send(server, ["a@example.net"]).batches
+
+    assert (batch.code, batch.text) == (code, text)
+
+
+def test_a_sender_refused_on_a_kept_connection_is_asked_again_once(
+    sink_factory: StartSink,
+) -> None:
+    server = sink_factory(Sink(mail_reply="553 5.7.1 Sender not owned by user"))
+    relay = SmtpRelay(server.upstream(), keep_alive=30)
+    try:
+        first = relay.send(SENDER, ["a@example.net"], DATA)
+        again = relay.send(SENDER, ["a@example.net"], DATA)
+    finally:
+        relay.close()
+
+    assert [b.code for b in (*first.batches, *again.batches)] == [553, 553]
+    assert server.received == []
 
 
 def test_a_kept_connection_is_reused_without_a_noop(sink: SinkServer) -> None:

@@ -11,9 +11,9 @@ peak memory near two messages (measured by tests/benchmarks/bench_proxy.py).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import sys
+from functools import cache
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +23,13 @@ _M_MMAP_THRESHOLD = -3  # from glibc's malloc.h
 MMAP_THRESHOLD = 1 << 20
 
 
+@cache
 def return_large_buffers_to_the_system() -> bool:
-    """Fix glibc's mmap threshold; True when it took effect (Linux with glibc)."""
+    """Fix glibc's mmap threshold, once; True when it took effect."""
     if not sys.platform.startswith("linux"):
         return False
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the process runs on
     except (OSError, AttributeError):  # musl has no mallopt
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]

@@ -126,12 +126,12 @@ class ProxyHandler:
 
 # A plain <local@domain>, the path every mail client sends: a dot-atom local part
 # and a host name. Anything else (quoted local parts, address literals, non-ASCII,
-# comments, no angle brackets) goes to aiosmtpd's own parser, which also drops
-# the blanks after the address.
+# comments, no angle brackets) goes to aiosmtpd's own parser. Like that parser,
+# a blank right after the address starts a run of any white space that is dropped.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_PATH = re.compile(
-    rf"[ \t]*<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>[ \t]*+"
-    r"((?!\().*)",
+    rf"[ \t]*<({_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>"
+    r"(?:[ \t]\s*+)?+((?!\().*)",
     re.DOTALL,
 )
 

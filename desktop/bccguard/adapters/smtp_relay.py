@@ -302,10 +302,13 @@ class SmtpRelay:
         conn = self._connect()
         try:
             options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
+            return conn, self._transact(conn, mail_from, batch, data, options)
         except _UpstreamFailure:
             _quit(conn)
             raise
-        return conn, self._transact(conn, mail_from, batch, data, options)
+        except BaseException:  # a bug: never leave the socket open behind it
+            conn.close()
+            raise
 
     def _checkout(self) -> smtplib.SMTP | None:
         """An idle connection kept from an earlier `send`, if one is fresh enough."""

@@ -84,18 +84,20 @@ _Reply = tuple[int, bytes]
 
 
 def _first_reply(conn: smtplib.SMTP, reused: bool) -> _Reply:
-    """Read MAIL's reply; on a kept connection, a server gone meanwhile is stale.
+    """Read MAIL's reply; on a kept connection, anything but 250 counts as stale.
 
     A server that timed the idle connection out has closed it, often after a
-    421 (RFC 5321 §4.5.3.2.7) that is read only now.
+    goodbye (421, or 451 from some) that is read only now. A sender refused
+    for real is refused again on the new connection: nothing was sent either
+    way. A timeout is not staleness: the server is slow, not gone.
     """
     try:
         code, reply = conn.getreply()
     except (smtplib.SMTPServerDisconnected, OSError) as e:
-        if reused:
+        if reused and not _timed_out(e):
             raise StaleConnection from e
         raise
-    if code == 421 and reused:
+    if code != 250 and reused:
         conn.close()
         raise StaleConnection
     return code, reply
@@ -105,42 +107,74 @@ def _send_commands(conn: smtplib.SMTP, commands: list[str], reused: bool) -> Non
     try:
         conn.send("".join(f"{command}\r\n" for command in commands))
     except (smtplib.SMTPServerDisconnected, OSError) as e:
-        if reused:
+        if reused and not _timed_out(e):
             raise StaleConnection from e
         raise
 
 
+def _timed_out(error: BaseException) -> bool:
+    """A timeout, bare or as smtplib wraps it (a disconnect caused by one)."""
+    return isinstance(error, TimeoutError) or isinstance(
+        error.__context__, TimeoutError
+    )
+
+
+_Answer = _Reply | None  # None: the server hung up before answering
+
+
 def _pipelined(
     conn: smtplib.SMTP, mail: str, rcpts: list[str], reused: bool
-) -> tuple[_Reply, list[_Reply], _Reply | None]:
-    """MAIL, every RCPT and DATA written in groups, replies read after each."""
+) -> tuple[_Reply, list[_Answer], _Answer]:
+    """MAIL, every RCPT and DATA written in groups, replies read after each.
+
+    A server may answer and hang up (after a 421, or a refusal it means): the
+    replies read by then are kept, and the commands after them go unanswered.
+    """
     commands = [f"MAIL {mail}", *(f"RCPT {rcpt}" for rcpt in rcpts), "DATA"]
-    replies: list[_Reply] = []
+    replies: list[_Answer] = []
     for start in range(0, len(commands), PIPELINE_GROUP):
         group = commands[start : start + PIPELINE_GROUP]
         _send_commands(conn, group, reused and start == 0)
         for _ in group:
             if not replies:
                 replies.append(_first_reply(conn, reused))
-            else:
+                continue
+            try:
                 replies.append(conn.getreply())
-    return replies[0], replies[1:-1], replies[-1]
+            except smtplib.SMTPServerDisconnected as e:
+                if _timed_out(e):
+                    raise
+                conn.close()
+                replies += [None] * (len(commands) - len(replies))
+                break
+        if conn.sock is None:
+            break
+    mail_reply = replies[0]
+    assert mail_reply is not None  # the first reply is read or raises
+    return mail_reply, replies[1:-1], replies[-1]
 
 
 def _in_turn(
     conn: smtplib.SMTP, mail: str, rcpts: list[str], reused: bool
-) -> tuple[_Reply, list[_Reply], _Reply | None]:
+) -> tuple[_Reply, list[_Answer], _Answer]:
     """One command, one reply; DATA only when someone is left to send to."""
     _send_commands(conn, [f"MAIL {mail}"], reused)
     mail_reply = _first_reply(conn, reused)
     if mail_reply[0] != 250:
         return mail_reply, [], None
-    rcpt_replies = []
+    rcpt_replies: list[_Answer] = []
     for rcpt in rcpts:
         rcpt_replies.append(conn.docmd("RCPT", rcpt))
-    if not any(code in (250, 251) for code, _ in rcpt_replies):
+    if not any(_accepted(answer) for answer in rcpt_replies):
         return mail_reply, rcpt_replies, None
     return mail_reply, rcpt_replies, conn.docmd("DATA")
+
+
+def _accepted(answer: _Answer) -> bool:
+    return answer is not None and answer[0] in (250, 251)
+
+
+_UNANSWERED = (421, "the server hung up before answering")
 
 
 def _finish(
@@ -148,24 +182,27 @@ def _finish(
     recipients: Sequence[str],
     data: bytes,
     mail_reply: _Reply,
-    rcpt_replies: list[_Reply],
-    data_reply: _Reply | None,
+    rcpt_replies: list[_Answer],
+    data_reply: _Answer,
 ) -> TransactionReply:
     code, reply = mail_reply
     if code != 250:
         _end(conn, data_reply, code)
         return TransactionReply(code, reply_text(reply))
-    refused = {
-        rcpt: (code, reply_text(reply))
-        for rcpt, (code, reply) in zip(recipients, rcpt_replies, strict=True)
-        if code not in (250, 251)
-    }
-    if len(refused) == len(recipients):
-        closing = 421 if any(c == 421 for c, _ in refused.values()) else 0
-        _end(conn, data_reply, closing)
+    refused: dict[str, tuple[int, str]] = {}
+    for rcpt, answer in zip(recipients, rcpt_replies, strict=True):
+        if answer is None:
+            refused[rcpt] = _UNANSWERED
+        elif not _accepted(answer):
+            refused[rcpt] = (answer[0], reply_text(answer[1]))
+    if not any(_accepted(answer) for answer in rcpt_replies):
+        # The same address twice counts once in `refused`: ask the replies.
+        closing = any(c == 421 for c, _ in refused.values()) or conn.sock is None
+        _end(conn, data_reply, 421 if closing else 0)
         code, text = _most_hopeful(refused)
         return TransactionReply(code, text, refused)
-    assert data_reply is not None  # someone was accepted, so DATA was sent
+    if data_reply is None:  # someone was accepted, and then the server left
+        raise smtplib.SMTPServerDisconnected("connection closed before DATA's reply")
     code, reply = data_reply
     if code == 354:
         code, reply = _stream_data(conn, data)
@@ -174,7 +211,7 @@ def _finish(
     return TransactionReply(code, reply_text(reply), refused)
 
 
-def _end(conn: smtplib.SMTP, data_reply: _Reply | None, code: int) -> None:
+def _end(conn: smtplib.SMTP, data_reply: _Answer, code: int) -> None:
     """Abort a transaction nobody is left in. A server that said 354 to a
     pipelined DATA anyway gets an empty message ended at once (RFC 2920 §3.1)."""
     if data_reply is not None and data_reply[0] == 354:
