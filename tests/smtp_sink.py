@@ -81,6 +81,7 @@ class Sink(OffersPipelining):
         self.logins: list[tuple[str, str, str]] = []
         self.data_commands = 0
         self.noops = 0
+        self.hang_ups = 0  # connections closed after a message
         # Per MAIL: were the RCPT commands already waiting when MAIL was read?
         self.pipelined: list[bool] = []
 
@@ -142,7 +143,7 @@ class Sink(OffersPipelining):
             self.secured.append(session.ssl is not None)
         if self.one_message_per_connection:
             # close() still flushes the 250 written right after this returns
-            server.loop.call_soon(server.transport.close)
+            server.loop.call_soon(self._hang_up, server, None)
         if self.idle_goodbye:
             server.loop.call_later(0.1, self._hang_up, server, self.idle_goodbye)
         return self.reply
@@ -155,10 +156,11 @@ class Sink(OffersPipelining):
             server.transport.close()
         return reply
 
-    @staticmethod
-    def _hang_up(server: SMTP, goodbye: str) -> None:
-        server.transport.write(f"{goodbye}\r\n".encode())
+    def _hang_up(self, server: SMTP, goodbye: str | None) -> None:
+        if goodbye:
+            server.transport.write(f"{goodbye}\r\n".encode())
         server.transport.close()
+        self.hang_ups += 1
 
     def authenticate(
         self,

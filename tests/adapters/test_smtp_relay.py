@@ -21,6 +21,7 @@ from bccguard.adapters.smtp_relay import (
 )
 from tests.adapters.conftest import PASSWORD, TOKEN, USERNAME, Certs
 from tests.smtp_sink import Received, Sink, SinkServer
+from tests.support import wait_for
 
 SENDER = "boss@example.com"
 DATA = (
@@ -383,7 +384,7 @@ def test_a_kept_connection_the_server_dropped_is_replaced_without_a_noop(
     try:
         for n in range(3):
             assert relay.send(SENDER, [f"r{n}@example.net"], DATA).ok
-            time.sleep(0.3)  # the server hangs up meanwhile
+            wait_for(lambda n=n: server.handler.hang_ups == n + 1)
     finally:
         relay.close()
 
