@@ -1,16 +1,18 @@
 """Benchmark of the SMTP guard's pass-through path against sending straight to the sink.
 
-Run: .venv/bin/python tests/benchmarks/bench_proxy.py [--small N] [--large N]
-     [--connections N]
+Run: .venv/bin/python tests/benchmarks/bench_proxy.py [--small N] [--far-small N]
+     [--far-ms MS] [--large N] [--large-mib N] [--connections N]
 
 Starts a real aiosmtpd sink in this process (offering PIPELINING, as submission
 servers do) and ``bccguard serve`` as a separate process relaying to it, then sends
-the same messages each way with smtplib (which never pipelines): over one
-connection, then over several connections at once from separate processes, then
+the same messages each way as a mail client does (pipelining where offered): over
+one connection, then over several connections at once from separate processes, then
 large messages. Where Postfix is installed and this runs as root, a private Postfix
 relaying to the same sink makes a third path: a real MTA doing the same hop (it
-queues, so its time is counted until the sink has every message). Prints Markdown
-tables: throughput, p50/p99 latency, the proxy's CPU time and peak RSS (VmHWM).
+queues, so its time is counted until the sink has every message). The small
+messages run twice: with the sink on loopback, and with it `--far-ms` away behind a
+forwarder that delays every byte. Prints Markdown tables: throughput, p50/p99
+latency, the proxy's CPU time and peak RSS (VmHWM).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from distance import far_away
-from postfix_relay import available as postfix_available
-from postfix_relay import postfix_relay
+from tests.postfix_server import available as postfix_available
+from tests.postfix_server import postfix_relay
 
 from bccguard.adapters.demo_sink import OffersPipelining, free_port
 from bccguard.adapters.smtp_transaction import transact
@@ -327,22 +331,8 @@ def measure_routes(
         if postfix_available() is None:
             postfix_port = free_port()
             stack.enter_context(postfix_relay(postfix_port, upstream))
-            wait_listening(postfix_port)
             routes.append(Route("through Postfix", postfix_port))
         return measure(sink, routes, small, large, connections)
-
-
-def wait_listening(port: int, limit: float = 30.0) -> None:
-    """Until something accepts connections on 127.0.0.1:`port`."""
-    deadline = time.monotonic() + limit
-    while True:
-        try:
-            with smtplib.SMTP("127.0.0.1", port, timeout=5):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from tests.support import wait_listening
 
 from bccguard.adapters.demo_sink import free_port
 
@@ -74,15 +74,7 @@ def far_away(target: int, round_trip_ms: float) -> Iterator[int]:
     )
     process.start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_listening(port)
         yield port
     finally:
         process.terminate()

@@ -80,7 +80,7 @@ def serve(tmp_path: Path, upstream: SinkServer) -> Iterator[Serve]:
     home.mkdir()
     port = free_port()
     (home / "config.toml").write_text(
-        f"[proxy]\nport = {port}\ndecision_timeout = 2\n\n"
+        f"[proxy]\nport = {port}\ndecision_timeout = 30\n\n"
         f'[[accounts]]\nname = "test"\nemail = "you@bccguard-demo.example"\n'
         f'smtp_host = "127.0.0.1"\nsmtp_port = {upstream.port}\nsmtp_tls = "none"\n',
         encoding="utf-8",

@@ -1,8 +1,9 @@
 """A private Postfix instance on 127.0.0.1 that relays everything to one port.
 
-For the proxy benchmark's comparison row: a real MTA doing the same hop. It needs
-the `postfix` package and root (Postfix's master drops to the `postfix` user);
-`available()` says whether both are there. The instance has its own
+A real MTA: the upstream the relay meets in the tests (it offers PIPELINING and
+answers as providers' servers do), and the proxy benchmark's comparison row. It
+needs the `postfix` package and root (Postfix's master drops to the `postfix`
+user); `available()` says whether both are there. The instance has its own
 configuration, queue and log in a temporary folder and leaves the system's
 Postfix alone.
 """
@@ -16,6 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.support import wait_listening
 
 # Only what a relay needs; no chroot, no local delivery.
 _SERVICES = """\
@@ -51,10 +54,11 @@ def available() -> str | None:
 
 
 @contextmanager
-def postfix_relay(port: int, relay_to: int) -> Iterator[Path]:
+def postfix_relay(port: int, relay_to: int, extra: str = "") -> Iterator[Path]:
     """Run Postfix listening on `port` and relaying to 127.0.0.1:`relay_to`.
 
-    Yields the instance's folder (its `maillog` says what Postfix did).
+    `extra` is added to main.cf. Yields the instance's folder (its `maillog`
+    says what Postfix did).
     """
     with tempfile.TemporaryDirectory(prefix="bench-postfix-") as tmp:
         home = Path(tmp)
@@ -78,6 +82,7 @@ def postfix_relay(port: int, relay_to: int) -> Iterator[Path]:
             f"smtpd_relay_restrictions = permit_mynetworks, reject\n"
             f"alias_maps =\nalias_database =\nlocal_recipient_maps =\n"
             f"message_size_limit = 0\n"
+            f"{extra}\n"
         )
         (etc / "master.cf").write_text(
             f"127.0.0.1:{port} inet n - n - - smtpd\n{_SERVICES}"
@@ -85,6 +90,7 @@ def postfix_relay(port: int, relay_to: int) -> Iterator[Path]:
         command = ["postfix", "-c", str(etc)]
         subprocess.run([*command, "start"], check=True, capture_output=True)
         try:
+            wait_listening(port)
             yield home
         finally:
             subprocess.run([*command, "stop"], check=False, capture_output=True)
