@@ -539,6 +539,7 @@ def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(paths.config_file(home))
     except SettingsError as error:
+        set_language("auto")  # the file that would say which language is broken
         problem = tr_settings_error(error)
         QMessageBox.critical(
             None, "BccGuard", tr("The settings file is broken: {e}", e=problem)
