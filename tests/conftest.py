@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from bccguard.adapters.demo_sink import free_port
 from bccguard.core.incidents import IncidentLog
@@ -15,7 +16,13 @@ from bccguard.core.settings import ProxySettings, Settings
 from bccguard.service import Guard
 from tests.dovecot_server import Dovecot, TokenIntrospection
 from tests.smtp_sink import LoopbackController, Sink, SinkServer
+
 from tests.support import EventLog, GuardFactory, MemorySecrets
+
+# Property tests judge results, not speed: on a busy machine one example may take
+# longer than Hypothesis's default 200 ms, which must not fail a run.
+settings.register_profile("bccguard", deadline=None)
+settings.load_profile("bccguard")
 
 
 @pytest.fixture
