@@ -16,7 +16,6 @@ from bccguard.core.settings import ProxySettings, Settings
 from bccguard.service import Guard
 from tests.dovecot_server import Dovecot, TokenIntrospection
 from tests.smtp_sink import LoopbackController, Sink, SinkServer
-
 from tests.support import EventLog, GuardFactory, MemorySecrets
 
 # Property tests judge results, not speed: on a busy machine one example may take
