@@ -63,8 +63,10 @@ def transact(
             has hung up on it since raises `StaleConnection`.
 
     Raises:
-        StaleConnection: `reused`, and the server was gone before MAIL.
+        StaleConnection: `reused`, and the server had gone (or said goodbye in
+            its answer to MAIL): nothing of the message was sent.
         smtplib.SMTPException, OSError: The connection failed midway.
+        ValueError: An address or option would put a line break in a command.
     """
     if any(option.upper() == "SMTPUTF8" for option in options):
         conn.command_encoding = "utf-8"
