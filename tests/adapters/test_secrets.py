@@ -241,8 +241,17 @@ def test_local_secret_is_created_once_then_reused(tmp_path: Path) -> None:
     second = ensure_local_secret(FileSecretStore(tmp_path / "secrets.json"))
 
     assert first == second
-    assert len(first) == 32  # token_urlsafe(24)
+    assert len(first) == 32
     assert store.get(LOCAL_SECRET_KEY) == first
+
+
+def test_local_secret_is_safe_to_paste_on_a_command_line(tmp_path: Path) -> None:
+    # One secret in 64 used to start with "-", which swaks read as an option.
+    made = [
+        ensure_local_secret(FileSecretStore(tmp_path / f"s{i}.json")) for i in range(300)
+    ]
+    assert all(secret.isalnum() and secret.isascii() for secret in made)
+    assert len(set(made)) == len(made)
 
 
 def test_local_secret_in_the_keyring(memory_keyring: MemoryKeyring) -> None:

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import secrets
+import string
 import stat
 import tempfile
 import threading
@@ -289,6 +290,9 @@ def open_secret_store(home: Path) -> SecretStore:
     return FileSecretStore(home / "secrets.json")
 
 
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
 def ensure_local_secret(store: SecretStore) -> str:
     """Return the proxy's local AUTH secret, creating it on first use.
 
@@ -301,7 +305,9 @@ def ensure_local_secret(store: SecretStore) -> str:
     existing = store.get(LOCAL_SECRET_KEY)
     if existing:
         return existing
-    secret = secrets.token_urlsafe(24)
+    # Letters and digits only: a secret starting with "-" reads as an option when
+    # pasted into a command line (swaks, curl), and "_" is lost in some fields.
+    secret = "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(32))
     store.set(LOCAL_SECRET_KEY, secret)
     return secret
 
