@@ -19,6 +19,7 @@ from bccguard.adapters.smtp_relay import (
     UpstreamConfig,
     is_loopback_host,
 )
+from bccguard.core.held import Delivery
 from tests.adapters.conftest import PASSWORD, TOKEN, USERNAME, Certs
 from tests.smtp_sink import Received, Sink, SinkServer
 from tests.support import wait_for
@@ -40,6 +41,13 @@ StartSink = Callable[..., SinkServer]
 
 def recipients(count: int) -> list[str]:
     return [f"r{n:03}@example.net" for n in range(count)]
+
+
+def send_with_hook(
+    server: SinkServer, rcpts: list[str], hook: Callable[[tuple[str, ...]], None]
+) -> RelayResult:
+    relay = SmtpRelay(server.upstream())
+    return relay.send(SENDER, rcpts, DATA, before_final_dot=hook)
 
 
 def send(server: SinkServer, rcpts: list[str], **config: object) -> RelayResult:
@@ -510,18 +518,66 @@ def test_silent_server_times_out(silent_port: int, tls: TlsMode) -> None:
     )
 
 
-def test_server_closing_mid_data_is_a_temporary_failure(
+def test_server_closing_after_the_final_dot_leaves_the_batch_uncertain(
     sink_factory: StartSink,
 ) -> None:
+    # The server has the whole message when it hangs up: it may deliver it.
     server = sink_factory(Sink(drop_on_data=True))
+    told: list[tuple[str, ...]] = []
 
-    (batch,) = send(server, ["a@example.net"]).batches
+    result = send_with_hook(server, ["a@example.net"], told.append)
+    (batch,) = result.batches
 
-    assert batch.code == 451
+    assert told == [("a@example.net",)]
+    assert batch.code == 451 and batch.dot_sent
     assert batch.text == (
-        f"upstream 127.0.0.1:{server.port} closed the connection "
-        "before confirming delivery"
+        f"upstream 127.0.0.1:{server.port} did not confirm the message after "
+        f"receiving it (upstream 127.0.0.1:{server.port} closed the connection "
+        "before confirming delivery): it may have been sent"
     )
+    assert [o.delivery for o in result.outcomes()] == [Delivery.UNCERTAIN]
+
+
+def test_a_hook_that_cannot_record_the_dot_stops_the_message(
+    sink: SinkServer,
+) -> None:
+    def full_disk(batch: tuple[str, ...]) -> None:
+        raise OSError(28, "No space left on device")
+
+    result = send_with_hook(sink, ["a@example.net"], full_disk)
+
+    (batch,) = result.batches
+    assert sink.received == []
+    assert batch.code == 451 and not batch.dot_sent
+    assert "could not record" in batch.text
+    assert [o.delivery for o in result.outcomes()] == [Delivery.DEFERRED]
+
+
+def test_a_slow_final_reply_is_waited_for_past_the_command_timeout(
+    sink_factory: StartSink,
+) -> None:
+    server = sink_factory(Sink(delay_final=1.5))
+    config = server.upstream(timeout=0.5, final_reply_timeout=10.0)
+
+    result = SmtpRelay(config).send(SENDER, ["a@example.net"], DATA)
+
+    assert result.ok and len(server.received) == 1
+
+
+def test_outcomes_name_each_recipient_with_the_servers_words() -> None:
+    ok = BatchOutcome(
+        ("a", "b", "c"), 250, "OK", {"b": (550, "no"), "c": (452, "full")}
+    )
+    auth = BatchOutcome(("d",), 535, "bad password", sign_in=True)
+
+    outcomes = RelayResult((ok, auth)).outcomes()
+
+    assert [(o.address, o.delivery, o.code) for o in outcomes] == [
+        ("a", Delivery.ACCEPTED, 250),
+        ("b", Delivery.REFUSED, 550),
+        ("c", Delivery.DEFERRED, 452),
+        ("d", Delivery.NEEDS_SIGN_IN, 535),
+    ]
 
 
 # -- batches --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import overload
 
 from bccguard.adapters.log_redaction import SecretRedactingFilter
 from bccguard.adapters.smtp_transaction import StaleConnection, reply_text, transact
+from bccguard.core.held import Delivery, RecipientOutcome
 
 _log = logging.getLogger(__name__)
 _redactor = SecretRedactingFilter()
@@ -75,6 +76,8 @@ class UpstreamConfig:
     username: str | None = None
     max_recipients: int = 100
     timeout: float = 30.0
+    # RFC 5321 §4.5.3.2.6: a server may take 10 minutes to answer the final dot.
+    final_reply_timeout: float = 600.0
     ca_file: str | None = None
     auth_mechanism: str | None = None
 
@@ -88,6 +91,10 @@ class UpstreamConfig:
             raise RelayConfigError("upstream.max_recipients: must be at least 1")
         if not self.timeout > 0:
             raise RelayConfigError("upstream.timeout: must be more than 0 seconds")
+        if not self.final_reply_timeout > 0:
+            raise RelayConfigError(
+                "upstream.final_reply_timeout: must be more than 0 seconds"
+            )
         if self.tls is TlsMode.NONE and not is_loopback_host(self.host):
             raise RelayConfigError(
                 f"upstream.tls: 'none' is only allowed for this machine, "
@@ -114,6 +121,10 @@ class BatchOutcome:
     code: int
     text: str
     refused: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # The final dot went and no reply came: upstream may have the message.
+    dot_sent: bool = False
+    # The server refused the login: the credentials must change first.
+    sign_in: bool = False
 
     @property
     def ok(self) -> bool:
@@ -124,6 +135,28 @@ class BatchOutcome:
     def temporary(self) -> bool:
         """True when the failure may go away by trying later (4xx)."""
         return 400 <= self.code < 500
+
+    def outcomes(self) -> tuple[RecipientOutcome, ...]:
+        """What became of each recipient of this batch."""
+        if self.ok:
+            return tuple(self._one(rcpt) for rcpt in dict.fromkeys(self.recipients))
+        if self.dot_sent:
+            kind = Delivery.UNCERTAIN
+        elif self.sign_in:
+            kind = Delivery.NEEDS_SIGN_IN
+        else:
+            kind = Delivery.DEFERRED if self.code < 500 else Delivery.REFUSED
+        return tuple(
+            RecipientOutcome(rcpt, kind, self.code, self.text)
+            for rcpt in dict.fromkeys(self.recipients)
+        )
+
+    def _one(self, rcpt: str) -> RecipientOutcome:
+        if rcpt not in self.refused:
+            return RecipientOutcome(rcpt, Delivery.ACCEPTED, self.code, self.text)
+        code, text = self.refused[rcpt]
+        kind = Delivery.DEFERRED if code < 500 else Delivery.REFUSED
+        return RecipientOutcome(rcpt, kind, code, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,14 +201,26 @@ class RelayResult:
         """True when some recipients were delivered and others were not."""
         return bool(self.delivered) and bool(self.failed)
 
+    def outcomes(self) -> tuple[RecipientOutcome, ...]:
+        """Every recipient's fate, batch by batch."""
+        return tuple(o for batch in self.batches for o in batch.outcomes())
+
+
+# Called with a batch's recipients just before its final dot is sent; raising
+# stops the transaction there (nothing is sent), the batch then counts as
+# refused for now.
+BeforeFinalDot = Callable[[tuple[str, ...]], None]
+AfterBatch = Callable[[BatchOutcome], None]
+
 
 class _UpstreamFailure(RelayError):
     """A failure that ends the connection: every batch left gets this outcome."""
 
-    def __init__(self, code: int, text: str) -> None:
+    def __init__(self, code: int, text: str, *, sign_in: bool = False) -> None:
         super().__init__(f"{code} {text}")
         self.code = code
         self.text = text
+        self.sign_in = sign_in
 
 
 class SmtpRelay:
@@ -224,6 +269,8 @@ class SmtpRelay:
         *,
         smtputf8: bool = False,
         eight_bit: bool = False,
+        before_final_dot: BeforeFinalDot | None = None,
+        after_batch: AfterBatch | None = None,
     ) -> RelayResult:
         """Relay the message bytes unchanged, one transaction per batch.
 
@@ -234,6 +281,10 @@ class SmtpRelay:
             smtputf8: The message needs SMTPUTF8 (RFC 6531); also implied by
                 non-ASCII envelope addresses.
             eight_bit: Ask for BODY=8BITMIME (RFC 6152) when upstream has it.
+            before_final_dot: Told each batch's recipients just before its final
+                dot goes (the hold engine records it durably); if it raises, the
+                dot is not sent and the batch is refused for now.
+            after_batch: Told each batch's outcome as soon as it is known.
 
         Returns:
             One outcome per batch of at most `max_recipients` recipients.
@@ -252,17 +303,26 @@ class SmtpRelay:
         conn = self._checkout()
         try:
             for index, batch in enumerate(batches):
+                hook = _DotHook(before_final_dot, batch)
                 try:
                     conn, outcome = self._send_batch(
-                        conn, mail_from, batch, data, needs_utf8, eight_bit
+                        conn, mail_from, batch, data, needs_utf8, eight_bit, hook
                     )
                 except _UpstreamFailure as failure:
-                    outcomes.extend(
-                        BatchOutcome(rest, failure.code, failure.text)
-                        for rest in batches[index:]
-                    )
+                    rest = [
+                        BatchOutcome(
+                            b, failure.code, failure.text, sign_in=failure.sign_in
+                        )
+                        for b in batches[index:]
+                    ]
+                    outcomes.extend(rest)
+                    if after_batch is not None:
+                        for item in rest:
+                            after_batch(item)
                     break
                 outcomes.append(outcome)
+                if after_batch is not None:
+                    after_batch(outcome)
                 # One batch is said by the service's "relayed" line already.
                 _log.log(
                     logging.INFO if len(batches) > 1 else logging.DEBUG,
@@ -286,6 +346,7 @@ class SmtpRelay:
         data: bytes,
         needs_utf8: bool,
         eight_bit: bool,
+        hook: _DotHook,
     ) -> tuple[smtplib.SMTP, BatchOutcome]:
         """One batch on the connection in hand while the server still has it
         (no NOOP first: a round trip a message), else on a new connection."""
@@ -293,7 +354,7 @@ class SmtpRelay:
             options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
             try:
                 return conn, self._transact(
-                    conn, mail_from, batch, data, options, reused=True
+                    conn, mail_from, batch, data, options, hook, reused=True
                 )
             except StaleConnection:
                 _log.info("upstream %s dropped the connection", self._config.address)
@@ -302,7 +363,7 @@ class SmtpRelay:
         conn = self._connect()
         try:
             options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
-            return conn, self._transact(conn, mail_from, batch, data, options)
+            return conn, self._transact(conn, mail_from, batch, data, options, hook)
         except _UpstreamFailure:
             _quit(conn)
             raise
@@ -412,6 +473,7 @@ class SmtpRelay:
                 e.smtp_code,
                 f"upstream {cfg.address} refused the login for {cfg.username}: "
                 f"{_redactor.redact(reply_text(e.smtp_error))}",
+                sign_in=e.smtp_code in (534, 535),  # RFC 4954 §6: the credentials
             ) from None
         except smtplib.SMTPNotSupportedError:
             raise _UpstreamFailure(
@@ -465,16 +527,36 @@ class SmtpRelay:
         batch: tuple[str, ...],
         data: bytes,
         options: list[str],
+        hook: _DotHook,
         *,
         reused: bool = False,
     ) -> BatchOutcome:
         """Run one transaction, keeping upstream's final reply so the client can
-        see it; a connection lost midway is a temporary failure (451)."""
+        see it; a connection lost midway is a temporary failure (451), and one
+        lost after the final dot leaves the batch uncertain."""
         try:
-            reply = transact(conn, mail_from, batch, data, options, reused=reused)
+            reply = transact(
+                conn,
+                mail_from,
+                batch,
+                data,
+                options,
+                reused=reused,
+                before_final_dot=hook,
+                final_reply_timeout=self._config.final_reply_timeout,
+            )
+        except _DotRefused as refused:
+            conn.close()
+            return BatchOutcome(batch, 451, f"4.3.0 {refused}")
         except (smtplib.SMTPException, OSError) as e:
             conn.close()
             failure = self._failure(e, 451)
+            if hook.fired:
+                text = (
+                    f"upstream {self._config.address} did not confirm the message "
+                    f"after receiving it ({failure.text}): it may have been sent"
+                )
+                return BatchOutcome(batch, 451, text, dot_sent=True)
             return BatchOutcome(batch, failure.code, failure.text)
         return BatchOutcome(batch, reply.code, reply.text, reply.refused)
 
@@ -512,6 +594,30 @@ class SmtpRelay:
             case _:
                 text = f"{where} failed: {error}"
         return _UpstreamFailure(code, _redactor.redact(text))
+
+
+class _DotRefused(RelayError):
+    """The caller could not record the coming final dot: it is not sent."""
+
+
+class _DotHook:
+    """Runs the caller's hook before a batch's final dot and remembers that it did."""
+
+    def __init__(self, hook: BeforeFinalDot | None, batch: tuple[str, ...]) -> None:
+        self._hook = hook
+        self._batch = batch
+        self.fired = False
+
+    def __call__(self) -> None:
+        if self._hook is not None:
+            try:
+                self._hook(self._batch)
+            except Exception as error:
+                _log.error("not sending the final dot: %s", error, exc_info=True)
+                raise _DotRefused(
+                    f"BccGuard could not record the message: {error}"
+                ) from error
+        self.fired = True
 
 
 def _tls_context(config: UpstreamConfig) -> ssl.SSLContext:

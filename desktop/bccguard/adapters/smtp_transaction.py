@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 # Commands written in one go before their replies are read: enough for any
@@ -50,6 +50,8 @@ def transact(
     options: Sequence[str],
     *,
     reused: bool = False,
+    before_final_dot: Callable[[], None] | None = None,
+    final_reply_timeout: float | None = None,
 ) -> TransactionReply:
     """Send one message to `recipients`; the server's final reply comes back.
 
@@ -61,6 +63,10 @@ def transact(
         options: MAIL FROM parameters the server understands.
         reused: The connection was kept from an earlier message; a server that
             has hung up on it since raises `StaleConnection`.
+        before_final_dot: Called just before the final dot is sent; what it
+            raises stops the transaction there.
+        final_reply_timeout: Seconds to wait for the reply to the final dot
+            (RFC 5321 §4.5.3.2.6 allows the server 10 minutes).
 
     Raises:
         StaleConnection: `reused`, and the server had gone (or said goodbye in
@@ -79,7 +85,8 @@ def transact(
         mail_reply, rcpt_replies, data_reply = _pipelined(conn, mail, rcpts, reused)
     else:
         mail_reply, rcpt_replies, data_reply = _in_turn(conn, mail, rcpts, reused)
-    return _finish(conn, recipients, data, mail_reply, rcpt_replies, data_reply)
+    ending = _Ending(before_final_dot, final_reply_timeout)
+    return _finish(conn, recipients, data, mail_reply, rcpt_replies, data_reply, ending)
 
 
 _Reply = tuple[int, bytes]
@@ -179,6 +186,16 @@ def _accepted(answer: _Answer) -> bool:
 _UNANSWERED = (421, "the server hung up before answering")
 
 
+class _Ending:
+    """What happens around the final dot: the caller's hook, the long wait."""
+
+    def __init__(
+        self, before: Callable[[], None] | None, reply_timeout: float | None
+    ) -> None:
+        self.before = before
+        self.reply_timeout = reply_timeout
+
+
 def _finish(
     conn: smtplib.SMTP,
     recipients: Sequence[str],
@@ -186,6 +203,7 @@ def _finish(
     mail_reply: _Reply,
     rcpt_replies: list[_Answer],
     data_reply: _Answer,
+    ending: _Ending,
 ) -> TransactionReply:
     code, reply = mail_reply
     if code != 250:
@@ -207,7 +225,7 @@ def _finish(
         raise smtplib.SMTPServerDisconnected("connection closed before DATA's reply")
     code, reply = data_reply
     if code == 354:
-        code, reply = _stream_data(conn, data)
+        code, reply = _stream_data(conn, data, ending)
     if code != 250:
         reset(conn, code)
     return TransactionReply(code, reply_text(reply), refused)
@@ -242,7 +260,7 @@ def reset(conn: smtplib.SMTP, code: int) -> None:
         conn.close()
 
 
-def _stream_data(conn: smtplib.SMTP, data: bytes) -> _Reply:
+def _stream_data(conn: smtplib.SMTP, data: bytes, ending: _Ending) -> _Reply:
     """The message after 354, streamed in pieces and dot-stuffed (RFC 5321 §4.5.2)
     piece by piece: smtplib's ``data()`` makes two more whole copies of it."""
     start = 0
@@ -255,8 +273,18 @@ def _stream_data(conn: smtplib.SMTP, data: bytes) -> _Reply:
         if end >= size:
             # The end mark goes with the last piece: a separate small write would
             # wait for the delayed ACK of the one before (Nagle), 40 ms a message.
+            if ending.before is not None:
+                ending.before()
             conn.send(piece + end_mark)
             break
         conn.send(piece)
         start = end
-    return conn.getreply()
+    if ending.reply_timeout is None or conn.sock is None:
+        return conn.getreply()
+    usual = conn.sock.gettimeout()
+    conn.sock.settimeout(ending.reply_timeout)
+    try:
+        return conn.getreply()
+    finally:
+        if conn.sock is not None:
+            conn.sock.settimeout(usual)
