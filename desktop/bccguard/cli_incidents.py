@@ -15,6 +15,7 @@ from typing import Any
 
 from bccguard.adapters import paths
 from bccguard.adapters.incident_store import SqliteIncidentLog
+from bccguard.adapters.private_files import write_private
 from bccguard.cli_guard import GuardCliError
 from bccguard.core.apology import (
     LANGUAGES,
@@ -107,8 +108,12 @@ def cmd_incidents_export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
         return 0
+    target = Path(args.output)
     try:
-        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        if target.exists() and not target.is_file():  # e.g. /dev/stdout, a pipe
+            target.write_text(text, encoding="utf-8", newline="")
+        else:  # a breach record names the people exposed: only the user may read it
+            write_private(target, text)
     except OSError as error:
         raise IncidentCliError(
             f"cannot write {args.output}: {error.strerror}"

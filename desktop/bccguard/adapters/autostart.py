@@ -136,6 +136,11 @@ def enable(
     data = _render(_system(system), _template(target.template), command)
     tmp = target.path.with_name(target.path.name + ".tmp")
     try:
+        # Not private_files: a login item holds no secret (the command that starts
+        # BccGuard), lives in a folder other programs share (~/.config/autostart,
+        # ~/Library/LaunchAgents, the Startup folder), and is read by the session
+        # and desktop tools, so it keeps the ordinary mode (0644 under the usual
+        # umask) and its folder is left as the system made it.
         target.path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(data)
         os.replace(tmp, target.path)

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bccguard.adapters.private_files import write_private
 from bccguard.core.settings import LOOPBACK_HOST
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,7 @@ class ControlServer:
         )
         port = self._server.sockets[0].getsockname()[1]
         info = {"port": port, "token": self._token, "pid": os.getpid()}
-        tmp = self._info_file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(info, handle)
-        os.replace(tmp, self._info_file)
+        write_private(self._info_file, json.dumps(info))  # the token: 0600
 
     async def stop(self) -> None:
         """Stop answering and withdraw the info file."""

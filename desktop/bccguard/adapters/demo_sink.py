@@ -15,6 +15,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from bccguard.adapters.private_files import private_dir, write_private
 from bccguard.core.settings import LOOPBACK_HOST
 
 
@@ -59,11 +60,10 @@ class _SinkHandler(OffersPipelining):
             number = len(list(self.folder.glob("*.eml"))) + 1
             stem = self.folder / f"{number:04d}"
             sender = {"mail_from": envelope.mail_from, "rcpt_to": envelope.rcpt_tos}
-            stem.with_suffix(".json").write_text(json.dumps(sender), encoding="utf-8")
-            # The .eml appears last and whole: readers list *.eml.
-            tmp = stem.with_suffix(".part")
-            tmp.write_bytes(data)
-            tmp.replace(stem.with_suffix(".eml"))
+            write_private(stem.with_suffix(".json"), json.dumps(sender))
+            # The .eml appears last and whole (written aside, then renamed): readers
+            # list *.eml.
+            write_private(stem.with_suffix(".eml"), data)
         return f"250 2.0.0 Delivered to the demo outbox as {stem.name}.eml"
 
 
@@ -71,8 +71,7 @@ class DemoSink:
     """A local SMTP server on 127.0.0.1 that stores every message it gets."""
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
+        self.folder = private_dir(folder)  # messages with real-looking addresses
         self.port = free_port()
         self._controller = Controller(
             _SinkHandler(folder),

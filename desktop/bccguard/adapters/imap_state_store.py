@@ -1,13 +1,14 @@
-"""The IMAP watchers' memory on disk: one JSON file per account, replaced atomically."""
+"""The IMAP watchers' memory on disk: one JSON file per account, replaced atomically
+(0600 files in a 0700 folder: it names the user's folders and messages)."""
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from bccguard.adapters.private_files import private_dir, write_private
 from bccguard.core.mailbox_sync import FolderState
 
 
@@ -16,7 +17,7 @@ class ImapStateStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(folder)
         self._lock = threading.Lock()
 
     def _path(self, account: str) -> Path:
@@ -43,10 +44,4 @@ class ImapStateStore:
         with self._lock:
             data = self._read(account)
             data[folder] = state.to_json()
-            path = self._path(account)
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
+            write_private(self._path(account), json.dumps(data), sync=True)

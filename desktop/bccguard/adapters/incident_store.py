@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bccguard.adapters.private_files import private_dir, private_file, tighten_file
 from bccguard.core.incidents import (
     Incident,
     IncidentEvent,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 FILE_NAME = "incidents.sqlite3"
 _BUSY_TIMEOUT_MS = 5000
 _RETRIES = 8
+_COMPANIONS = ("-wal", "-shm", "-journal")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS incidents (
@@ -86,8 +88,16 @@ class SqliteIncidentLog:
             IncidentLogError: The file cannot be created or is not a database.
         """
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path.touch(mode=0o600, exist_ok=True)
+        try:
+            # 0600 before SQLite opens it: SQLite gives its -wal, -shm and -journal
+            # files the database's mode. Companions left looser by an older
+            # version are tightened too.
+            private_dir(path.parent)
+            private_file(path)
+            for suffix in _COMPANIONS:
+                tighten_file(path.with_name(path.name + suffix))
+        except OSError as e:
+            raise IncidentLogError(f"cannot create {path}: {e.strerror}") from e
 
         def create(db: sqlite3.Connection) -> None:
             db.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import platformdirs
 
+from bccguard.adapters.private_files import private_dir
+
 HOME_VARIABLE = "BCCGUARD_HOME"
 
 
 def home() -> Path:
-    """The folder for config, held messages and records, created 0700 if missing."""
+    """The folder for config, held messages and records, only the user's: created
+    0700 if missing, and set to 0700 (with a warning) if others could enter it."""
     override = os.environ.get(HOME_VARIABLE)
     base = Path(override) if override else Path(platformdirs.user_data_dir("bccguard"))
-    base.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return base
+    return private_dir(base)
 
 
 def config_file(base: Path) -> Path:

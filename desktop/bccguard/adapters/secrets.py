@@ -3,14 +3,12 @@ private file when no secure keyring exists."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import secrets
-import string
 import stat
-import tempfile
+import string
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +17,8 @@ import keyring
 import keyring.errors
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
+
+from bccguard.adapters.private_files import private_dir, write_private
 
 _log = logging.getLogger(__name__)
 
@@ -235,21 +235,14 @@ class FileSecretStore:
         """Write to a private temporary file, then rename it over the old one."""
         folder = self.path.parent
         try:
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".secrets-", dir=folder)  # mode 0600
+            private_dir(folder)
         except OSError as e:
             raise SecretStoreError(f"cannot write in {folder}: {e.strerror}") from e
+        text = json.dumps(data, indent=2, sort_keys=True)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                json.dump(data, file, indent=2, sort_keys=True)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, self.path)
+            write_private(self.path, text, sync=True)
         except OSError as e:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise SecretStoreError(f"cannot write {self.path}: {e.strerror}") from e
-        _fsync_folder(folder)
 
 
 def secure_backend(backend: KeyringBackend) -> KeyringBackend | None:
@@ -330,16 +323,3 @@ def _priority(backend: KeyringBackend) -> float:
         return float(backend.priority)
     except Exception:
         return -1.0
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX; a no-op elsewhere)."""
-    if not _POSIX:
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

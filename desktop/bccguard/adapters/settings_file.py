@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from bccguard.adapters.private_files import write_private
 from bccguard.core.settings import (
     Settings,
     SettingsError,
@@ -65,10 +65,6 @@ def dumps(settings: Settings) -> str:
 
 
 def save_settings(path: Path, settings: Settings) -> None:
-    """Write ``settings`` atomically (a crash leaves the old file or the new one)."""
-    tmp = path.with_suffix(".toml.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(dumps(settings))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write ``settings`` atomically (a crash leaves the old file or the new one),
+    readable only by the user (mode 0600)."""
+    write_private(path, dumps(settings), sync=True)

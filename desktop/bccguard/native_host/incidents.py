@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bccguard.adapters.incident_store import SqliteIncidentLog
+from bccguard.adapters.private_files import open_private_append
 from bccguard.core.incidents import Incident, IncidentKind
 
 INCIDENTS_FILE = "plugin-incidents.jsonl"
@@ -77,7 +78,7 @@ def record_incident(home: Path, incident: dict[str, Any]) -> str:
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     line = json.dumps(entry, ensure_ascii=False) + "\n"
-    with (home / INCIDENTS_FILE).open("a", encoding="utf-8") as handle:
+    with open_private_append(home / INCIDENTS_FILE) as handle:  # 0600
         handle.write(line)
         handle.flush()
         os.fsync(handle.fileno())

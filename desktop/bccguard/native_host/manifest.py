@@ -61,7 +61,12 @@ def manifest_dir(system: str, user_home: Path, data_dir: Path) -> Path:
 
 
 def write_launcher(system: str, directory: Path, python: str) -> Path:
-    """A launcher running ``python -m bccguard.native_host`` with Thunderbird's args."""
+    """A launcher running ``python -m bccguard.native_host`` with Thunderbird's args.
+
+    Not private_files: the launcher holds no secret (a Python path and a module
+    name) and is a program Thunderbird runs, so it is 0755 like any installed
+    program, in an ordinary folder.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     if system == "Windows":
         launcher = directory / "bccguard-native-host.bat"
@@ -100,6 +105,10 @@ def install(
     """Write the launcher and the host manifest, and on Windows the registry key."""
     directory = manifest_dir(system, user_home, data_dir)
     launcher = write_launcher(system, data_dir / "native-host", python)
+    # Not private_files: the manifest holds no secret (the launcher's path and the
+    # extension's id), Thunderbird must read it, and its folder is shared with
+    # other programs' native hosts; it keeps the ordinary mode (0644 under the
+    # usual umask), as Mozilla's own examples do.
     directory.mkdir(parents=True, exist_ok=True)
     manifest = directory / f"{HOST_NAME}.json"
     manifest.write_text(

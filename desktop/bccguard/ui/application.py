@@ -14,7 +14,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from functools import partial
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
@@ -24,6 +23,7 @@ from bccguard.adapters import paths
 from bccguard.adapters.demo_sink import DemoSink
 from bccguard.adapters.imap_mailbox import ImapDraftsFolder, save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
+from bccguard.adapters.private_files import PrivateRotatingFileHandler, private_dir
 from bccguard.adapters.secrets import SecretStore, open_secret_store
 from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.adapters.smtp_proxy import ProxyError
@@ -501,9 +501,8 @@ class DesktopApp:
 
 
 def _setup_logging(home: Path) -> None:
-    folder = paths.log_dir(home)
-    folder.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(
+    folder = private_dir(paths.log_dir(home))
+    handler = PrivateRotatingFileHandler(  # 0600: lines name senders and subjects
         folder / "bccguard.log", maxBytes=1_000_000, backupCount=3
     )
     handler.setFormatter(

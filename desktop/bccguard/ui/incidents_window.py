@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bccguard.adapters.private_files import write_private
 from bccguard.core.incident_export import ExportFormat, export_incidents
 from bccguard.core.incidents import (
     Incident,
@@ -156,10 +157,9 @@ class IncidentsWindow(QWidget):
             self.export_to(Path(name), _format_for(name, chosen))
 
     def export_to(self, path: Path, fmt: ExportFormat) -> None:
-        """Write every incident to ``path`` in ``fmt``."""
-        path.write_text(
-            export_incidents(self._log.list(), fmt, self._clock()), encoding="utf-8"
-        )
+        """Write every incident to ``path`` in ``fmt``, readable only by the user
+        (a breach record names the people exposed)."""
+        write_private(path, export_incidents(self._log.list(), fmt, self._clock()))
 
 
 def _format_for(name: str, chosen_filter: str) -> ExportFormat:
