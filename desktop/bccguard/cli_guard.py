@@ -23,8 +23,8 @@ from bccguard.core.settings import (
     IMAP_TLS_MODES,
     PROVIDER_RECIPIENT_LIMITS,
     TLS_MODES,
-    Account,
     SettingsError,
+    account_from_mapping,
     settings_from_mapping,
     settings_to_mapping,
 )
@@ -186,7 +186,8 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         "imap_username": args.imap_username or "",
     }
     try:
-        account: Account = settings_from_mapping({"accounts": [values]}).accounts[0]
+        # Judged as entered, so the error names the setting: "smtp_tls: ...".
+        account = account_from_mapping(values)
         updated = settings_from_mapping(
             settings_to_mapping(settings.with_account(account))
         )

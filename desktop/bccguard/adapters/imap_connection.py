@@ -12,7 +12,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from imapclient.imapclient import DRAFTS, SENT
 
-from bccguard.adapters.smtp_relay import is_loopback_host
+from bccguard.core.hosts import is_loopback_host
 
 
 class ImapError(Exception):

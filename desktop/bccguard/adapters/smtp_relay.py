@@ -7,7 +7,6 @@ can read; `send` never raises for a refusal, a timeout or a dead server.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import smtplib
 import socket
@@ -22,6 +21,7 @@ from typing import overload
 from bccguard.adapters.log_redaction import SecretRedactingFilter
 from bccguard.adapters.smtp_transaction import StaleConnection, reply_text, transact
 from bccguard.core.held import Delivery, RecipientOutcome
+from bccguard.core.hosts import is_loopback_host  # settings refuse the same
 
 _log = logging.getLogger(__name__)
 _redactor = SecretRedactingFilter()
@@ -46,24 +46,6 @@ class RelayError(Exception):
 
 class RelayConfigError(RelayError):
     """The upstream settings cannot work, or would not be safe."""
-
-
-def is_loopback_host(host: str) -> bool:
-    """Tell whether a host name or address stays on this machine.
-
-    Args:
-        host: A host name or an IP address (IPv6 with or without brackets).
-
-    Returns:
-        True for `localhost` names (RFC 6761 §6.3) and loopback addresses.
-    """
-    name = host.strip().strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from bccguard.core.bcc_conversion import ToStyle
+from bccguard.core.hosts import is_loopback_host, is_plain_host
 from bccguard.core.policy import DEFAULT_THRESHOLD, Action, Policy, PolicyError
 
 LOOPBACK_HOST = "127.0.0.1"
@@ -150,13 +151,18 @@ def _check_choice(path: str, value: object, choices: tuple[str, ...]) -> str:
     return str(value)
 
 
+def _key(path: str, name: str) -> str:
+    """The key path of ``name`` in the table at ``path`` (just ``name`` at the top)."""
+    return f"{path}.{name}" if path else name
+
+
 def _known(path: str, data: Mapping[str, Any], cls: type) -> None:
     if not isinstance(data, Mapping):
         raise SettingsError(path or "(top)", "must be a table")
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise SettingsError(f"{path}.{unknown[0]}", "unknown setting")
+        raise SettingsError(_key(path, unknown[0]), "unknown setting")
 
 
 def _policy(data: Mapping[str, Any]) -> PolicySettings:
@@ -219,46 +225,98 @@ def _ui(data: Mapping[str, Any]) -> UiSettings:
     )
 
 
+def _check_host(path: str, host: str) -> str:
+    if not is_plain_host(host):
+        raise SettingsError(
+            path,
+            "must be a server name or address alone (no scheme, port or spaces), "
+            "not {host}",
+            host=host,
+        )
+    return host
+
+
+def _check_tls_for_host(path: str, tls: str, host: str) -> None:
+    """No TLS only to this machine: the relay and the IMAP watcher refuse to send
+    passwords and mail in the clear over a network, so such an account could
+    never send or be watched."""
+    if tls == "none" and not is_loopback_host(host):
+        raise SettingsError(
+            path,
+            "'none' is only allowed for a server on this machine, not {host}",
+            host=host,
+        )
+
+
 def _account(path: str, data: Mapping[str, Any]) -> Account:
     _known(path, data, Account)
     for key in ("name", "email", "smtp_host"):
         if not isinstance(data.get(key), str) or not data[key].strip():
-            raise SettingsError(f"{path}.{key}", "required")
+            raise SettingsError(_key(path, key), "required")
     threshold = data.get("threshold")
-    return Account(
+    account = Account(
         name=data["name"].strip(),
         email=data["email"].strip(),
-        smtp_host=data["smtp_host"].strip(),
-        smtp_port=_check_int(f"{path}.smtp_port", data.get("smtp_port", 587), 1, 65535),
+        smtp_host=_check_host(_key(path, "smtp_host"), data["smtp_host"].strip()),
+        smtp_port=_check_int(
+            _key(path, "smtp_port"), data.get("smtp_port", 587), 1, 65535
+        ),
         smtp_tls=_check_choice(
-            f"{path}.smtp_tls", data.get("smtp_tls", "starttls"), TLS_MODES
+            _key(path, "smtp_tls"), data.get("smtp_tls", "starttls"), TLS_MODES
         ),
         smtp_username=str(data.get("smtp_username", "")),
         provider=_check_choice(
-            f"{path}.provider",
+            _key(path, "provider"),
             data.get("provider", "other"),
             tuple(PROVIDER_RECIPIENT_LIMITS),
         ),
         max_recipients=_check_int(
-            f"{path}.max_recipients", data.get("max_recipients", 0), 0, 100_000
+            _key(path, "max_recipients"), data.get("max_recipients", 0), 0, 100_000
         ),
         threshold=None
         if threshold is None
-        else _check_int(f"{path}.threshold", threshold, 0, 100_000),
+        else _check_int(_key(path, "threshold"), threshold, 0, 100_000),
         imap_host=str(data.get("imap_host", "")).strip(),
-        imap_port=_check_int(f"{path}.imap_port", data.get("imap_port", 993), 1, 65535),
+        imap_port=_check_int(
+            _key(path, "imap_port"), data.get("imap_port", 993), 1, 65535
+        ),
         imap_tls=_check_choice(
-            f"{path}.imap_tls", data.get("imap_tls", "implicit"), IMAP_TLS_MODES
+            _key(path, "imap_tls"), data.get("imap_tls", "implicit"), IMAP_TLS_MODES
         ),
         imap_username=str(data.get("imap_username", "")),
-        imap_oauth2=_check_bool(f"{path}.imap_oauth2", data.get("imap_oauth2", False)),
+        imap_oauth2=_check_bool(
+            _key(path, "imap_oauth2"), data.get("imap_oauth2", False)
+        ),
         outbox_folder=str(data.get("outbox_folder", "")).strip(),
         action=None
         if data.get("action") is None
         else _check_choice(
-            f"{path}.action", data.get("action"), tuple(a.value for a in Action)
+            _key(path, "action"), data.get("action"), tuple(a.value for a in Action)
         ),
     )
+    _check_tls_for_host(_key(path, "smtp_tls"), account.smtp_tls, account.smtp_host)
+    if account.imap_host:
+        _check_host(_key(path, "imap_host"), account.imap_host)
+        _check_tls_for_host(_key(path, "imap_tls"), account.imap_tls, account.imap_host)
+    elif account.outbox_folder:
+        raise SettingsError(
+            _key(path, "outbox_folder"), "needs an IMAP server (imap_host)"
+        )
+    return account
+
+
+def account_from_mapping(data: Mapping[str, Any], path: str = "") -> Account:
+    """Validate one account as entered (a form, the command line) or read.
+
+    Args:
+        data: The account's keys, as in an ``[[accounts]]`` table.
+        path: Where the table is, for the key paths in errors: ``accounts[0]``
+            gives ``accounts[0].smtp_tls: ...``; empty gives ``smtp_tls: ...``.
+
+    Raises:
+        SettingsError: naming the first key whose value cannot work.
+    """
+    return _account(path, data)
 
 
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:

@@ -24,11 +24,14 @@ from bccguard.core.settings import (
     PROVIDER_RECIPIENT_LIMITS,
     Account,
     Settings,
+    SettingsError,
+    account_from_mapping,
     settings_to_mapping,
 )
 from bccguard.service import account_password_key
 from bccguard.ui.i18n import tr
 from bccguard.ui.settings_form import (
+    ERROR_STYLE,
     WARNING_STYLE,
     choice_box,
     number_box,
@@ -115,6 +118,7 @@ class AccountsTab(QWidget):
             {
                 "starttls": tr("STARTTLS (usually port 587)"),
                 "implicit": tr("TLS from the start (usually port 465)"),
+                "none": tr("None (only for a server on this computer)"),
             },
             "starttls",
         )
@@ -142,6 +146,7 @@ class AccountsTab(QWidget):
             {
                 "implicit": tr("TLS from the start (usually port 993)"),
                 "starttls": tr("STARTTLS (usually port 143)"),
+                "none": tr("None (only for a server on this computer)"),
             },
             "implicit",
         )
@@ -158,6 +163,26 @@ class AccountsTab(QWidget):
         form.addRow(tr("Incoming (IMAP) server"), self.imap_host)
         form.addRow(tr("IMAP port"), self.imap_port)
         form.addRow(tr("IMAP security"), self.imap_security)
+        # An account that cannot work: its field, named as in this form, and why.
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        form.addRow(self.error)
+        self._fields: dict[str, tuple[str, QWidget]] = {
+            "name": (tr("Name"), self.name),
+            "email": (tr("E-mail address"), self.email),
+            "smtp_host": (tr("Outgoing (SMTP) server"), self.host),
+            "smtp_port": (tr("Port"), self.port),
+            "smtp_tls": (tr("Security"), self.security),
+            "smtp_username": (tr("User name"), self.username),
+            "provider": (tr("Provider"), self.provider),
+            "max_recipients": (tr("Recipients per message"), self.limit),
+            "threshold": (tr("For this identity"), self.threshold),
+            "imap_host": (tr("Incoming (IMAP) server"), self.imap_host),
+            "imap_port": (tr("IMAP port"), self.imap_port),
+            "imap_tls": (tr("IMAP security"), self.imap_security),
+        }
         for line in (
             self.name,
             self.email,
@@ -222,6 +247,7 @@ class AccountsTab(QWidget):
         valid = 0 <= index < len(self.rows)
         self.form_box.setEnabled(valid)
         self.remove_button.setEnabled(valid)
+        self.error.hide()
         if not valid:
             return
         row = self.rows[index]
@@ -268,6 +294,7 @@ class AccountsTab(QWidget):
         index = self.list.currentRow()
         if self._loading or index < 0:
             return
+        self.error.hide()  # edited: judged again at Save
         row = self.rows[index]
         provider = str(self.provider.currentData())
         limit = self.limit.value()
@@ -300,8 +327,36 @@ class AccountsTab(QWidget):
     # -- saving ----------------------------------------------------------------
 
     def mapping(self) -> list[dict[str, Any]]:
-        """The ``accounts`` part of the settings mapping."""
+        """The ``accounts`` part of the settings mapping.
+
+        The window asks for it when saving, so the accounts are judged here too:
+        the first one that cannot work is selected and the form names its field
+        (Save then refuses everything, with the same reason).
+        """
+        self.check()
         return [dict(row.values) for row in self.rows]
+
+    def check(self) -> bool:
+        """Show the first account whose settings cannot work; True when none."""
+        for index, row in enumerate(self.rows):
+            try:
+                account_from_mapping(row.values, f"accounts[{index}]")
+            except SettingsError as error:
+                self.show_error(index, error)
+                return False
+        self.error.hide()
+        return True
+
+    def show_error(self, index: int, error: SettingsError) -> None:
+        """Select account ``index`` and say which field is wrong and why."""
+        if self.list.currentRow() != index:
+            self.list.setCurrentRow(index)
+        key = error.path.rpartition(".")[2]
+        label, widget = self._fields.get(key, (key, None))
+        self.error.setText(f"{label}: {tr(error.problem, **error.values)}")
+        self.error.show()
+        if widget is not None:
+            widget.setFocus()
 
     def store_secrets(self, accounts: tuple[Account, ...]) -> None:
         """Move passwords to the secret store once valid (raises SecretStoreError).
