@@ -17,17 +17,22 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from bccguard.adapters.demo_sink import free_port
+from bccguard.core.held import HeldMessage
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.demo import sample_mass_mail
 from bccguard.ui.application import DesktopApp
+from bccguard.ui.held_window import HeldWindow
+from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import set_language
 from tests.support import MemorySecrets
+from tests.ui.held_records import NOW, in_state
 
 
 def pump(app: QApplication, seconds: float) -> None:
@@ -50,6 +55,45 @@ def save_window(app: QApplication, widget: QWidget, path: Path) -> None:
     pump(app, 0.4)
     widget.grab().save(str(path))
     print(f"saved {path}")
+
+
+def held_mix() -> list[HeldMessage]:
+    """One message in each state, oldest first, as the held list could show them."""
+    subjects = {
+        "sent": "Season's greetings from the choir",
+        "partly-sent": "Minutes of the annual general meeting and the new budget "
+        "for next year, with the list of volunteers",
+        "failed": "Parents' evening: Thursday",
+        "discarded": "Test",
+        "needs-sign-in": "Invoice 2025-031",
+        "queued": "Newsletter — March",
+        "sending": "Reminder: membership fees",
+        "uncertain": "Team dinner on Friday",
+        "waiting": "Party",
+    }
+    records = []
+    for minutes, (state, subject) in enumerate(subjects.items()):
+        held = in_state(state, held_id=f"h{minutes}", count=30 if minutes % 2 else 150)
+        records.append(
+            replace(held, subject=subject, received_at=NOW - (60 - minutes) * 60)
+        )
+    return records
+
+
+def save_held_states(app: QApplication, out: Path, suffix: str) -> None:
+    """The held list with a mix of states, and the hold dialog when it may have
+    been sent: built from records directly, with the clock at 10:30."""
+    records = held_mix()
+    window = HeldWindow(lambda: records, lambda i, r: None, clock=lambda: NOW)
+    window.select_id("h7")  # may have been sent
+    save_window(app, window, out / f"held-states{suffix}.png")
+    window.select_id("h1")  # partly sent: the refused, in the server's words
+    save_window(app, window, out / f"held-refused{suffix}.png")
+    window.close()
+    uncertain = next(h for h in records if h.id == "h7")
+    dialog = HoldDialog(uncertain, lambda i, r: None, clock=lambda: NOW)
+    save_window(app, dialog, out / f"hold-dialog-uncertain{suffix}.png")
+    dialog.close_quietly()
 
 
 def main(out: Path, language: str) -> int:
@@ -142,6 +186,7 @@ def main(out: Path, language: str) -> int:
                 )
         else:
             save_window(app, settings_window, out / f"settings{suffix}.png")
+    save_held_states(app, out, suffix)
     QTimer.singleShot(0, desktop.quit)
     app.exec()
     return 0

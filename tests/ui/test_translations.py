@@ -11,6 +11,7 @@ import pytest
 
 import bccguard.ui
 from bccguard.core.held import HeldState
+from bccguard.ui import held_window
 
 UI = Path(bccguard.ui.__file__).parent
 PACKAGE = UI.parent
@@ -21,19 +22,24 @@ ERROR_SOURCES = ("core/settings.py", "core/policy.py", "adapters/settings_file.p
 CATALOGUE = Path(__file__).parents[2] / "resources" / "translations" / "it.json"
 
 
+# The literal arguments that are catalogue entries: tr(text), ntr(singular, plural, n).
+TRANSLATED_ARGUMENTS = {"tr": 1, "ntr": 2}
+
+
 def _tr_literals(tree: ast.AST) -> set[str]:
-    """The first argument of every ``tr("...")`` call written as a literal."""
+    """The texts of every ``tr("...")`` and ``ntr("...", "...", n)`` call."""
     found = set()
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Name)
-            and node.func.id == "tr"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
+            and node.func.id in TRANSLATED_ARGUMENTS
         ):
-            found.add(node.args[0].value)
+            for argument in node.args[: TRANSLATED_ARGUMENTS[node.func.id]]:
+                if isinstance(argument, ast.Constant) and isinstance(
+                    argument.value, str
+                ):
+                    found.add(argument.value)
     return found
 
 
@@ -79,8 +85,6 @@ def _sources() -> dict[str, str]:
         tree = ast.parse((PACKAGE / name).read_text(encoding="utf-8"))
         for text in sorted(_error_templates(tree)):
             strings.setdefault(text, name)
-    for state in HeldState:  # held_window shows tr(held.state.value)
-        strings.setdefault(state.value, "held states")
     return strings
 
 
@@ -101,8 +105,13 @@ def test_the_scan_finds_the_ui_strings() -> None:
     strings = _sources()
     assert "Convert to Bcc and send" in strings
     assert "Guarding your outgoing mail" in strings  # from tray's state table
-    assert "partly-sent" in strings
+    assert "Partly sent" in strings  # from held_window's state table
+    assert "Sent to {n} recipients" in strings  # the plural of an ntr() call
     assert "must be {low}–{high}" in strings  # a settings error template
+
+
+def test_every_held_state_has_words() -> None:
+    assert set(held_window._STATE_TEXT) == set(HeldState)
 
 
 def test_every_ui_string_is_translated(italian: dict[str, str]) -> None:

@@ -1,4 +1,8 @@
-"""The hold dialog: who would see whom, and three big answers."""
+"""The hold dialog: who would see whom, and big answers that fit the message's state.
+
+Mostly it asks about a message the policy held (convert, as is, don't send); it also
+asks when a message may have been sent, could not be sent, or waits for a sign-in.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +23,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bccguard.core.held import HeldMessage, Resolution
+from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.ui.held_window import (
+    ACTION_KEYS,
+    AS_IS,
+    CONVERT,
+    DISCARD,
+    RESEND,
+    SEND,
+    SEND_AGAIN,
+    WENT_OUT,
+    Action,
+    actions_for,
+    explanation,
+    headline,
+    refusal_lines,
+    state_text,
+)
 from bccguard.ui.i18n import tr
 
 Decide = Callable[[str, Resolution], None]
+Clock = Callable[[], float]
+
+_PRIMARY_STYLE = (
+    "QPushButton { background: #1e8e3e; color: white; font-weight: bold;"
+    " padding: 0 18px; border-radius: 4px; }"
+    "QPushButton:focus { border: 2px solid #0b3d1a; }"
+    "QPushButton:disabled { background: #a8c7b0; }"
+)
+_SHORTCUTS = {CONVERT: "Enter", AS_IS: "Alt+S", DISCARD: "Alt+D"}
 
 
 def _domains_text(held: HeldMessage, shown: int = 6) -> str:
@@ -34,7 +63,11 @@ def _domains_text(held: HeldMessage, shown: int = 6) -> str:
 
 
 class HoldDialog(QDialog):
-    """Asks what to do with one held message; the answer goes to ``decide``."""
+    """Asks what to do with one held message; the answer goes to ``decide``.
+
+    The answers follow the record's state; :meth:`show_record` shows a newer record
+    of the same message in place.
+    """
 
     def __init__(
         self,
@@ -43,6 +76,7 @@ class HoldDialog(QDialog):
         *,
         deadline: float | None = None,
         always_convert: Callable[[HeldMessage], None] | None = None,
+        clock: Clock = time.time,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -50,68 +84,56 @@ class HoldDialog(QDialog):
         self._decide = decide
         self._deadline = deadline
         self._always_convert = always_convert
+        self._clock = clock
+        self._actions: dict[str, Action] = {}
         self.decision: Resolution | None = None
-        self.setWindowTitle(tr("BccGuard held a message"))
         self.setMinimumWidth(560)
         self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint)
 
-        headline = QLabel(
-            tr("{n} people would see each other's e-mail address", n=held.exposed_count)
-        )
-        font = headline.font()
+        self.headline = QLabel()
+        font = self.headline.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setWeight(QFont.Weight.Bold)
-        headline.setFont(font)
-        headline.setWordWrap(True)
-        subject = QLabel(
-            tr("Subject: {subject}", subject=held.subject or tr("(no subject)"))
+        self.headline.setFont(font)
+        self.headline.setWordWrap(True)
+        self.subject = QLabel()
+        self.subject.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
         )
-        subject.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        domains = QLabel(tr("Domains: {domains}", domains=_domains_text(held)))
-        domains.setWordWrap(True)
-        explain = QLabel(
-            tr(
-                "More than {threshold} recipients who may not know each other are in "
-                "To/Cc. Bcc keeps their addresses private.",
-                threshold=held.threshold,
-            )
-        )
-        explain.setWordWrap(True)
+        self.domains = QLabel()
+        self.domains.setWordWrap(True)
+        self.explain = QLabel()
+        self.explain.setWordWrap(True)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText(tr("Search the recipients…"))
         self.search.setClearButtonEnabled(True)
         self.recipients = QListWidget()
-        self.recipients.addItems(list(held.exposed))
+        self.recipients.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.recipients.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.search.textChanged.connect(self._filter)
 
         self.countdown = QLabel()
         self.countdown.setStyleSheet("color: #5f6368;")
 
-        self.convert_button = QPushButton(tr("Convert to Bcc and send"))
-        self.as_is_button = QPushButton(tr("Send as is"))
-        self.discard_button = QPushButton(tr("Don't send"))
-        for button in (self.convert_button, self.as_is_button, self.discard_button):
+        self.buttons: dict[str, QPushButton] = {}
+        for key in ACTION_KEYS:
+            button = QPushButton()
             button.setMinimumHeight(40)
             button.setAutoDefault(False)
-        self.convert_button.setDefault(True)
-        self.convert_button.setStyleSheet(
-            "QPushButton { background: #1e8e3e; color: white; font-weight: bold;"
-            " padding: 0 18px; border-radius: 4px; }"
-            "QPushButton:focus { border: 2px solid #0b3d1a; }"
-        )
-        self.convert_button.setToolTip(
-            tr("Everyone moves to Bcc; To becomes you (Enter)")
-        )
-        self.as_is_button.setToolTip(tr("Everyone will see everyone's address (Alt+S)"))
-        self.discard_button.setToolTip(
-            tr("Nothing is sent; your mail program keeps it (Alt+D)")
-        )
-        self.convert_button.clicked.connect(lambda: self._answer(Resolution.BCC))
-        self.as_is_button.clicked.connect(lambda: self._answer(Resolution.AS_IS))
-        self.discard_button.clicked.connect(lambda: self._answer(Resolution.DISCARD))
-        QShortcut(QKeySequence("Alt+S"), self, self.as_is_button.click)
-        QShortcut(QKeySequence("Alt+D"), self, self.discard_button.click)
+            button.clicked.connect(lambda _=False, k=key: self._answer(k))
+            self.buttons[key] = button
+        self.convert_button = self.buttons[CONVERT]
+        self.as_is_button = self.buttons[AS_IS]
+        self.discard_button = self.buttons[DISCARD]
+        self.send_again_button = self.buttons[SEND_AGAIN]
+        self.went_out_button = self.buttons[WENT_OUT]
+        self.send_button = self.buttons[SEND]
+        self.resend_button = self.buttons[RESEND]
+        QShortcut(QKeySequence("Alt+S"), self, lambda: self._shortcut(AS_IS))
+        QShortcut(QKeySequence("Alt+D"), self, lambda: self._shortcut(DISCARD))
 
         # Offered only for converting: "always send as is" would switch the guard off.
         self.always = QCheckBox(
@@ -120,51 +142,132 @@ class HoldDialog(QDialog):
                 sender=held.mail_from,
             )
         )
-        self.always.setVisible(always_convert is not None)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.convert_button, 2)
-        buttons.addWidget(self.as_is_button, 1)
-        buttons.addWidget(self.discard_button, 1)
+        self._button_row = QHBoxLayout()
+        for button in self.buttons.values():
+            self._button_row.addWidget(button, 1)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(headline)
-        layout.addWidget(subject)
-        layout.addWidget(domains)
-        layout.addWidget(explain)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.subject)
+        layout.addWidget(self.domains)
+        layout.addWidget(self.explain)
         layout.addWidget(self.search)
         layout.addWidget(self.recipients, 1)
         layout.addWidget(self.countdown)
         layout.addWidget(self.always)
-        layout.addLayout(buttons)
+        layout.addLayout(self._button_row)
 
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
+        self.show_record(held)
         self._timer.start(1000)
+
+    def show_record(self, held: HeldMessage) -> None:
+        """Show ``held`` (a newer record of this message, or the first one)."""
+        self.held = held
+        now = self._clock()
+        waiting = held.state is HeldState.WAITING
+        self.setWindowTitle(
+            tr("BccGuard held a message")
+            if waiting
+            else tr("BccGuard — {state}", state=state_text(held.state))
+        )
+        self.headline.setText(headline(held, now))
+        self.subject.setText(
+            tr("Subject: {subject}", subject=held.subject or tr("(no subject)"))
+        )
+        self.domains.setText(tr("Domains: {domains}", domains=_domains_text(held)))
+        self.domains.setVisible(waiting and bool(held.domains))
+        self.explain.setText(explanation(held, now))
+        self._fill_recipients(held)
+        self.countdown.setVisible(waiting)
+        self.always.setVisible(waiting and self._always_convert is not None)
+        self._show_actions(actions_for(held))
         self._tick()
-        self.convert_button.setFocus()
+
+    def _fill_recipients(self, held: HeldMessage) -> None:
+        """Waiting: who would be exposed. Otherwise: who did not get it, and why."""
+        self.recipients.clear()
+        if held.state is HeldState.WAITING:
+            self.recipients.addItems(list(held.exposed))
+        else:
+            for title, entries in refusal_lines(held):
+                self.recipients.addItem(title)
+                heading = self.recipients.item(self.recipients.count() - 1)
+                font = heading.font()
+                font.setWeight(QFont.Weight.Bold)
+                heading.setFont(font)
+                heading.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                heading.setData(Qt.ItemDataRole.UserRole, "title")
+                for entry in entries:
+                    self.recipients.addItem(entry)
+                    self.recipients.item(self.recipients.count() - 1).setToolTip(entry)
+        shown = self.recipients.count() > 0
+        self.recipients.setVisible(shown)
+        self.search.setVisible(shown)
+        self._filter(self.search.text())
+
+    def _show_actions(self, actions: list[Action]) -> None:
+        self._actions = {a.key: a for a in actions}
+        primary = next((a for a in actions if a.primary and a.enabled), None)
+        for key, button in self.buttons.items():
+            action = self._actions.get(key)
+            button.setVisible(action is not None)
+            button.setDefault(False)
+            button.setStyleSheet("")
+            index = self._button_row.indexOf(button)
+            self._button_row.setStretch(index, 1)
+            if action is None:
+                continue
+            tip = action.tip
+            if key in _SHORTCUTS and action.enabled and self.held.state.needs_user:
+                shortcut = tr("Enter") if key == CONVERT else _SHORTCUTS[key]
+                tip = f"{tip} ({shortcut})"
+            button.setText(action.label)
+            button.setToolTip(tip)
+            button.setEnabled(action.enabled)
+            if action is primary:
+                button.setDefault(True)
+                button.setStyleSheet(_PRIMARY_STYLE)
+                self._button_row.setStretch(index, 2)
+        # The recommended answer has the focus; without one (it may have been sent),
+        # no button does, so Enter or Space decides nothing by accident.
+        if primary is not None:
+            self.buttons[primary.key].setFocus()
+        else:
+            self.recipients.setFocus()
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()
         for row in range(self.recipients.count()):
             item = self.recipients.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == "title":
+                continue
             item.setHidden(bool(needle) and needle not in item.text().lower())
 
     def visible_recipients(self) -> list[str]:
-        """The addresses the search leaves in the list."""
+        """The addresses (or refusal lines) the search leaves in the list."""
         return [
             self.recipients.item(r).text()
             for r in range(self.recipients.count())
             if not self.recipients.item(r).isHidden()
+            and self.recipients.item(r).data(Qt.ItemDataRole.UserRole) != "title"
         ]
 
+    def shown_actions(self) -> list[Action]:
+        """The answers the buttons offer now, in their order."""
+        return [self._actions[k] for k in ACTION_KEYS if k in self._actions]
+
     def _tick(self) -> None:
+        if self.held.state is not HeldState.WAITING:
+            return
         if self._deadline is None:
             self.countdown.setText(
                 tr("The message waits in BccGuard until you decide.")
             )
             return
-        left = int(self._deadline - time.time())
+        left = int(self._deadline - self._clock())
         if left > 0:
             self.countdown.setText(
                 tr("Your mail program waits {s} s for the answer.", s=left)
@@ -173,16 +276,24 @@ class HoldDialog(QDialog):
             self.countdown.setText(
                 tr(
                     "Your mail program was told to wait; the message stays here "
-                    "until you "
-                    "decide."
+                    "until you decide."
                 )
             )
 
-    def _answer(self, resolution: Resolution) -> None:
+    def _shortcut(self, key: str) -> None:
+        button = self.buttons[key]
+        if not button.isHidden() and button.isEnabled():
+            button.click()
+
+    def _answer(self, key: str) -> None:
+        action = self._actions.get(key)
+        if action is None or not action.enabled:
+            return
+        resolution = action.resolution
         self.decision = resolution
         self._timer.stop()
         if (
-            resolution is Resolution.BCC
+            key == CONVERT
             and self._always_convert is not None
             and self.always.isChecked()
         ):

@@ -49,6 +49,16 @@ def tr(text: str, **values: Any) -> str:
     return translated.format(**values) if values else translated
 
 
+def ntr(singular: str, plural: str, n: int, **values: Any) -> str:
+    """The form of ``singular``/``plural`` that fits ``n``, translated, with ``{n}``.
+
+    Each form is its own catalogue entry. English and Italian (the languages with a
+    catalogue) use the singular for exactly one and the plural otherwise, zero
+    included; a language with more forms needs a rule here.
+    """
+    return tr(singular if n == 1 else plural, n=n, **values)
+
+
 def tr_settings_error(error: SettingsError) -> str:
     """A settings error in the current language; the key path stays as written."""
     return f"{error.path}: {tr(error.problem, **error.values)}"

@@ -6,12 +6,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +27,6 @@ from bccguard.core.incidents import (
     IncidentKind,
     IncidentLog,
     IncidentLogError,
-    format_remaining,
     notification_clock,
 )
 from bccguard.ui.i18n import tr
@@ -37,6 +40,18 @@ _KIND_TEXT = {
     IncidentKind.DETECTED_IN_SENT: "Found in Sent",
     IncidentKind.APOLOGY_SENT: "Apology sent",
 }
+
+CLOCK_COLUMN = 4
+
+
+def remaining_text(seconds: float) -> str:
+    """``41 h 12 min left`` or ``overdue by 3 h 05 min``, in the UI's language."""
+    minutes = int(abs(seconds) // 60)
+    hours, minutes = divmod(minutes, 60)
+    if seconds >= 0:
+        return tr("{h} h {m} min left", h=hours, m=f"{minutes:02d}")
+    return tr("overdue by {h} h {m} min", h=hours, m=f"{minutes:02d}")
+
 
 _EXPORT_FILTERS = {
     ExportFormat.MD: "Breach record (*.md)",
@@ -54,6 +69,7 @@ class IncidentsWindow(QWidget):
         apologize: Callable[[Incident], object],
         *,
         clock: Callable[[], float] = time.time,
+        tick_ms: int = 10_000,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -73,6 +89,18 @@ class IncidentsWindow(QWidget):
                 tr("72-hour clock"),
             ]
         )
+        # Long subjects are cut (the cell's tooltip has them whole): no sideways
+        # scrolling, and the clock column stays in view.
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        fit, stretch = (
+            QHeaderView.ResizeMode.ResizeToContents,
+            QHeaderView.ResizeMode.Stretch,
+        )
+        for column, mode in enumerate((fit, stretch, fit, fit, fit)):
+            header.setSectionResizeMode(column, mode)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.apology_button = QPushButton(tr("Write an apology…"))
         self.notifiable_button = QPushButton(tr("May need notifying"))
@@ -92,7 +120,36 @@ class IncidentsWindow(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        # The 72-hour clock counts down while the window is open.
+        self.clock_timer = QTimer(self)
+        self.clock_timer.setInterval(tick_ms)
+        self.clock_timer.timeout.connect(self.tick)
         self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Visible: the clock column counts down."""
+        super().showEvent(event)
+        self.tick()
+        self.clock_timer.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Hidden: nothing to count down on screen."""
+        self.clock_timer.stop()
+        super().hideEvent(event)
+
+    def _clock_text(self, incident: Incident, now: float) -> str:
+        if not incident.possibly_notifiable:
+            return ""
+        return remaining_text(notification_clock(incident, now).remaining)
+
+    def tick(self) -> None:
+        """Recompute the 72-hour clock of every row from the time now."""
+        now = self._clock()
+        for row, incident in enumerate(self.items):
+            item = self.table.item(row, CLOCK_COLUMN)
+            text = self._clock_text(incident, now)
+            if item is not None and item.text() != text:
+                item.setText(text)
 
     def refresh(self) -> None:
         """Reload from the incident log."""
@@ -106,9 +163,7 @@ class IncidentsWindow(QWidget):
         rows = []
         for incident in self.items:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(incident.created_at))
-            clock = ""
-            if incident.possibly_notifiable:
-                clock = format_remaining(notification_clock(incident, now).remaining)
+            clock = self._clock_text(incident, now)
             values = [
                 when,
                 incident.subject,
@@ -117,7 +172,15 @@ class IncidentsWindow(QWidget):
                 clock,
             ]
             rows.append(values)
-        self.table.show_rows(rows)
+        # Not RecordTable.show_rows: its resizeColumnsToContents would undo the
+        # stretched Subject column; the other columns fit their contents anyway.
+        self.table.setRowCount(len(rows))
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if column == 1:
+                    item.setToolTip(value)
+                self.table.setItem(row, column, item)
         self._selection_changed()
 
     def selected(self) -> Incident | None:
