@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ def make_guard(tmp_path: Path, upstream: SinkServer) -> Iterator[GuardFactory]:
         proxy = ProxySettings(port=free_port(), decision_timeout=decision_timeout)
         guard = Guard(
             tmp_path / "home",
-            Settings(policy=base.policy, proxy=proxy, accounts=base.accounts),
+            replace(base, proxy=proxy),
             MemorySecrets(),
             EventLog(),
             upstream=upstream.upstream(),

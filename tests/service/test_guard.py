@@ -64,7 +64,7 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def test_passing_message_is_relayed_byte_for_byte(
+def test_passing_message_is_relayed_byte_for_byte_but_for_bare_line_ends(
     guard: Guard, upstream: SinkServer
 ) -> None:
     data = (
@@ -75,7 +75,7 @@ def test_passing_message_is_relayed_byte_for_byte(
     assert code == 250
     assert len(upstream.received) == 1
     got = upstream.received[0]
-    assert got.data == data
+    assert got.data == data.replace(b"there\nbare", b"there\r\nbare")
     assert got.rcpt_tos == ["a@x.example", "b@y.example", "hidden@z.example"]
 
 
@@ -93,7 +93,7 @@ def test_upstream_down_is_a_temporary_failure(
 ) -> None:
     guard = make_guard()
     upstream.port = 1  # nothing listens there
-    guard._upstream_override = upstream.upstream()
+    guard.relays.redirect(upstream.upstream())
     code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert 400 <= code < 500, text
 
@@ -378,16 +378,30 @@ def test_upstream_refusing_some_recipients_says_so(
     data = b"To: a@x.example, b@y.example\r\n\r\nhi\r\n"
     code, text = submit(guard, data, ["a@x.example", "b@y.example"])
     assert code == 250
-    assert "1 recipients refused upstream" in text
+    assert "not sent to b@y.example (550 5.1.1 no such user)" in text
     assert [r.rcpt_tos for r in upstream.received] == [["a@x.example"]]
+    (kept,) = guard.held_messages()  # named to the user, nothing silent
+    assert kept.state is HeldState.PARTLY_SENT and kept.delivered == ("a@x.example",)
+    assert [(r.address, r.code) for r in kept.refused] == [("b@y.example", 550)]
 
 
-def test_upstream_hanging_up_mid_data_is_a_temporary_failure(
+def test_upstream_hanging_up_after_the_final_dot_leaves_it_to_the_user(
     guard: Guard, upstream: SinkServer
 ) -> None:
+    # The server has the message and hangs up before saying so: it may deliver it.
     upstream.handler.drop_on_data = True
-    code, text = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
-    assert 400 <= code < 500, text
+    data = b"To: a@x.example\r\nMessage-ID: <dot@x.example>\r\n\r\nhi\r\n"
+    code, text = submit(guard, data, ["a@x.example"])
+    assert code == 250 and "decide in BccGuard" in text
+    (kept,) = guard.held_messages()
+    assert kept.state is HeldState.UNCERTAIN and kept.uncertain == ("a@x.example",)
+    # The mail program's retry is recognised: no second relay.
+    upstream.handler.drop_on_data = False
+    code, _ = submit(guard, data, ["a@x.example"])
+    assert code == 250 and upstream.received == []
+    assert guard.decide(kept.id, Resolution.WENT_OUT).result(10).state is (
+        HeldState.SENT
+    )
     assert upstream.received == []
 
 
@@ -451,16 +465,14 @@ def test_an_unreachable_upstream_shows_in_the_state_until_it_is_back(
     make_guard: GuardFactory, upstream: SinkServer
 ) -> None:
     guard = make_guard()
-    reachable = guard._upstream_override
-    guard._upstream_override = UpstreamConfig(
-        host="127.0.0.1", port=1, tls=TlsMode.NONE
-    )
+    reachable = upstream.upstream()
+    guard.relays.redirect(UpstreamConfig(host="127.0.0.1", port=1, tls=TlsMode.NONE))
     code, _ = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert code == 421
     assert guard.state is GuardState.ERROR
     last = guard.events.of(StateChanged)[-1]  # type: ignore[attr-defined]
     assert "unreachable" in last.detail
-    guard._upstream_override = reachable
+    guard.relays.redirect(reachable)
     code, _ = submit(guard, b"To: a@x.example\r\n\r\nhi\r\n", ["a@x.example"])
     assert code == 250
     assert guard.state is GuardState.GUARDING

@@ -93,6 +93,20 @@ class HeldStore:
     def _meta_bytes(held: HeldMessage) -> bytes:
         return json.dumps(held.to_json(), indent=1, ensure_ascii=False).encode("utf-8")
 
+    def replace_data(self, held_id: str, data: bytes) -> None:
+        """Give an entry new message bytes atomically (a retry of one known only
+        from the journal brings them)."""
+        folder = self.root / held_id
+        tmp = folder / f"{_MESSAGE}.tmp"
+        try:
+            _write_synced(tmp, data)
+            os.replace(tmp, folder / _MESSAGE)
+            _fsync_dir(folder)
+        except OSError as error:
+            raise HeldStoreError(
+                f"cannot store the message of {held_id}: {error}"
+            ) from error
+
     def get(self, held_id: str) -> HeldMessage | None:
         """The record with ``held_id``, or None."""
         if not held_id or "/" in held_id or "\\" in held_id or held_id.startswith("."):

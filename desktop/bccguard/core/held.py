@@ -34,9 +34,19 @@ from typing import Any
 
 from bccguard.core.verdict import Verdict
 
-# Temporary refusals are retried this many times, with a growing pause between.
-MAX_ATTEMPTS = 6
-BACKOFF_SECONDS = (30.0, 60.0, 120.0, 300.0, 600.0)
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    """How often a temporarily refused message is tried, and the pauses between."""
+
+    delays: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0, 600.0)
+    max_attempts: int = 6
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after attempt number ``attempts`` (1 for the first)."""
+        if not self.delays:
+            return 0.0
+        return self.delays[min(max(attempts - 1, 0), len(self.delays) - 1)]
 
 
 class HeldError(Exception):
@@ -157,11 +167,6 @@ def dedup_key(message_id: str, recipients: Sequence[str], data: bytes) -> str:
     return digest.hexdigest()
 
 
-def backoff(attempts: int) -> float:
-    """Seconds to wait before attempt number ``attempts + 1``."""
-    return BACKOFF_SECONDS[min(max(attempts - 1, 0), len(BACKOFF_SECONDS) - 1)]
-
-
 @dataclass(frozen=True, slots=True)
 class HeldMessage:
     """One message BccGuard keeps: its envelope, what the check found, its fate."""
@@ -254,8 +259,9 @@ class HeldMessage:
                 sent right now, or "it went out" for one that is not uncertain).
         """
         if self.state not in _ALLOWED[resolution]:
+            now = "already " if self.state.final else ""
             raise HeldError(
-                f"held message {self.id} is {self.state.value}: "
+                f"held message {self.id} is {now}{self.state.value}: "
                 f"'{resolution.value}' does not apply"
             )
         if resolution is Resolution.DISCARD:
@@ -349,7 +355,9 @@ class HeldMessage:
             dot_sent=False,
         )
 
-    def attempt_finished(self, at: float, *, sign_in: bool = False) -> HeldMessage:
+    def attempt_finished(
+        self, at: float, retry: RetryPlan, *, sign_in: bool = False
+    ) -> HeldMessage:
         """Where the record stands after an attempt: done, retried later, or asks."""
         record = replace(self, attempts=self.attempts + 1, in_flight=(), dot_sent=False)
         if record.uncertain:
@@ -362,12 +370,12 @@ class HeldMessage:
         if record.pending and sign_in:
             reason = record.deferred[0].text if record.deferred else "login refused"
             return replace(record, state=HeldState.NEEDS_SIGN_IN, outcome=reason)
-        if record.pending and record.attempts < MAX_ATTEMPTS:
+        if record.pending and record.attempts < retry.max_attempts:
             reason = record.deferred[0].text if record.deferred else ""
             return replace(
                 record,
                 state=HeldState.QUEUED,
-                next_attempt=at + backoff(record.attempts),
+                next_attempt=at + retry.delay(record.attempts),
                 outcome=f"will try again: {reason}" if reason else "will try again",
             )
         return record._settled("")

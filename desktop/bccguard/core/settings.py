@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from bccguard.core.address_list import Address, normalise_addr
 from bccguard.core.bcc_conversion import ToStyle
 from bccguard.core.hosts import is_loopback_host, is_plain_host
 from bccguard.core.policy import DEFAULT_THRESHOLD, Action, Policy, PolicyError
@@ -54,6 +55,19 @@ class ProxySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """[delivery]: how BccGuard finishes a delivery it has taken on."""
+
+    # A passing message whose server has not answered by then is taken on (stored
+    # durably, the client told 250): well inside Thunderbird's 100 s.
+    take_over_after: float = 50.0
+    # RFC 5321 §4.5.3.2.6: a server may take 10 minutes to answer the final dot.
+    final_reply_timeout: float = 600.0
+    retry_delays: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0, 600.0)
+    max_attempts: int = 6
+
+
+@dataclass(frozen=True, slots=True)
 class UiSettings:
     """[ui]: the desktop app."""
 
@@ -95,6 +109,7 @@ class Settings:
 
     policy: PolicySettings = field(default_factory=PolicySettings)
     proxy: ProxySettings = field(default_factory=ProxySettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     ui: UiSettings = field(default_factory=UiSettings)
     accounts: tuple[Account, ...] = ()
 
@@ -115,6 +130,14 @@ class Settings:
             own_addresses=own,
             action=Action(action),
         )
+
+    def policy_for(self, sender: str) -> Policy:
+        """The one policy for mail from ``sender``, whoever asks (proxy, IMAP,
+        plugin, CLI): its account's threshold and action, and the sender's own
+        address as well as the account's never counted as exposed."""
+        policy = self.base_policy(self.account_for(sender))
+        own = normalise_addr(sender) if sender else ""
+        return policy.with_own([Address(own)]) if "@" in own else policy
 
     def account_for(self, sender: str) -> Account | None:
         """The account whose address sent the mail, else the first one."""
@@ -214,6 +237,46 @@ def _proxy(data: Mapping[str, Any]) -> ProxySettings:
             data.get("max_message_size", defaults.max_message_size),
             1024,
             1 << 31,
+        ),
+    )
+
+
+def _seconds(path: str, value: object, low: float, high: float) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise SettingsError(path, "must be a number of seconds")
+    if not low <= value <= high:
+        raise SettingsError(path, "must be {low}–{high} seconds", low=low, high=high)
+    return float(value)
+
+
+def _delivery(data: Mapping[str, Any]) -> DeliverySettings:
+    _known("delivery", data, DeliverySettings)
+    defaults = DeliverySettings()
+    delays = data.get("retry_delays", list(defaults.retry_delays))
+    if not isinstance(delays, list) or not delays:
+        raise SettingsError("delivery.retry_delays", "must be a list of seconds")
+    return DeliverySettings(
+        take_over_after=_seconds(
+            "delivery.take_over_after",
+            data.get("take_over_after", defaults.take_over_after),
+            0.1,
+            90,
+        ),
+        final_reply_timeout=_seconds(
+            "delivery.final_reply_timeout",
+            data.get("final_reply_timeout", defaults.final_reply_timeout),
+            1,
+            3600,
+        ),
+        retry_delays=tuple(
+            _seconds(f"delivery.retry_delays[{i}]", d, 0.1, 86_400)
+            for i, d in enumerate(delays)
+        ),
+        max_attempts=_check_int(
+            "delivery.max_attempts",
+            data.get("max_attempts", defaults.max_attempts),
+            1,
+            100,
         ),
     )
 
@@ -337,6 +400,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     return Settings(
         policy=_policy(data.get("policy", {})),
         proxy=_proxy(data.get("proxy", {})),
+        delivery=_delivery(data.get("delivery", {})),
         ui=_ui(data.get("ui", {})),
         accounts=parsed,
     )
@@ -357,6 +421,7 @@ def settings_to_mapping(settings: Settings) -> dict[str, Any]:
     return {
         "policy": table(settings.policy),
         "proxy": table(settings.proxy),
+        "delivery": table(settings.delivery),
         "ui": table(settings.ui),
         "accounts": [table(a) for a in settings.accounts],
     }

@@ -146,7 +146,7 @@ class DesktopApp:
         else:
             self.status = StatusWindow(self.menu, self.guard.proxy.port)
             self.status.show()
-        for held in self.guard.store.all():
+        for held in self.guard.held_messages():
             if held.state is HeldState.WAITING:
                 self._on_held(held, deadline=None)
 
@@ -198,7 +198,9 @@ class DesktopApp:
     # -- guard events -----------------------------------------------------------------
 
     def _on_state(self, event: StateChanged) -> None:
-        waiting = [h for h in self.guard.store.all() if h.state is HeldState.WAITING]
+        waiting = [
+            h for h in self.guard.held_messages() if h.state is HeldState.WAITING
+        ]
         self.menu.waiting = len(waiting)
         if self.tray is not None:
             self.tray.show_state(event)
@@ -426,7 +428,7 @@ class DesktopApp:
     def open_held(self) -> None:
         """The held messages window."""
         window = self._show(
-            "held", lambda: HeldWindow(self.guard.store.all, self.decide)
+            "held", lambda: HeldWindow(self.guard.held_messages, self.decide)
         )
         if isinstance(window, HeldWindow):
             window.refresh()

@@ -1,0 +1,76 @@
+"""Answers to the control channel (``bccguard held ...``, ``status``, ``pause``).
+
+Runs on the proxy's event loop and never waits behind a relay: a decision is
+handed to the engine (a quick durable write) and its outcome is awaited only up
+to a limit, after which the record is returned as it stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from bccguard.core.held import HeldMessage, Resolution
+from bccguard.service.engine import HoldEngine
+from bccguard.service.errors import GuardError
+
+# How long `held release` waits for the first attempt before it says "sending".
+DECISION_WAIT = 60.0
+_RESOLUTIONS = ", ".join(r.value for r in Resolution)
+
+
+class ControlDesk:
+    """The control channel's request handler."""
+
+    def __init__(
+        self,
+        engine: HoldEngine,
+        *,
+        status: Callable[[], dict[str, Any]],
+        pause: Callable[[float], None],
+    ) -> None:
+        self._engine = engine
+        self._status = status
+        self._pause = pause
+
+    async def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One request, one answer; errors are answers too."""
+        op = request.get("op")
+        if op == "status":
+            return {"ok": True, **self._status()}
+        if op == "list":
+            return {"ok": True, "held": [h.to_json() for h in self._engine.all()]}
+        if op == "decide":
+            return await self._decide(request)
+        if op == "pause":
+            try:
+                seconds = float(request.get("seconds", 0))
+            except (TypeError, ValueError):
+                return {"ok": False, "error": "seconds: must be a number"}
+            self._pause(seconds)
+            return {"ok": True, **self._status()}
+        return {"ok": False, "error": f"unknown request {op!r}"}
+
+    async def _decide(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            resolution = Resolution(str(request.get("resolution")))
+        except ValueError:
+            return {"ok": False, "error": f"resolution must be one of {_RESOLUTIONS}"}
+        held_id = str(request.get("id", ""))
+        loop = asyncio.get_running_loop()
+        try:
+            future: Future[HeldMessage] = await loop.run_in_executor(
+                None, self._engine.decide, held_id, resolution
+            )
+        except GuardError as error:
+            return {"ok": False, "error": str(error)}
+        try:
+            held = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(future)), DECISION_WAIT
+            )
+        except TimeoutError:
+            current = self._engine.get(held_id)
+            return {"ok": True, "held": current.to_json() if current else None}
+        return {"ok": True, "held": held.to_json()}

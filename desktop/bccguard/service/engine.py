@@ -1,0 +1,494 @@
+"""The hold engine: the one owner of every message BccGuard keeps.
+
+The proxy, the IMAP outbox, the UI and the CLI ask it; none of them changes a
+record. Each transition (``core.held``) is written to the store before it is
+acted on: before a final dot goes, the record says so. A scheduler hands queued
+messages to their account's workers when they are due; an attempt sends only to
+the recipients not yet delivered, so a recipient gets a message at most once.
+At start-up, a message interrupted before its final dot is queued again; one
+interrupted after it is "uncertain" and the user decides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import replace
+from typing import Protocol, TypeVar
+
+from bccguard.adapters.held_store import HeldStore, HeldStoreError
+from bccguard.adapters.smtp_relay import BatchOutcome, RelayResult
+from bccguard.core.bcc_conversion import ToStyle, to_relay_form
+from bccguard.core.held import (
+    HeldError,
+    HeldMessage,
+    HeldState,
+    Origin,
+    Resolution,
+    RetryPlan,
+)
+from bccguard.core.settings import Settings
+from bccguard.core.verdict import Verdict
+from bccguard.events import EventSink, HeldUpdated, MessageHeld
+from bccguard.service.errors import GuardError
+from bccguard.service.incident_record import IncidentRecorder
+from bccguard.service.journal import JournalEntry
+from bccguard.service.relays import Relays
+from bccguard.service.replies import reply_for_record, retry_reply
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+
+class MessageStore(Protocol):
+    """Where held messages live durably (a folder today; Postfix's queue later)."""
+
+    def add(self, held: HeldMessage, data: bytes) -> None:
+        """Store a new message; returns once it is durable."""
+        ...
+
+    def update(self, held: HeldMessage) -> None:
+        """Replace a record durably."""
+        ...
+
+    def replace_data(self, held_id: str, data: bytes) -> None:
+        """Give a record its message bytes (a journal-only record's retry)."""
+        ...
+
+    def data(self, held_id: str) -> bytes:
+        """The bytes as received."""
+        ...
+
+    def all(self) -> list[HeldMessage]:
+        """Every record."""
+        ...
+
+
+Waiter = Future[str]
+
+
+class HoldEngine:
+    """States, transitions and attempts of held messages; the store's only writer."""
+
+    def __init__(
+        self,
+        store: MessageStore,
+        relays: Relays,
+        events: EventSink,
+        settings: Callable[[], Settings],
+        *,
+        incidents: IncidentRecorder,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._relays = relays
+        self._events = events
+        self._settings = settings
+        self._incidents = incidents
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._records = {h.id: h for h in store.all()}
+        self._by_key = {h.key: h.id for h in self._records.values()}
+        self._running: set[str] = set()  # an attempt is under way in this process
+        self._waiters: dict[str, list[Waiter]] = {}
+        self._decisions: dict[str, list[Future[HeldMessage]]] = {}
+        self._last: dict[str, RelayResult] = {}
+        self._stopping = False
+        self._scheduler: threading.Thread | None = None
+
+    # -- life cycle -------------------------------------------------------------
+
+    def start(self, unfinished: Iterable[JournalEntry] = ()) -> None:
+        """Recover what a crash left, then start sending what is due."""
+        for record in list(self._records.values()):
+            recovered = record.recovered()
+            if recovered != record:
+                log.warning(
+                    "held %s was %s when BccGuard stopped: now %s",
+                    record.id,
+                    record.state.value,
+                    recovered.state.value,
+                )
+                self._write(recovered)
+        for entry in unfinished:
+            self._adopt_unfinished(entry)
+        self._scheduler = threading.Thread(
+            target=self._schedule, name="hold-engine", daemon=True
+        )
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop starting attempts (those under way finish in their workers)."""
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._scheduler is not None:
+            self._scheduler.join(5)
+
+    # -- reading ------------------------------------------------------------------
+
+    def all(self) -> list[HeldMessage]:
+        """Every record, oldest first."""
+        with self._lock:
+            return sorted(self._records.values(), key=lambda h: h.received_at)
+
+    def get(self, held_id: str) -> HeldMessage | None:
+        """The record ``held_id``, or None."""
+        with self._lock:
+            return self._records.get(held_id)
+
+    def find_key(self, key: str) -> HeldMessage | None:
+        """The record of the same submission (a client's retry), if any."""
+        with self._lock:
+            held_id = self._by_key.get(key)
+            return self._records.get(held_id) if held_id else None
+
+    def retry_plan(self) -> RetryPlan:
+        """How temporary refusals are retried, from the settings in force."""
+        delivery = self._settings().delivery
+        return RetryPlan(delivery.retry_delays, delivery.max_attempts)
+
+    def waiting(self) -> list[HeldMessage]:
+        """The records that wait for the user."""
+        return [h for h in self.all() if h.state.needs_user]
+
+    # -- new records ----------------------------------------------------------------
+
+    def hold(
+        self,
+        *,
+        mail_from: str,
+        recipients: tuple[str, ...],
+        data: bytes,
+        verdict: Verdict,
+    ) -> HeldMessage:
+        """Store a held submission durably and tell the user (or find the record
+        of the same submission, a client's retry).
+
+        Raises:
+            HeldStoreError: it could not be stored (nothing was promised yet).
+        """
+        with self._lock:
+            record = HeldMessage.from_verdict(
+                held_id=HeldStore.new_id(),
+                received_at=self._clock(),
+                mail_from=mail_from,
+                recipients=recipients,
+                data=data,
+                verdict=verdict,
+            )
+            known = self.find_key(record.key)
+            if known is not None:
+                log.info("held %s: the client sent it again", known.id)
+                if not known.has_data:
+                    return self._attach(known, data)
+                return known
+            record = replace(record, account=self._relays.account_key(mail_from))
+            self._store.add(record, data)
+            self._remember(record)
+        self._incidents.held(record)
+        self._events.emit(MessageHeld(record))
+        return record
+
+    def take_on(
+        self, record: HeldMessage, data: bytes, *, running: bool
+    ) -> HeldMessage:
+        """Store a passing message BccGuard finishes itself (durable first).
+
+        ``running``: an attempt for it is under way already (the slow server's);
+        its outcome is recorded by the caller through :meth:`dot_going`,
+        :meth:`batch_done` and :meth:`attempt_done`.
+
+        Raises:
+            HeldStoreError: it could not be stored.
+        """
+        record = replace(
+            record,
+            origin=Origin.PASSED,
+            account=self._relays.account_key(record.mail_from),
+        )
+        with self._lock:
+            self._store.add(record, data)
+            self._remember(record)
+            if running:
+                self._running.add(record.id)
+        self._events.emit(HeldUpdated(record))
+        if not running:
+            self._nudge()
+        return record
+
+    def _adopt_unfinished(self, entry: JournalEntry) -> None:
+        """A passing message whose final dot went just before a crash."""
+        record = HeldMessage(
+            id=HeldStore.new_id(),
+            received_at=entry.at,
+            mail_from=entry.mail_from,
+            recipients=entry.recipients,
+            subject=entry.subject,
+            message_id=entry.message_id,
+            key=entry.key,
+            size=0,
+            visible_count=0,
+            exposed_count=0,
+            threshold=0,
+            domains=(),
+            exposed=(),
+            reasons=(),
+            state=HeldState.UNCERTAIN,
+            resolution=Resolution.AS_IS,
+            outcome="may have been sent: BccGuard stopped while the server was "
+            "confirming it",
+            origin=Origin.PASSED,
+            uncertain=entry.recipients,
+            has_data=False,
+            account=self._relays.account_key(entry.mail_from),
+        )
+        try:
+            self._store.add(record, b"")
+        except HeldStoreError:
+            log.exception("could not keep the unfinished message %s", entry.message_id)
+            return
+        with self._lock:
+            self._remember(record)
+        log.warning(
+            "%s may have been sent: BccGuard stopped while the server was confirming",
+            entry.message_id or "a message",
+        )
+        self._events.emit(HeldUpdated(record))
+
+    def _attach(self, record: HeldMessage, data: bytes) -> HeldMessage:
+        """A journal-only record's message arrived again from the mail program."""
+        self._store.replace_data(record.id, data)
+        return self._write(replace(record, has_data=True, size=len(data)))
+
+    # -- decisions ------------------------------------------------------------------
+
+    def decide(self, held_id: str, resolution: Resolution) -> Future[HeldMessage]:
+        """Carry out the user's answer; the future resolves when it is done (for a
+        release: after the first attempt).
+
+        Raises:
+            GuardError: no such record, or the answer does not fit its state.
+        """
+        done: Future[HeldMessage] = Future()
+        with self._lock:
+            record = self._records.get(held_id)
+            if record is None:
+                raise GuardError(f"no held message {held_id}")
+            if held_id in self._running:
+                raise GuardError(
+                    f"held message {held_id} is being sent right now; "
+                    "try again when it is done"
+                )
+            try:
+                record = record.decided(resolution, self._clock())
+            except HeldError as error:
+                raise GuardError(str(error)) from error
+            record = self._write(record)
+            if record.state is HeldState.QUEUED:
+                self._decisions.setdefault(held_id, []).append(done)
+                self._wake.notify_all()
+                return done
+        self._answer_waiters(record)
+        self._incidents.outcome(record)
+        _settle(done, record)
+        return done
+
+    def signed_in(self, account: str) -> None:
+        """An account's credentials changed: its messages waiting for it go now."""
+        with self._lock:
+            for record in list(self._records.values()):
+                if record.account == account or not account:
+                    again = record.signed_in(self._clock())
+                    if again is not record:
+                        self._write(again)
+            self._wake.notify_all()
+
+    # -- client replies ---------------------------------------------------------------
+
+    async def reply_when_done(self, held_id: str, timeout: float) -> str | None:
+        """The reply for a waiting mail client once the record has an outcome, or
+        None when ``timeout`` passes first."""
+        waiter: Waiter = Future()
+        with self._lock:
+            record = self._records.get(held_id)
+            if record is None:
+                return None
+            if self._answerable(record):
+                return reply_for_record(record, self._last.get(held_id))
+            self._waiters.setdefault(held_id, []).append(waiter)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(waiter), timeout)
+        except TimeoutError:
+            return None
+        finally:
+            with self._lock:
+                waiting = self._waiters.get(held_id, [])
+                if waiter in waiting:
+                    waiting.remove(waiter)
+
+    def reply_now(self, held_id: str) -> str:
+        """The reply that tells a mail client where ``held_id`` stands now."""
+        with self._lock:
+            record = self._records[held_id]
+            return reply_for_record(record, self._last.get(held_id))
+
+    def retry_reply(self, held_id: str) -> str:
+        """The reply for a mail program that sends ``held_id`` again."""
+        with self._lock:
+            record = self._records[held_id]
+            return retry_reply(record, self._last.get(held_id))
+
+    def _answerable(self, record: HeldMessage) -> bool:
+        """True when a waiting client can be told the outcome now."""
+        if record.id in self._running or record.state is HeldState.WAITING:
+            return False
+        return not (record.state is HeldState.QUEUED and record.attempts == 0)
+
+    def _answer_waiters(self, record: HeldMessage) -> None:
+        with self._lock:
+            if not self._answerable(record):
+                return
+            waiters = self._waiters.pop(record.id, [])
+            reply = reply_for_record(record, self._last.get(record.id))
+        for waiter in waiters:
+            _settle(waiter, reply)
+
+    # -- attempts ------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        """Hand due messages to their account's workers; sleep until the next."""
+        with self._wake:
+            while not self._stopping:
+                now = self._clock()
+                due: list[HeldMessage] = []
+                later: list[HeldMessage] = []
+                for record in self._records.values():
+                    if record.state is not HeldState.QUEUED:
+                        continue
+                    if record.id in self._running:
+                        continue
+                    (due if record.next_attempt <= now else later).append(record)
+                for record in due:
+                    self._dispatch(record)
+                pause = min((r.next_attempt - now for r in later), default=30.0)
+                self._wake.wait(timeout=max(0.05, min(pause, 30.0)))
+
+    def _dispatch(self, record: HeldMessage) -> None:
+        try:
+            pool = self._relays.pool(record.account)
+        except GuardError:
+            return  # stopping
+        self._running.add(record.id)
+        pool.submit(self._attempt, record.id)
+
+    def _nudge(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def _attempt(self, held_id: str) -> None:
+        """One attempt at the pending recipients of a queued record."""
+        try:
+            record = self.get(held_id)
+            if record is None or record.state is not HeldState.QUEUED:
+                return
+            data = self._store.data(held_id)
+            if record.resolution is Resolution.BCC:
+                data = to_relay_form(data, ToStyle(self._settings().policy.to_style))
+            self._write(record.attempt_started(()))
+            result = self._relays.send(
+                record.mail_from,
+                record.pending,
+                data,
+                before_final_dot=lambda batch: self.dot_going(held_id, batch),
+                after_batch=lambda outcome: self.batch_done(held_id, outcome),
+            )
+        except Exception as error:  # a bug or a broken store: retry later
+            log.exception("attempt at held %s failed", held_id)
+            failure = BatchOutcome((), 451, f"4.3.0 BccGuard: {error}")
+            result = RelayResult((failure,))
+        self.attempt_done(held_id, result, release=True)
+
+    def dot_going(self, held_id: str, batch: tuple[str, ...]) -> None:
+        """Record durably that ``batch``'s final dot is about to go.
+
+        Raises:
+            HeldStoreError: it could not be recorded: the dot must not be sent.
+        """
+        with self._lock:
+            record = self._records[held_id]
+            self._write(record.attempt_started(batch).dot_going())
+
+    def batch_done(self, held_id: str, outcome: BatchOutcome) -> None:
+        """Note one batch's outcome (written with the next change)."""
+        with self._lock:
+            record = self._records[held_id]
+            self._records[held_id] = record.batch_done(outcome.outcomes())
+
+    def attempt_done(
+        self, held_id: str, result: RelayResult, *, release: bool
+    ) -> HeldMessage:
+        """Settle a record after an attempt and answer whoever waits on it."""
+        plan = self.retry_plan()
+        sign_in = any(b.sign_in for b in result.batches)
+        with self._lock:
+            record = self._records[held_id]
+            if record.state is not HeldState.SENDING:
+                record = record.attempt_started(())
+            record = record.attempt_finished(self._clock(), plan, sign_in=sign_in)
+            self._last[held_id] = result
+            try:
+                record = self._write(record)
+            except HeldStoreError:
+                log.exception("could not record the outcome of %s", held_id)
+                self._records[held_id] = record
+            if release:
+                self._running.discard(held_id)
+            decisions = self._decisions.pop(held_id, [])
+            self._wake.notify_all()
+        self._answer_waiters(record)
+        if record.state.final:
+            self._incidents.outcome(record)
+        for future in decisions:
+            _settle(future, record)
+        if record.state.final and record.refused:
+            log.warning(
+                "held %s: %d recipients refused by the server",
+                held_id,
+                len(record.refused),
+            )
+        return record
+
+    def release_running(self, held_id: str) -> None:
+        """A taken-on attempt ended outside the engine's workers."""
+        with self._lock:
+            self._running.discard(held_id)
+            self._wake.notify_all()
+
+    # -- the store -------------------------------------------------------------------
+
+    def _remember(self, record: HeldMessage) -> None:
+        self._records[record.id] = record
+        self._by_key[record.key] = record.id
+
+    def _write(self, record: HeldMessage) -> HeldMessage:
+        """Make ``record`` durable, then known, then heard of (in that order)."""
+        with self._lock:
+            self._store.update(record)
+            self._records[record.id] = record
+        self._events.emit(HeldUpdated(record))
+        return record
+
+
+def _settle(future: Future[_T], value: _T) -> None:
+    """Resolve ``future`` unless its waiter gave up (cancelled it) already."""
+    if future.done():
+        return
+    with contextlib.suppress(InvalidStateError):  # cancelled in between
+        future.set_result(value)

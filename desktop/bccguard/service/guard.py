@@ -1,0 +1,265 @@
+"""The guard: the composition root that builds the hold engine, the per-account
+relays, the proxy's submission desk and the control channel, for ``bccguard
+serve`` and for the tray app alike.
+
+It decides nothing itself: the submission desk checks, the engine keeps and
+sends, the relays connect. It owns the life cycle and the state the tray shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from bccguard.adapters import paths
+from bccguard.adapters.control_channel import ControlServer
+from bccguard.adapters.heap import return_large_buffers_to_the_system
+from bccguard.adapters.held_store import HeldStore
+from bccguard.adapters.relay_reply import reply_for
+from bccguard.adapters.secrets import SecretStore, ensure_local_secret
+from bccguard.adapters.smtp_proxy import SmtpProxy
+from bccguard.adapters.smtp_relay import UpstreamConfig
+from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.core.incidents import IncidentLog
+from bccguard.core.message import read_message
+from bccguard.core.settings import Settings
+from bccguard.events import (
+    Event,
+    EventSink,
+    GuardState,
+    HeldUpdated,
+    MessageHeld,
+    MessageRelayed,
+    StateChanged,
+)
+from bccguard.service.control import ControlDesk
+from bccguard.service.engine import HoldEngine
+from bccguard.service.incident_record import IncidentRecorder
+from bccguard.service.journal import PassJournal
+from bccguard.service.relays import Relays
+from bccguard.service.submission import SubmissionDesk
+
+log = logging.getLogger(__name__)
+
+
+class Guard:
+    """The always-on guard: proxy, hold engine, relays and control channel."""
+
+    def __init__(
+        self,
+        home: Path,
+        settings: Settings,
+        secrets: SecretStore,
+        events: EventSink,
+        *,
+        upstream: UpstreamConfig | None = None,
+        incidents: IncidentLog | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.home = home
+        self._settings = settings
+        self.secrets = secrets
+        self.events = events
+        self.incidents = incidents
+        self._clock = clock
+        self._paused_until = 0.0
+        self._upstream_problem = ""  # why the upstream cannot be reached, if so
+        self._state = GuardState.STOPPED
+        self._secret = ensure_local_secret(secrets)
+        self._watch = _StateWatch(self)
+        self.relays = Relays(lambda: self._settings, secrets, upstream=upstream)
+        recorder = IncidentRecorder(incidents, clock)
+        # Read-only here (tests and tools look at the disk); the engine writes it.
+        self.store = HeldStore(paths.held_dir(home))
+        self.engine = HoldEngine(
+            self.store,
+            self.relays,
+            self._watch,
+            lambda: self._settings,
+            incidents=recorder,
+            clock=clock,
+        )
+        self.journal = PassJournal(paths.held_dir(home) / ".pass-journal")
+        self.desk = SubmissionDesk(
+            self.engine,
+            self.relays,
+            self.journal,
+            self._watch,
+            recorder,
+            settings=lambda: self._settings,
+            secret=lambda: self._secret,
+            paused=lambda: self.paused,
+            clock=clock,
+        )
+        self.proxy = SmtpProxy(
+            self.desk.submit,
+            lambda: self._secret,
+            port=settings.proxy.port,
+            max_message_size=settings.proxy.max_message_size,
+        )
+        self._control = ControlServer(
+            ControlDesk(self.engine, status=self._status, pause=self.pause),
+            paths.control_file(home),
+        )
+
+    # -- life cycle -------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        """New settings (the settings window saved): new relays, and messages that
+        waited for a sign-in are tried again."""
+        self._settings = settings
+        self.relays.forget()
+        self.engine.signed_in("")
+
+    @property
+    def local_secret(self) -> str:
+        """The password mail clients use to authenticate to the proxy."""
+        return self._secret
+
+    @property
+    def state(self) -> GuardState:
+        """What the guard is doing now."""
+        return self._state
+
+    def start(self) -> None:
+        """Recover what the last run left, then listen.
+
+        Raises:
+            ProxyError: the port is taken.
+        """
+        self._set_state(GuardState.STARTING)
+        return_large_buffers_to_the_system()
+        unfinished = self.journal.unfinished()
+        self.journal.start()
+        self.engine.start(unfinished)
+        self.proxy.start()
+        asyncio.run_coroutine_threadsafe(self._control.start(), self.proxy.loop).result(
+            10
+        )
+        self._refresh_state()
+        log.info("guard listening on 127.0.0.1:%d", self.proxy.port)
+
+    def stop(self) -> None:
+        """Stop listening; held messages stay in the store."""
+        try:
+            asyncio.run_coroutine_threadsafe(
+                self._control.stop(), self.proxy.loop
+            ).result(5)
+        except (RuntimeError, TimeoutError, AttributeError):
+            log.debug("control channel was not running")
+        self.proxy.stop()
+        self.engine.stop()
+        self.relays.close()
+        self.journal.close()
+        self._set_state(GuardState.STOPPED)
+
+    def pause(self, seconds: float) -> None:
+        """Let everything pass for ``seconds`` (0 resumes)."""
+        self._paused_until = self._clock() + seconds if seconds > 0 else 0.0
+        self._refresh_state()
+
+    @property
+    def paused(self) -> bool:
+        """True while a pause is in force."""
+        return self._clock() < self._paused_until
+
+    @property
+    def paused_until(self) -> float:
+        """When the pause ends (0: not paused)."""
+        return self._paused_until if self.paused else 0.0
+
+    # -- what the UI and the CLI ask ------------------------------------------------
+
+    def held_messages(self) -> list[HeldMessage]:
+        """Every message BccGuard keeps, oldest first (a live view)."""
+        return self.engine.all()
+
+    def decide(self, held_id: str, resolution: Resolution) -> Future[HeldMessage]:
+        """Carry out the user's decision; the future resolves once it is done.
+
+        A request that cannot be carried out comes back as the future's error.
+        """
+        try:
+            return self.engine.decide(held_id, resolution)
+        except Exception as error:  # GuardError mostly: handed to the caller
+            failed: Future[HeldMessage] = Future()
+            failed.set_exception(error)
+            return failed
+
+    def send_direct(self, mail_from: str, recipients: list[str], data: bytes) -> str:
+        """Relay a message BccGuard wrote itself (an apology); the upstream's reply."""
+        result = self.relays.send(mail_from, recipients, data)
+        reply = reply_for(result)
+        self.events.emit(
+            MessageRelayed(
+                read_message(data).message_id, len(recipients), result.ok, reply
+            )
+        )
+        return reply
+
+    def _status(self) -> dict[str, Any]:
+        return {
+            "state": self._state.value,
+            "port": self.proxy.port,
+            "paused_until": self.paused_until,
+        }
+
+    # -- the state the tray shows -----------------------------------------------------
+
+    def _set_state(self, state: GuardState, detail: str = "") -> None:
+        self._state = state
+        self.events.emit(StateChanged(state, detail))
+
+    def _refresh_state(self) -> None:
+        waiting = self.engine.waiting()
+        signs = [h for h in self.engine.all() if h.state is HeldState.NEEDS_SIGN_IN]
+        if waiting:
+            self._set_state(
+                GuardState.ATTENTION, f"{len(waiting)} held message(s) wait"
+            )
+        elif signs:
+            self._set_state(
+                GuardState.ATTENTION,
+                f"{len(signs)} message(s) wait for you to sign in again",
+            )
+        elif self._upstream_problem:
+            self._set_state(GuardState.ERROR, self._upstream_problem)
+        elif self.paused:
+            self._set_state(GuardState.PAUSED, "paused")
+        else:
+            self._set_state(GuardState.GUARDING)
+
+    def _note(self, event: Event) -> None:
+        """Follow the events that change what the tray should show."""
+        match event:
+            case MessageHeld() | HeldUpdated():
+                if self._state is not GuardState.STARTING:
+                    self._refresh_state()
+            case MessageRelayed(reply=reply):
+                problem = reply[4:] if reply.startswith(("421", "454")) else ""
+                if problem != self._upstream_problem:
+                    self._upstream_problem = problem
+                    self._refresh_state()
+
+
+class _StateWatch:
+    """Passes every event on, and lets the guard follow its state from them."""
+
+    def __init__(self, guard: Guard) -> None:
+        self._guard = guard
+
+    def emit(self, event: Event) -> None:
+        """Pass ``event`` to the guard's listeners, then update the state."""
+        self._guard.events.emit(event)
+        self._guard._note(event)

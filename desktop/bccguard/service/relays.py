@@ -1,0 +1,199 @@
+"""One relay per account, each with its own workers: the only way mail leaves.
+
+Every path (a passing message, a released one, the IMAP outbox, an apology) sends
+through :meth:`Relays.send`, which puts the message in its outgoing form (no Bcc
+field, CRLF only) first. Each account has its own small pool of threads, so a slow
+server delays only its own account's mail, never another account's or the control
+channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+from bccguard.adapters.secrets import SecretStore
+from bccguard.adapters.smtp_relay import (
+    AfterBatch,
+    BatchOutcome,
+    BeforeFinalDot,
+    RelayConfigError,
+    RelayResult,
+    SmtpRelay,
+    TlsMode,
+    UpstreamConfig,
+)
+from bccguard.core.outgoing import outgoing_form
+from bccguard.core.settings import Account, Settings
+from bccguard.service.errors import GuardError
+
+log = logging.getLogger(__name__)
+
+# Seconds an upstream connection stays open for the next message (a burst of
+# messages then costs one TLS handshake and login, not one each).
+RELAY_KEEP_ALIVE = 20.0
+# Messages in flight at once to one account's server.
+WORKERS_PER_ACCOUNT = 4
+_OVERRIDE = "(upstream)"
+
+
+def account_password_key(account_name: str) -> str:
+    """The secret-store key of an account's upstream password or token."""
+    return f"account:{account_name}"
+
+
+def upstream_config(settings: Settings, account: Account) -> UpstreamConfig:
+    """How to reach ``account``'s submission server.
+
+    Raises:
+        GuardError: the account's settings cannot work (e.g. no TLS to a remote
+            server); the text names the setting.
+    """
+    try:
+        return UpstreamConfig(
+            host=account.smtp_host,
+            port=account.smtp_port,
+            tls=TlsMode(account.smtp_tls),
+            username=account.smtp_username or None,  # empty: a relay without AUTH
+            max_recipients=account.recipient_limit(),
+            final_reply_timeout=settings.delivery.final_reply_timeout,
+        )
+    except RelayConfigError as error:
+        raise GuardError(f"account {account.name}: {error}") from error
+
+
+def account_relay(
+    settings: Settings, secrets: SecretStore, mail_from: str, *, keep_alive: float = 0.0
+) -> SmtpRelay:
+    """The relay of the account that sends as ``mail_from`` (else the first one).
+
+    Raises:
+        GuardError: no account is configured, or its settings cannot work.
+    """
+    account = settings.account_for(mail_from)
+    if account is None:
+        raise GuardError("no upstream account is configured (bccguard account add)")
+    key = account_password_key(account.name)
+    return SmtpRelay(
+        upstream_config(settings, account),
+        password=lambda: secrets.get(key),
+        keep_alive=keep_alive,
+    )
+
+
+class Relays:
+    """The relays and worker pools of every account, made when first needed."""
+
+    def __init__(
+        self,
+        settings: Callable[[], Settings],
+        secrets: SecretStore,
+        *,
+        upstream: UpstreamConfig | None = None,
+    ) -> None:
+        self._settings = settings
+        self._secrets = secrets
+        self._upstream = upstream
+        self._lock = threading.Lock()
+        self._relays: dict[str, SmtpRelay] = {}
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._closed = False
+
+    def account_key(self, mail_from: str) -> str:
+        """The name of the account ``mail_from``'s mail leaves through ("" if none)."""
+        if self._upstream is not None:
+            return _OVERRIDE
+        account = self._settings().account_for(mail_from)
+        return account.name if account is not None else ""
+
+    def pool(self, key: str) -> ThreadPoolExecutor:
+        """The workers of the account ``key``.
+
+        Raises:
+            GuardError: the guard is stopping.
+        """
+        with self._lock:
+            if self._closed:
+                raise GuardError("BccGuard is stopping")
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = ThreadPoolExecutor(
+                    max_workers=WORKERS_PER_ACCOUNT,
+                    thread_name_prefix=f"relay-{key or 'none'}",
+                )
+            return pool
+
+    def send(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        data: bytes,
+        *,
+        before_final_dot: BeforeFinalDot | None = None,
+        after_batch: AfterBatch | None = None,
+    ) -> RelayResult:
+        """Relay ``data`` in its outgoing form; a relay that cannot be made is a
+        temporary refusal of every recipient (nothing is sent)."""
+        outgoing = outgoing_form(data)
+        try:
+            relay = self._relay_for(mail_from)
+        except GuardError as error:
+            failed = BatchOutcome(
+                tuple(recipients), 451, f"4.3.5 BccGuard cannot send: {error}"
+            )
+            if after_batch is not None:
+                after_batch(failed)
+            return RelayResult((failed,))
+        eight_bit = not outgoing.isascii()
+        return relay.send(
+            mail_from,
+            recipients,
+            outgoing,
+            smtputf8=eight_bit,
+            eight_bit=eight_bit,
+            before_final_dot=before_final_dot,
+            after_batch=after_batch,
+        )
+
+    def _relay_for(self, mail_from: str) -> SmtpRelay:
+        key = self.account_key(mail_from)
+        with self._lock:
+            relay = self._relays.get(key)
+        if relay is not None:
+            return relay
+        if self._upstream is not None:
+            timeout = self._settings().delivery.final_reply_timeout
+            relay = SmtpRelay(
+                replace(self._upstream, final_reply_timeout=timeout),
+                keep_alive=RELAY_KEEP_ALIVE,
+            )
+        else:
+            relay = account_relay(
+                self._settings(), self._secrets, mail_from, keep_alive=RELAY_KEEP_ALIVE
+            )
+        with self._lock:
+            return self._relays.setdefault(key, relay)
+
+    def redirect(self, upstream: UpstreamConfig | None) -> None:
+        """Send all mail to ``upstream`` (the demo sink), or to the accounts (None)."""
+        self._upstream = upstream
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop the relays (the settings or credentials changed); pools stay."""
+        with self._lock:
+            relays, self._relays = list(self._relays.values()), {}
+        for relay in relays:
+            relay.close()
+
+    def close(self) -> None:
+        """Wait for messages in flight, then close every connection."""
+        with self._lock:
+            self._closed = True
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.forget()

@@ -1,0 +1,214 @@
+"""The proxy's entry: check each submission and answer it (the DATA reply).
+
+A message that passes goes end to end (:mod:`pass_through`); one that is held goes
+to the hold engine, and the client waits for the user's decision within its
+budget. A client's retry of a message BccGuard already has, in flight or done,
+gets that message's outcome, never a second relay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+
+from bccguard.adapters.held_store import HeldStoreError
+from bccguard.adapters.smtp_proxy import Submission
+from bccguard.core.decision_proof import HEADER, proof_key, verify_proof
+from bccguard.core.header_block import without_fields
+from bccguard.core.held import HeldMessage, HeldState, Resolution, dedup_key
+from bccguard.core.message import read_message
+from bccguard.core.policy import Action
+from bccguard.core.settings import Settings
+from bccguard.core.verdict import Verdict, check
+from bccguard.events import EventSink, MessageRelayed
+from bccguard.service.engine import HoldEngine
+from bccguard.service.errors import GuardError
+from bccguard.service.incident_record import IncidentRecorder
+from bccguard.service.journal import PassJournal
+from bccguard.service.pass_through import PassFlight
+from bccguard.service.relays import Relays
+from bccguard.service.replies import blocked_reply, reply_for_record
+
+log = logging.getLogger(__name__)
+
+# Passing messages remembered after delivery, for a client that sends one again.
+_RECENT = 10_000
+
+
+class SubmissionDesk:
+    """Answers the proxy's submissions; one per guard."""
+
+    def __init__(
+        self,
+        engine: HoldEngine,
+        relays: Relays,
+        journal: PassJournal,
+        events: EventSink,
+        incidents: IncidentRecorder,
+        *,
+        settings: Callable[[], Settings],
+        secret: Callable[[], str],
+        paused: Callable[[], bool],
+        clock: Callable[[], float],
+    ) -> None:
+        self._engine = engine
+        self._relays = relays
+        self._journal = journal
+        self._events = events
+        self._incidents = incidents
+        self._settings = settings
+        self._secret = secret
+        self._paused = paused
+        self._clock = clock
+        self._flights: dict[str, PassFlight] = {}
+        self._recent: OrderedDict[str, str] = OrderedDict()
+
+    async def submit(self, sub: Submission) -> str:
+        """Check one submission and answer it."""
+        message = read_message(sub.data, envelope=sub.recipients)
+        proof = message.header.first_text(HEADER)
+        if message.header.all(HEADER):  # never leaves BccGuard, proven or not
+            sub = replace(sub, data=without_fields(sub.data, message.header, HEADER))
+            message = read_message(sub.data, envelope=sub.recipients)
+        key = dedup_key(message.message_id, sub.recipients, sub.data)
+        known = await self._known(key)
+        if known is not None:
+            return known
+        policy = self._settings().policy_for(sub.mail_from)
+        verdict = check(message, policy)
+        if self._paused() or not verdict.held:
+            return await self._pass(sub, verdict, key)
+        if proof and self._proven(proof, verdict):
+            self._incidents.sent_as_decided_elsewhere(
+                verdict, sub.mail_from, "Thunderbird"
+            )
+            return await self._pass(sub, verdict, key)
+        return await self._hold(sub, verdict, policy.action)
+
+    # -- a client's retry -----------------------------------------------------------
+
+    async def _known(self, key: str) -> str | None:
+        """The answer for a submission BccGuard has seen, or None."""
+        flight = self._flights.get(key)
+        if flight is not None:  # the same message is on its way: wait for it
+            await asyncio.to_thread(flight.done.wait, self._budget())
+            return flight.reply or (
+                "451 4.3.0 BccGuard is still sending this message; try again later"
+            )
+        if key in self._recent:
+            return self._recent[key]
+        held = self._engine.find_key(key)
+        if held is None:
+            return None
+        return await self._answer_retry(held)
+
+    async def _answer_retry(self, held: HeldMessage) -> str:
+        log.info("%s: the client sent it again (%s)", held.id, held.state.value)
+        if held.state is HeldState.FAILED and held.resolution is not None:
+            with contextlib.suppress(GuardError):  # a new try at what was refused
+                self._engine.decide(held.id, held.resolution)
+        if held.state.needs_user or held.state in (
+            HeldState.QUEUED,
+            HeldState.SENDING,
+            HeldState.FAILED,
+        ):
+            reply = await self._engine.reply_when_done(held.id, self._budget())
+            if reply is not None:
+                return reply
+        return self._engine.retry_reply(held.id)
+
+    # -- passing ------------------------------------------------------------------
+
+    async def _pass(self, sub: Submission, verdict: Verdict, key: str) -> str:
+        flight = PassFlight(
+            sub,
+            verdict,
+            key,
+            engine=self._engine,
+            relays=self._relays,
+            journal=self._journal,
+            clock=self._clock,
+        )
+        self._flights[key] = flight
+        loop = asyncio.get_running_loop()
+        try:
+            pool = self._relays.pool(self._relays.account_key(sub.mail_from))
+            running = asyncio.wrap_future(pool.submit(flight.run))
+            try:
+                reply = await asyncio.wait_for(
+                    asyncio.shield(running), self._settings().delivery.take_over_after
+                )
+            except TimeoutError:
+                taken = await loop.run_in_executor(None, flight.take_over)
+                reply = taken if taken is not None else await running
+        except GuardError as error:
+            reply = f"421 4.3.2 {error}"
+        finally:
+            self._flights.pop(key, None)
+        self._remember(key, reply)
+        self._events.emit(
+            MessageRelayed(
+                verdict.message.message_id,
+                len(sub.recipients),
+                reply.startswith("2"),
+                reply,
+            )
+        )
+        return reply
+
+    def _remember(self, key: str, reply: str) -> None:
+        if not reply.startswith("2"):
+            return  # a refusal: the client may try again for real
+        self._recent[key] = reply
+        while len(self._recent) > _RECENT:
+            self._recent.popitem(last=False)
+
+    def _proven(self, proof: str, verdict: Verdict) -> bool:
+        """True when Thunderbird's "send as is" proof is for exactly this message."""
+        visible = [a.addr for a in verdict.message.visible]
+        ok = verify_proof(proof, proof_key(self._secret()), visible, self._clock())
+        if not ok:
+            log.warning("ignored a decision proof that does not match its message")
+        return ok
+
+    # -- holding ------------------------------------------------------------------
+
+    async def _hold(self, sub: Submission, verdict: Verdict, action: Action) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            held = await loop.run_in_executor(
+                None,
+                lambda: self._engine.hold(
+                    mail_from=sub.mail_from,
+                    recipients=sub.recipients,
+                    data=sub.data,
+                    verdict=verdict,
+                ),
+            )
+        except HeldStoreError:
+            log.exception("could not store a held message")
+            return "451 4.3.0 BccGuard could not store the message; try again later"
+        automatic = {Action.CONVERT: Resolution.BCC, Action.BLOCK: Resolution.DISCARD}
+        resolution = automatic.get(action)
+        if held.state is HeldState.WAITING and resolution is not None:
+            try:
+                done = await asyncio.wrap_future(
+                    self._engine.decide(held.id, resolution)
+                )
+            except GuardError as error:
+                log.warning("automatic %s of %s: %s", resolution.value, held.id, error)
+            else:
+                if resolution is Resolution.DISCARD:
+                    return blocked_reply(done)
+        reply = await self._engine.reply_when_done(held.id, self._budget())
+        if reply is not None:
+            return reply
+        current = self._engine.get(held.id)
+        return reply_for_record(current or held, None)
+
+    def _budget(self) -> float:
+        return self._settings().proxy.decision_timeout
