@@ -103,13 +103,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# What each answer is called on the command line.
+_COMMANDS = {
+    "bcc": "release --bcc",
+    "as-is": "release --as-is",
+    "discard": "discard",
+    "went-out": "went-out",
+}
+
+
 def _held_line(held: HeldMessage) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(held.received_at))
     subject = held.subject or "(no subject)"
-    return (
-        f"{held.id}  {when}  {held.state.value:<11} {held.exposed_count:>5} exposed  "
+    line = (
+        f"{held.id}  {when}  {held.state.value:<13} {held.exposed_count:>5} exposed  "
         f"{subject[:50]}"
     )
+    if held.state.value not in ("waiting", "sent", "discarded") and held.outcome:
+        line += f"\n    {held.outcome}"
+    if held.undelivered and held.state.value != "discarded":
+        names = ", ".join(held.undelivered[:5])
+        more = len(held.undelivered) - 5
+        line += f"\n    not delivered: {names}" + (
+            f" and {more} more" if more > 0 else ""
+        )
+    if held.answers and held.state.value != "waiting":
+        choices = " | ".join(_COMMANDS[a.value] for a in held.answers)
+        line += f"\n    you can: {choices}"
+    return line
 
 
 def cmd_held_list(args: argparse.Namespace) -> int:
@@ -137,14 +158,17 @@ def _decide(held_id: str, resolution: str) -> int:
         raise GuardCliError(str(error)) from error
     held = HeldMessage.from_json(reply["held"])
     print(_held_line(held))
-    if held.outcome:
-        print(f"  {held.outcome}")
     return 0 if held.state.value in ("sent", "discarded") else 1
 
 
 def cmd_held_release(args: argparse.Namespace) -> int:
     """Send a held message, converted to Bcc (default) or as it is."""
     return _decide(args.id, "as-is" if args.as_is else "bcc")
+
+
+def cmd_held_went_out(args: argparse.Namespace) -> int:
+    """Say that a message that may have been sent did go out: nothing more is sent."""
+    return _decide(args.id, "went-out")
 
 
 def cmd_held_discard(args: argparse.Namespace) -> int:
@@ -245,7 +269,10 @@ def add_guard_commands(commands: Any) -> None:
     held_list = held_cmds.add_parser("list", help="list held messages")
     held_list.add_argument("--json", action="store_true")
     held_list.set_defaults(run=cmd_held_list)
-    release = held_cmds.add_parser("release", help="send a held message")
+    release = held_cmds.add_parser(
+        "release",
+        help="send a held message (again, to whoever has not got it)",
+    )
     release.add_argument("id")
     how = release.add_mutually_exclusive_group()
     how.add_argument(
@@ -256,6 +283,12 @@ def add_guard_commands(commands: Any) -> None:
     discard = held_cmds.add_parser("discard", help="do not send a held message")
     discard.add_argument("id")
     discard.set_defaults(run=cmd_held_discard)
+    went_out = held_cmds.add_parser(
+        "went-out",
+        help="a message that may have been sent did go out: do not send it again",
+    )
+    went_out.add_argument("id")
+    went_out.set_defaults(run=cmd_held_went_out)
 
     secret = commands.add_parser(
         "secret", help="print the proxy password for mail clients"

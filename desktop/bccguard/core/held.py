@@ -238,6 +238,14 @@ class HeldMessage:
     # -- what is left ------------------------------------------------------------
 
     @property
+    def answers(self) -> tuple[Resolution, ...]:
+        """The answers the user can give now (none while an attempt is under way)."""
+        found = [r for r in Resolution if self.state in _ALLOWED[r]]
+        if not self.has_data:
+            found = [r for r in found if r in (Resolution.DISCARD, Resolution.WENT_OUT)]
+        return tuple(found)
+
+    @property
     def pending(self) -> tuple[str, ...]:
         """Recipients who have not got it and are not refused for good."""
         done = {*self.delivered, *self.uncertain, *(r.address for r in self.refused)}
@@ -437,6 +445,7 @@ class HeldMessage:
         data["origin"] = self.origin.value
         data["resolution"] = self.resolution.value if self.resolution else None
         data["pending"] = list(self.pending)
+        data["answers"] = [r.value for r in self.answers]
         data["undelivered"] = list(self.undelivered)
         return data
 
