@@ -248,7 +248,8 @@ def test_local_secret_is_created_once_then_reused(tmp_path: Path) -> None:
 def test_local_secret_is_safe_to_paste_on_a_command_line(tmp_path: Path) -> None:
     # One secret in 64 used to start with "-", which swaks read as an option.
     made = [
-        ensure_local_secret(FileSecretStore(tmp_path / f"s{i}.json")) for i in range(300)
+        ensure_local_secret(FileSecretStore(tmp_path / f"s{i}.json"))
+        for i in range(300)
     ]
     assert all(secret.isalnum() and secret.isascii() for secret in made)
     assert len(set(made)) == len(made)

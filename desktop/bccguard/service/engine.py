@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from bccguard.adapters.held_store import HeldStore, HeldStoreError
+from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.smtp_relay import BatchOutcome, RelayResult
 from bccguard.core.bcc_conversion import ToStyle, to_relay_form
 from bccguard.core.held import (
@@ -34,7 +35,7 @@ from bccguard.core.held import (
 )
 from bccguard.core.settings import Settings
 from bccguard.core.verdict import Verdict
-from bccguard.events import EventSink, HeldUpdated, MessageHeld
+from bccguard.events import EventSink, HeldUpdated, MessageHeld, MessageRelayed
 from bccguard.service.errors import GuardError
 from bccguard.service.incident_record import IncidentRecorder
 from bccguard.service.journal import JournalEntry
@@ -452,6 +453,15 @@ class HoldEngine:
                 self._running.discard(held_id)
             decisions = self._decisions.pop(held_id, [])
             self._wake.notify_all()
+        self._events.emit(
+            MessageRelayed(
+                record.message_id,
+                sum(len(b.recipients) for b in result.batches),
+                result.ok,
+                reply_for(result) if result.batches else "",
+                converted=record.resolution is Resolution.BCC,
+            )
+        )
         self._answer_waiters(record)
         if record.state.final:
             self._incidents.outcome(record)

@@ -29,7 +29,7 @@ from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.adapters.smtp_proxy import ProxyError
 from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 from bccguard.core.bcc_conversion import ToStyle
-from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.core.held import HeldMessage, HeldState, Origin, Resolution
 from bccguard.core.incidents import Incident
 from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
@@ -40,7 +40,7 @@ from bccguard.service import Guard
 from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
 from bccguard.ui.check_window import CheckWindow
-from bccguard.ui.held_window import HeldWindow
+from bccguard.ui.held_window import HeldWindow, outcome_summary
 from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import language, set_language, tr, tr_settings_error
 from bccguard.ui.icons import app_icon
@@ -95,6 +95,7 @@ class DesktopApp:
             incidents=self.incidents,
         )
         self.dialogs: dict[str, HoldDialog] = {}
+        self._seen_states: dict[str, HeldState] = {}
         self._retired: list[HoldDialog] = []
         self.notifications: list[tuple[str, str]] = []
         self._last_alert: MailboxAlert | None = None
@@ -147,7 +148,7 @@ class DesktopApp:
             self.status = StatusWindow(self.menu, self.guard.proxy.port)
             self.status.show()
         for held in self.guard.held_messages():
-            if held.state is HeldState.WAITING:
+            if held.state.needs_user:
                 self._on_held(held, deadline=None)
 
     def quit(self) -> None:
@@ -208,6 +209,7 @@ class DesktopApp:
             self.status.show_state(event)
 
     def _on_held(self, held: HeldMessage, deadline: float | None = -1.0) -> None:
+        self._refresh_windows()
         if held.id in self.dialogs:
             return
         if deadline == -1.0:
@@ -231,6 +233,17 @@ class DesktopApp:
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
+        if held.state is HeldState.UNCERTAIN:
+            self.notify(
+                tr("May have been sent"),
+                tr(
+                    "The server did not confirm “{subject}”. Say whether to send it "
+                    "again.",
+                    subject=held.subject,
+                ),
+                critical=True,
+            )
+            return
         self.notify(
             tr("Message held"),
             tr(
@@ -263,29 +276,52 @@ class DesktopApp:
 
     def _on_held_updated(self, held: HeldMessage) -> None:
         dialog = self.dialogs.get(held.id)
-        if (
-            dialog is not None
-            and held.state is not HeldState.WAITING
-            and dialog.decision is None
-        ):
+        if dialog is not None and held.state.needs_user:
+            dialog.show_record(held)
+        elif dialog is not None and dialog.decision is None:
             dialog.close_quietly()
+        elif dialog is None and held.state is HeldState.UNCERTAIN:
+            self._on_held(held, deadline=None)  # "may have been sent": the user decides
+        self._refresh_windows()
+        previous = self._seen_states.get(held.id)
+        self._seen_states[held.id] = held.state
+        if previous is held.state:
+            return  # the same state again (a batch in flight): said already
+        self._tell_outcome(held)
+
+    def _refresh_windows(self) -> None:
         window = self.windows.get("held")
         if isinstance(window, HeldWindow):
             window.refresh()
         incidents = self.windows.get("incidents")
         if isinstance(incidents, IncidentsWindow):
             incidents.refresh()
+
+    def _tell_outcome(self, held: HeldMessage) -> None:
+        """One notification when a message reaches an outcome the user must know."""
         if held.state is HeldState.SENT and held.resolution is Resolution.AS_IS:
-            self.notify(
-                tr("Sent as is"),
-                tr(
-                    "{n} people saw each other's address. The incident is recorded; "
-                    "you can write an apology from Incidents.",
-                    n=held.exposed_count,
-                ),
+            if held.origin is Origin.HELD:
+                self.notify(
+                    tr("Sent as is"),
+                    tr(
+                        "{n} people saw each other's address. The incident is "
+                        "recorded; you can write an apology from Incidents.",
+                        n=held.exposed_count,
+                    ),
+                )
+        elif held.state in (HeldState.FAILED, HeldState.PARTLY_SENT):
+            title = (
+                tr("Not sent")
+                if held.state is HeldState.FAILED
+                else tr("Not sent to everyone")
             )
-        if held.state is HeldState.FAILED:
-            self.notify(tr("Not sent"), held.outcome, critical=True)
+            self.notify(title, outcome_summary(held, time.time()), critical=True)
+        elif held.state is HeldState.NEEDS_SIGN_IN:
+            self.notify(
+                tr("Sign in again"),
+                outcome_summary(held, time.time()),
+                critical=True,
+            )
 
     def _on_relayed(self, event: MessageRelayed) -> None:
         if event.converted and event.ok:
