@@ -177,10 +177,5 @@ def test_every_file_is_0600_and_every_folder_0700(walk: Walk) -> None:
     assert walk.loose(held=False) == {}
 
 
-@pytest.mark.xfail(
-    reason="held/ is written by held_store.py, which moves to private_files on "
-    "its own schedule",
-    strict=False,
-)
 def test_held_messages_are_private_too(walk: Walk) -> None:
     assert walk.loose(held=True) == {}

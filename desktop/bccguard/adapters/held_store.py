@@ -14,6 +14,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from bccguard.adapters.private_files import fsync_folder, private_dir
 from bccguard.core.held import HeldMessage
 
 log = logging.getLogger(__name__)
@@ -27,29 +28,25 @@ class HeldStoreError(Exception):
     """The held store cannot be read or written."""
 
 
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows
-        return
-    fd = os.open(path, os.O_RDONLY)
+def _write_synced(path: Path, data: bytes) -> None:
+    """A new file only this user can read, on disk before this returns."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        if os.name != "nt":
+            os.fchmod(fd, 0o600)  # exact, whatever the umask
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with path.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 class HeldStore:
     """Held messages in a folder; safe to read from another process."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.root = private_dir(root)
         self._sweep_unfinished()
 
     def _sweep_unfinished(self) -> None:
@@ -66,12 +63,12 @@ class HeldStore:
         """Store a held message durably; returns only once it is on disk."""
         tmp = self.root / f"{_TMP_PREFIX}{held.id}"
         try:
-            tmp.mkdir(mode=0o700)
+            private_dir(tmp)
             _write_synced(tmp / _MESSAGE, data)
             _write_synced(tmp / _META, self._meta_bytes(held))
-            _fsync_dir(tmp)
+            fsync_folder(tmp)
             os.replace(tmp, self.root / held.id)
-            _fsync_dir(self.root)
+            fsync_folder(self.root)
         except OSError as error:
             shutil.rmtree(tmp, ignore_errors=True)
             raise HeldStoreError(f"cannot store held message: {error}") from error
@@ -83,7 +80,7 @@ class HeldStore:
         try:
             _write_synced(tmp, self._meta_bytes(held))
             os.replace(tmp, folder / _META)
-            _fsync_dir(folder)
+            fsync_folder(folder)
         except OSError as error:
             raise HeldStoreError(
                 f"cannot update held message {held.id}: {error}"
@@ -101,7 +98,7 @@ class HeldStore:
         try:
             _write_synced(tmp, data)
             os.replace(tmp, folder / _MESSAGE)
-            _fsync_dir(folder)
+            fsync_folder(folder)
         except OSError as error:
             raise HeldStoreError(
                 f"cannot store the message of {held_id}: {error}"

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bccguard.adapters.private_files import private_dir
+
 log = logging.getLogger(__name__)
 
 _sync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows lack fdatasync
@@ -92,7 +94,7 @@ class PassJournal:
 
     def start(self) -> None:
         """Begin a fresh file; what the last run left must be taken over first."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         fd = os.open(
             self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600
         )
