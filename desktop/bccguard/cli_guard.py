@@ -90,7 +90,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"'bccguard secret')" + (f"; demo outbox: {sink.folder}" if sink else ""),
         flush=True,
     )
-    mailboxes = MailboxGuard(home, settings, store, guard.events, guard.incidents)
+    mailboxes = MailboxGuard(
+        home, settings, store, guard.events, guard.incidents, relays=guard.relays
+    )
     mailboxes.start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -155,22 +155,19 @@ def cmd_apologize(args: argparse.Namespace) -> int:
 
 
 def _send_through_account() -> Callable[[str, list[str], bytes], str]:
-    """Sending for the wizard when it runs on its own: the account's upstream relay."""
+    """Sending for the wizard when it runs on its own: the account's upstream relay,
+    through the same relays (and outgoing form: never a Bcc field) as the guard."""
     from bccguard.adapters.relay_reply import reply_for  # noqa: PLC0415
     from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
     from bccguard.adapters.settings_file import load_settings  # noqa: PLC0415
-    from bccguard.service import GuardError, account_relay  # noqa: PLC0415
+    from bccguard.service.relays import Relays  # noqa: PLC0415
 
     home = paths.home()
     settings = load_settings(paths.config_file(home))
-    secrets = open_secret_store(home)
+    relays = Relays(lambda: settings, open_secret_store(home))
 
     def send(mail_from: str, recipients: list[str], data: bytes) -> str:
-        try:
-            relay = account_relay(settings, secrets, mail_from)
-        except GuardError as error:
-            return f"451 4.3.5 {error}"
-        return reply_for(relay.send(mail_from, recipients, data))
+        return reply_for(relays.send(mail_from, recipients, data))
 
     return send
 

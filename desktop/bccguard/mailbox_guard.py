@@ -21,7 +21,6 @@ from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher, RetryLa
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore
 from bccguard.core.bcc_conversion import ToStyle, to_draft_bcc, to_relay_form
-from bccguard.core.header_block import without_fields
 from bccguard.core.incidents import (
     Incident,
     IncidentKind,
@@ -29,7 +28,7 @@ from bccguard.core.incidents import (
     IncidentLogError,
 )
 from bccguard.core.message import ParsedMessage, read_message
-from bccguard.core.policy import Action
+from bccguard.core.policy import Action, Policy
 from bccguard.core.settings import Account, Settings
 from bccguard.core.verdict import Verdict, check
 from bccguard.events import (
@@ -38,7 +37,7 @@ from bccguard.events import (
     MailboxAlertKind,
     MailboxStatus,
 )
-from bccguard.service import GuardError, account_relay
+from bccguard.service.relays import Relays
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,11 @@ class MailboxGuard:
         *,
         clock: Callable[[], float] = time.time,
         watcher_options: dict[str, float] | None = None,
+        relays: Relays | None = None,
     ) -> None:
         self.settings = settings
+        # The outbox sends through the same relays (and outgoing form) as the proxy.
+        self.relays = relays or Relays(lambda: self.settings, secrets)
         self.secrets = secrets
         self.events = events
         self.incidents = incidents
@@ -136,7 +138,7 @@ class MailboxGuard:
         """Check one new message; True when it raised an alert (never again then)."""
         account = self._account(item.account)
         message = read_message(item.header)
-        verdict = check(message, self.settings.base_policy(account))
+        verdict = check(message, self._policy(account))
         if item.role is FolderRole.INBOX:
             return self._reply_all(item, message)
         if item.role is FolderRole.OUTBOX:
@@ -162,7 +164,7 @@ class MailboxGuard:
         if account is None:
             return False
         message = verdict.message
-        policy = self.settings.base_policy(account)
+        policy = self._policy(account)
         convert = verdict.held and policy.action is Action.CONVERT
         if verdict.held and not convert:
             self._alert(MailboxAlertKind.OUTBOX_HELD, item, message, verdict)
@@ -173,23 +175,9 @@ class MailboxGuard:
             return False
         style = ToStyle(self.settings.policy.to_style)
         sent_copy = to_draft_bcc(raw, style) if convert else raw
-        outgoing = (
-            to_relay_form(raw, style)
-            if convert
-            else without_fields(raw, message.header, "Bcc")  # Bcc never travels
-        )
+        outgoing = to_relay_form(raw, style) if convert else raw  # never with Bcc
         sender = message.senders[0].addr if message.senders else account.email
-        try:
-            relay = account_relay(self.settings, self.secrets, sender)
-        except GuardError as error:
-            raise RetryLater(str(error)) from error
-        result = relay.send(
-            sender,
-            recipients,
-            outgoing,
-            smtputf8=not outgoing.isascii(),
-            eight_bit=not outgoing.isascii(),
-        )
+        result = self.relays.send(sender, recipients, outgoing)
         if not result.delivered:
             raise RetryLater(reply_for(result))
         file_as_sent(
@@ -197,6 +185,10 @@ class MailboxGuard:
         )
         self._alert(MailboxAlertKind.OUTBOX_SENT, item, message, verdict)
         return True
+
+    def _policy(self, account: Account | None) -> Policy:
+        """The policy for the account's own mail (the one the proxy applies)."""
+        return self.settings.policy_for(account.email if account else "")
 
     def _too_old(self, item: FetchedHeader) -> bool:
         if not item.first_scan or item.internal_date is None:

@@ -31,7 +31,8 @@ export const CHECK_TIMEOUT_MS = 20000;
  * @returns {Promise<Checked>}
  */
 export async function checkCompose(browser, host, details) {
-  const { policy, decisionKey } = await effectivePolicy(browser, host);
+  const sender = await senderAddress(browser, details);
+  const { policy, decisionKey } = await effectivePolicy(browser, host, sender);
   const recipients = await new RecipientReader(browser).read(details);
   return { verdict: check(recipients, policy), action: policy.action, details, decisionKey };
 }

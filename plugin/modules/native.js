@@ -53,13 +53,15 @@ export class NativeHost {
   }
 
   /**
-   * The desktop app's policy values, or null without the app; with the key for
-   * decision proofs (`decision_key`, hex) when the app gives one.
+   * The desktop app's policy for mail from `sender` (its account's threshold and
+   * action, as the proxy applies them), or null without the app; with the key
+   * for decision proofs (`decision_key`, hex) when the app gives one.
+   * @param {string} [sender]
    * @returns {Promise<{threshold: number, trusted_domains: string[], action: string,
    *   decision_key?: string} | null>}
    */
-  async policy() {
-    const reply = await this.request({ type: "policy" });
+  async policy(sender = "") {
+    const reply = await this.request(sender ? { type: "policy", sender } : { type: "policy" });
     if (!reply?.policy) {
       return null;
     }

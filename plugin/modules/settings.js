@@ -57,16 +57,17 @@ export async function saveOptions(browser, options) {
 }
 
 /**
- * The policy in force and where it came from.
+ * The policy in force for mail from `sender` and where it came from.
  * @param {any} browser
- * @param {{policy(): Promise<Record<string, unknown> | null>}} host
+ * @param {{policy(sender?: string): Promise<Record<string, unknown> | null>}} host
+ * @param {string} [sender] the identity the message is from ("" if not known)
  * @returns {Promise<Effective>}
  */
-export async function effectivePolicy(browser, host) {
+export async function effectivePolicy(browser, host, sender = "") {
   const [managed, options, desktop] = await Promise.all([
     readManaged(browser),
     readOptions(browser),
-    host.policy(),
+    host.policy(sender),
   ]);
   /** @type {Record<string, unknown>} */
   const values = desktop

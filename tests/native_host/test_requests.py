@@ -19,7 +19,7 @@ from bccguard.adapters.secrets import (
 )
 from bccguard.adapters.settings_file import save_settings
 from bccguard.core.decision_proof import make_proof, proof_key, verify_proof
-from bccguard.core.settings import PolicySettings, Settings
+from bccguard.core.settings import Account, PolicySettings, Settings
 from bccguard.native_host.incidents import INCIDENTS_FILE
 from bccguard.native_host.requests import Requests
 
@@ -112,6 +112,46 @@ def test_policy_from_the_desktop_settings(home: Path) -> None:
         "trusted_domains": ["corp.example"],
         "action": "block",
     }
+
+
+def write_two_accounts(home: Path) -> None:
+    accounts = (
+        Account("work", "me@corp.example", "smtp.corp.example", threshold=40),
+        Account("club", "me@club.example", "smtp.club.example", action="block"),
+    )
+    save_settings(
+        paths.config_file(home),
+        Settings(policy=PolicySettings(threshold=5), accounts=accounts),
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "threshold", "action"),
+    [
+        ("me@corp.example", 40, "ask"),  # the account's own threshold
+        ("ME@Club.example", 5, "block"),  # its own action, in any case
+        ("", 40, "ask"),  # not said: the first account, as the proxy does
+    ],
+)
+def test_policy_is_the_one_the_proxy_applies_to_the_sender(
+    home: Path, sender: str, threshold: int, action: str
+) -> None:
+    write_two_accounts(home)
+    reply = Requests(home).handle({"type": "policy", "sender": sender})
+    assert reply["policy"]["threshold"] == threshold
+    assert reply["policy"]["action"] == action
+
+
+def test_check_uses_the_senders_policy_from_the_headers(home: Path) -> None:
+    write_two_accounts(home)
+    headers = {"from": "Me <me@club.example>", "to": PEOPLE}
+    result = Requests(home).handle({"type": "check", "headers": headers})["result"]
+    assert result["threshold"] == 5
+
+
+def test_a_sender_that_is_not_text_is_an_error_reply(home: Path) -> None:
+    reply = Requests(home).handle({"type": "policy", "sender": 7})
+    assert reply == {"ok": False, "error": "sender: must be a string"}
 
 
 def test_policy_with_a_broken_config_is_an_error_reply(home: Path) -> None:

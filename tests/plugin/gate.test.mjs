@@ -62,6 +62,20 @@ test("host present: the desktop app's policy wins over the plugin's options", as
   assert.deepEqual(await gate.onBeforeSend({ id: 1 }, wide), {});
 });
 
+test("the desktop app is asked for the sender's own policy (per account)", async () => {
+  // The proxy applies the account's threshold: the plugin must ask for the same one.
+  const asked = [];
+  const native = (m) => {
+    asked.push(m);
+    if (m.type !== "policy") return { ok: true, id: "inc-1" };
+    const threshold = m.sender === "me@myorg.example" ? 50 : 3;
+    return { ok: true, policy: { threshold, trusted_domains: [], action: "block" } };
+  };
+  const { gate } = makeGate({ native });
+  assert.deepEqual(await gate.onBeforeSend({ id: 1 }, wide), {});
+  assert.equal(asked.find((m) => m.type === "policy").sender, "me@myorg.example");
+});
+
 test("host that never answers: times out and the options apply", async () => {
   const native = () => new Promise(() => {});
   const { gate } = makeGate({ native, local: { options: { threshold: 3, action: "block" } } });

@@ -88,6 +88,15 @@ class Policy:
             self.threshold, self.trusted_domains, frozenset(keys), self.action
         )
 
+    def with_own_keys(self, keys: frozenset[str]) -> Policy:
+        """This policy with more own-address keys (from another policy)."""
+        return Policy(
+            self.threshold,
+            self.trusted_domains,
+            self.own_addresses | keys,
+            self.action,
+        )
+
     def is_own(self, address: Address) -> bool:
         """True for one of the sender's own addresses."""
         return address.key in self.own_addresses

@@ -103,6 +103,14 @@ def _start_detached(argv: list[str]) -> None:
     )
 
 
+def _sender(request: Mapping[str, Any]) -> str:
+    """The identity the message is from, when the plugin says ("" otherwise)."""
+    sender = request.get("sender", "")
+    if not isinstance(sender, str):
+        raise RequestError("sender: must be a string")
+    return sender.strip()
+
+
 @dataclass
 class Requests:
     """Answers the plugin's requests against one BccGuard home folder."""
@@ -140,14 +148,15 @@ class Requests:
         return load_settings(paths.config_file(self.home))
 
     def policy(self, request: Mapping[str, Any]) -> Reply:
-        """The desktop settings' policy, and the key for decision proofs."""
-        policy = self.settings().policy
+        """The policy the proxy applies to mail from ``sender`` (its account's
+        threshold and action), and the key for decision proofs."""
+        policy = self.settings().policy_for(_sender(request))
         reply: Reply = {
             "ok": True,
             "policy": {
                 "threshold": policy.threshold,
-                "trusted_domains": list(policy.trusted_domains),
-                "action": policy.action,
+                "trusted_domains": sorted(policy.trusted_domains),
+                "action": policy.action.value,
             },
         }
         key = _bounded(lambda: self.decision_key(self.home), self.decision_key_timeout)
@@ -158,7 +167,11 @@ class Requests:
     def check(self, request: Mapping[str, Any]) -> Reply:
         """The verdict for the given headers, as ``bccguard check --json`` prints it."""
         raw = _header_block(request.get("headers"))
-        base = self.settings().base_policy()
+        message = read_message(raw)
+        sender = _sender(request) or (
+            message.senders[0].addr if message.senders else ""
+        )
+        base = self.settings().policy_for(sender)
         overrides = request.get("policy") or {}
         if not isinstance(overrides, Mapping):
             raise RequestError("policy: must be an object")
@@ -172,8 +185,8 @@ class Requests:
                 overrides.get("trusted_domains", sorted(base.trusted_domains)),
             ),
             action=base.action,
-        )
-        return {"ok": True, "result": check(read_message(raw), policy).to_json()}
+        ).with_own_keys(base.own_addresses)
+        return {"ok": True, "result": check(message, policy).to_json()}
 
     def record_incident(self, request: Mapping[str, Any]) -> Reply:
         """Keep the incident the plugin reports; replies with its id."""

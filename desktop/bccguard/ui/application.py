@@ -129,7 +129,12 @@ class DesktopApp:
         self.bridge.signals.message_relayed.connect(self._on_relayed)
         self.bridge.signals.mailbox_alert.connect(self._on_mailbox_alert)
         self.mailboxes = MailboxGuard(
-            home, settings, secrets, self.bridge, self.incidents
+            home,
+            settings,
+            secrets,
+            self.bridge,
+            self.incidents,
+            relays=self.guard.relays,
         )
 
     # -- life cycle -----------------------------------------------------------------
@@ -413,9 +418,9 @@ class DesktopApp:
             self.notify(tr("Not done"), str(error), critical=True)
 
     def _policy(self) -> Policy:
-        return self.settings.base_policy(
-            self.settings.accounts[0] if self.settings.accounts else None
-        )
+        """The check window's policy: the first account's, as the proxy's default."""
+        first = self.settings.accounts[0].email if self.settings.accounts else ""
+        return self.settings.policy_for(first)
 
     def _show(self, key: str, factory: Callable[[], QWidget]) -> QWidget:
         window = self.windows.get(key)
