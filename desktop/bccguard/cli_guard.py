@@ -49,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bccguard.adapters.smtp_proxy import ProxyError  # noqa: PLC0415
     from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig  # noqa: PLC0415
     from bccguard.events import LoggingSink  # noqa: PLC0415
-    from bccguard.mailbox_guard import MailboxGuard  # noqa: PLC0415
+    from bccguard.mailbox_guard import MailboxGuard, SentFolderLookup  # noqa: PLC0415
     from bccguard.service import Guard  # noqa: PLC0415
 
     logging.basicConfig(
@@ -78,6 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         LoggingSink(),
         upstream=upstream,
         incidents=SqliteIncidentLog.in_home(home),
+        sent_lookup=SentFolderLookup(lambda: settings, store),
     )
     try:
         guard.start()

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint
-from bccguard.adapters.imap_mailbox import file_as_sent
+from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint, ImapError
+from bccguard.adapters.imap_mailbox import file_as_sent, in_sent_folder
 from bccguard.adapters.imap_state_store import ImapStateStore
 from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher, RetryLater
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore
 from bccguard.core.bcc_conversion import ToStyle, to_draft_bcc, to_relay_form
+from bccguard.core.held import HeldMessage
 from bccguard.core.incidents import (
     Incident,
     IncidentKind,
@@ -68,6 +69,28 @@ def endpoint_for(account: Account, secrets: SecretStore) -> ImapEndpoint:
         password=password,
         oauth2=account.imap_oauth2,
     )
+
+
+class SentFolderLookup:
+    """Whether a message that may have been sent is in its account's Sent folder
+    (the hold engine asks before it asks the user)."""
+
+    def __init__(self, settings: Callable[[], Settings], secrets: SecretStore) -> None:
+        self._settings = settings
+        self._secrets = secrets
+
+    def __call__(self, held: HeldMessage) -> bool | None:
+        """True when found, False when not, None when there is no mailbox to ask."""
+        account = self._settings().account_for(held.mail_from)
+        if account is None or not account.imap_host:
+            return None
+        try:
+            return in_sent_folder(endpoint_for(account, self._secrets), held.message_id)
+        except ImapError as error:
+            log.warning(
+                "could not look in the Sent folder of %s: %s", account.name, error
+            )
+            return None
 
 
 class MailboxGuard:

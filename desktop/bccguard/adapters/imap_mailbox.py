@@ -139,6 +139,29 @@ def file_as_sent(
     return f"filed in {folder}"
 
 
+def in_sent_folder(endpoint: ImapEndpoint, message_id: str) -> bool:
+    """Whether the account's Sent folder holds a message with ``message_id``
+    (Gmail, Microsoft 365 and others file mail sent over SMTP there themselves).
+
+    Raises:
+        ImapError: the server cannot be reached, refuses us, or has no Sent folder.
+    """
+    wanted = message_id.strip()
+    if not wanted:
+        return False
+    client = connect(endpoint)
+    try:
+        client.select_folder(find_folder(client, FolderRole.SENT), readonly=True)
+        # RFC 3501 §6.4.4: HEADER matches a substring; the angle brackets keep
+        # <a@x> from matching <aa@x>.
+        found = client.search(["HEADER", "Message-ID", wanted])
+    except IMAPClientError as error:
+        raise ImapError(f"{endpoint.address}: {error}") from error
+    finally:
+        logout(client)
+    return bool(found)
+
+
 class ImapDraftsFolder:
     """One account's Drafts folder, for the check window's draft picker."""
 

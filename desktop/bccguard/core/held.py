@@ -259,8 +259,10 @@ class HeldMessage:
 
     # -- transitions (each returns a new record) ---------------------------------
 
-    def decided(self, resolution: Resolution, at: float) -> HeldMessage:
-        """This record with the user's answer.
+    def decided(
+        self, resolution: Resolution, at: float, *, why: str = "you said it went out"
+    ) -> HeldMessage:
+        """This record with the user's answer (``why``: how "it went out" is known).
 
         Raises:
             HeldError: the answer does not fit the state (e.g. a message being
@@ -294,9 +296,9 @@ class HeldMessage:
                     went,
                     state=HeldState.QUEUED,
                     next_attempt=at,
-                    outcome="you said it went out; sending to the rest",
+                    outcome=f"{why}; sending to the rest",
                 )
-            return went._settled("you said it went out")
+            return went._settled(why)
         if not self.has_data:
             raise HeldError(
                 f"BccGuard has no copy of {self.id}: send it again from your mail "

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, InvalidStateError
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Protocol, TypeVar
 
@@ -44,6 +44,10 @@ from bccguard.service.replies import reply_for_record, retry_reply
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+
+
+# Whether a message is in its account's Sent folder (None: cannot tell).
+SentLookup = Callable[[HeldMessage], "bool | None"]
 
 
 class MessageStore(Protocol):
@@ -85,8 +89,11 @@ class HoldEngine:
         *,
         incidents: IncidentRecorder,
         clock: Callable[[], float] = time.time,
+        sent_lookup: SentLookup | None = None,
     ) -> None:
         self._store = store
+        self._sent_lookup = sent_lookup
+        self._lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sent")
         self._relays = relays
         self._events = events
         self._settings = settings
@@ -131,6 +138,7 @@ class HoldEngine:
             self._wake.notify_all()
         if self._scheduler is not None:
             self._scheduler.join(5)
+        self._lookups.shutdown(wait=False, cancel_futures=True)
 
     # -- reading ------------------------------------------------------------------
 
@@ -220,6 +228,8 @@ class HoldEngine:
             if running:
                 self._running.add(record.id)
         self._events.emit(HeldUpdated(record))
+        if record.state is HeldState.UNCERTAIN:
+            self._look_in_sent(record)
         if not running:
             self._nudge()
         return record
@@ -262,6 +272,7 @@ class HoldEngine:
             entry.message_id or "a message",
         )
         self._events.emit(HeldUpdated(record))
+        self._look_in_sent(record)
 
     def _attach(self, record: HeldMessage, data: bytes) -> HeldMessage:
         """A journal-only record's message arrived again from the mail program."""
@@ -490,10 +501,50 @@ class HoldEngine:
     def _write(self, record: HeldMessage) -> HeldMessage:
         """Make ``record`` durable, then known, then heard of (in that order)."""
         with self._lock:
+            before = self._records.get(record.id)
             self._store.update(record)
             self._records[record.id] = record
         self._events.emit(HeldUpdated(record))
+        if record.state is HeldState.UNCERTAIN and (
+            before is None or before.state is not HeldState.UNCERTAIN
+        ):
+            self._look_in_sent(record)
         return record
+
+    # -- "may have been sent": the Sent folder may know -------------------------------
+
+    def _look_in_sent(self, record: HeldMessage) -> None:
+        """Before the user is asked, look for the message in the Sent folder."""
+        if self._sent_lookup is None or not record.message_id:
+            return
+        with contextlib.suppress(RuntimeError):  # stopping
+            self._lookups.submit(self._sent_answer, record.id)
+
+    def _sent_answer(self, held_id: str) -> None:
+        record = self.get(held_id)
+        if record is None or record.state is not HeldState.UNCERTAIN:
+            return
+        assert self._sent_lookup is not None
+        try:
+            found = self._sent_lookup(record)
+        except Exception:
+            log.warning("could not look in the Sent folder", exc_info=True)
+            return
+        if not found:
+            return
+        with self._lock:
+            current = self._records.get(held_id)
+            if current is None or current.state is not HeldState.UNCERTAIN:
+                return  # the user answered meanwhile
+            done = current.decided(
+                Resolution.WENT_OUT, self._clock(), why="found in your Sent folder"
+            )
+            log.info("held %s was found in the Sent folder: it went out", held_id)
+            self._write(done)
+            self._wake.notify_all()
+        self._answer_waiters(done)
+        if done.state.final:
+            self._incidents.outcome(done)
 
 
 def _settle(future: Future[_T], value: _T) -> None:

@@ -38,7 +38,7 @@ from bccguard.events import (
     StateChanged,
 )
 from bccguard.service.control import ControlDesk
-from bccguard.service.engine import HoldEngine
+from bccguard.service.engine import HoldEngine, SentLookup
 from bccguard.service.incident_record import IncidentRecorder
 from bccguard.service.journal import PassJournal
 from bccguard.service.relays import Relays
@@ -60,7 +60,14 @@ class Guard:
         upstream: UpstreamConfig | None = None,
         incidents: IncidentLog | None = None,
         clock: Callable[[], float] = time.time,
+        sent_lookup: SentLookup | None = None,
     ) -> None:
+        """Build the guard; nothing listens until :meth:`start`.
+
+        Args:
+            sent_lookup: Looks for a message that may have been sent in its
+                account's Sent folder, before the user is asked.
+        """
         self.home = home
         self._settings = settings
         self.secrets = secrets
@@ -83,6 +90,7 @@ class Guard:
             lambda: self._settings,
             incidents=recorder,
             clock=clock,
+            sent_lookup=sent_lookup,
         )
         self.journal = PassJournal(paths.held_dir(home) / ".pass-journal")
         self.desk = SubmissionDesk(

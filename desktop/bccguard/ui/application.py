@@ -35,7 +35,7 @@ from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
 from bccguard.demo import send_sample
 from bccguard.events import MailboxAlert, MailboxAlertKind, MessageRelayed, StateChanged
-from bccguard.mailbox_guard import MailboxGuard, endpoint_for
+from bccguard.mailbox_guard import MailboxGuard, SentFolderLookup, endpoint_for
 from bccguard.service import Guard
 from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
@@ -93,6 +93,7 @@ class DesktopApp:
             self.bridge,
             upstream=upstream,
             incidents=self.incidents,
+            sent_lookup=SentFolderLookup(lambda: self.settings, secrets),
         )
         self.dialogs: dict[str, HoldDialog] = {}
         self._seen_states: dict[str, HeldState] = {}
