@@ -520,3 +520,24 @@ def test_an_overlong_line_is_refused(guard: Guard, upstream: SinkServer) -> None
         code, _ = client.data(data)
     assert code == 500
     assert upstream.received == []
+
+
+def test_stopping_cuts_a_slow_server_short_and_the_message_is_not_lost(
+    make_guard: GuardFactory, upstream: SinkServer
+) -> None:
+    # A release whose server takes long to confirm must not keep the app from
+    # quitting; its record says the dot went, so the next start asks the user.
+    upstream.handler.delay_final = 60.0
+    guard = make_guard(decision_timeout=1.0)
+    code, _ = submit(guard, mass_mail(30), recipients(30))
+    assert code == 451  # waits for the user
+    guard.decide(guard.held_messages()[0].id, Resolution.BCC)
+    wait_for(lambda: len(upstream.received) == 1)  # the server has it
+    started = time.monotonic()
+    guard.stop()
+    assert time.monotonic() - started < 10
+    upstream.handler.delay_final = 0.0
+    again = make_guard()
+    (kept,) = again.held_messages()
+    assert kept.state is HeldState.UNCERTAIN
+    assert len(kept.uncertain) == 30 and len(upstream.received) == 1

@@ -7,12 +7,14 @@ can read; `send` never raises for a refusal, a timeout or a dead server.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -235,6 +237,7 @@ class SmtpRelay:
         self._password = password
         self._keep_alive = keep_alive
         self._idle: list[tuple[smtplib.SMTP, float]] = []
+        self._live: weakref.WeakSet[smtplib.SMTP] = weakref.WeakSet()
         self._idle_lock = threading.Lock()
         self._context = _tls_context(config) if config.tls is not TlsMode.NONE else None
 
@@ -384,6 +387,19 @@ class SmtpRelay:
         for conn, _ in idle:
             _quit(conn)
 
+    def abort(self) -> None:
+        """Cut every connection, those in use too (BccGuard is stopping): a
+        transaction under way ends with a connection error at once, instead of
+        waiting up to 10 minutes for a slow server's reply."""
+        self.close()
+        with self._idle_lock:
+            live = list(self._live)
+        for conn in live:
+            sock = conn.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
     def _connect(self) -> smtplib.SMTP:
         """Connect, greet, secure and log in; any failure closes the socket."""
         conn = self._open()
@@ -406,6 +422,12 @@ class SmtpRelay:
         Connecting in the constructor is what makes smtplib verify the host
         name (it keeps the name for TLS) and close the socket on every failure.
         """
+        conn = self._open_connection()
+        with self._idle_lock:
+            self._live.add(conn)
+        return conn
+
+    def _open_connection(self) -> smtplib.SMTP:
         cfg = self._config
         try:
             if cfg.tls is TlsMode.IMPLICIT:

@@ -159,7 +159,9 @@ class Guard:
         log.info("guard listening on 127.0.0.1:%d", self.proxy.port)
 
     def stop(self) -> None:
-        """Stop listening; held messages stay in the store."""
+        """Stop listening; held messages stay in the store (once; again: nothing)."""
+        if self._state is GuardState.STOPPED:
+            return
         try:
             asyncio.run_coroutine_threadsafe(
                 self._control.stop(), self.proxy.loop

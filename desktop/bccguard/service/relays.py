@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -189,11 +190,26 @@ class Relays:
         for relay in relays:
             relay.close()
 
-    def close(self) -> None:
-        """Wait for messages in flight, then close every connection."""
+    def close(self, wait: float = 5.0) -> None:
+        """Stop: messages in flight get ``wait`` seconds, then their connections are
+        cut (their records say how far they got; the next start goes on from there).
+        """
         with self._lock:
             self._closed = True
             pools = list(self._pools.values())
+            relays = list(self._relays.values())
         for pool in pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and any(_busy(p) for p in pools):
+            time.sleep(0.05)
+        for relay in relays:
+            relay.abort()
+        for pool in pools:
+            pool.shutdown(wait=True)
         self.forget()
+
+
+def _busy(pool: ThreadPoolExecutor) -> bool:
+    """True while a worker of ``pool`` still runs a task."""
+    return any(thread.is_alive() for thread in pool._threads)
