@@ -52,6 +52,8 @@ class MessageRelayed:
     ok: bool
     reply: str
     converted: bool = False
+    # Why the server could not be reached ("": it could; the tray shows it).
+    upstream_problem: str = ""
 
 
 class MailboxAlertKind(StrEnum):

@@ -747,3 +747,14 @@ def test_data_is_streamed_in_pieces_with_dots_stuffed(
     result = SmtpRelay(sink.upstream()).send(SENDER, ["b@example.net"], data)
     assert result.ok
     assert sink.received[0].data == data + b"\r\n"  # a final line break is added
+
+
+def test_unreachable_says_why_only_when_no_session_could_be_made(
+    sink: SinkServer,
+) -> None:
+    gone = SmtpRelay(UpstreamConfig(host="127.0.0.1", port=1, tls=TlsMode.NONE))
+    down = gone.send(SENDER, ["a@example.net"], DATA)
+    assert "connection refused" in down.unreachable
+    sink.handler.rcpt_replies = {"a@example.net": "550 5.1.1 no such user"}
+    refused = SmtpRelay(sink.upstream()).send(SENDER, ["a@example.net"], DATA)
+    assert not refused.ok and refused.unreachable == ""

@@ -109,6 +109,8 @@ class BatchOutcome:
     dot_sent: bool = False
     # The server refused the login: the credentials must change first.
     sign_in: bool = False
+    # No session with the server could be set up (connection, TLS, greeting).
+    unreachable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -185,6 +187,11 @@ class RelayResult:
         """True when some recipients were delivered and others were not."""
         return bool(self.delivered) and bool(self.failed)
 
+    @property
+    def unreachable(self) -> str:
+        """Why the server could not be reached, if that is what happened ("")."""
+        return next((b.text for b in self.batches if b.unreachable), "")
+
     def outcomes(self) -> tuple[RecipientOutcome, ...]:
         """Every recipient's fate, batch by batch."""
         return tuple(o for batch in self.batches for o in batch.outcomes())
@@ -205,6 +212,7 @@ class _UpstreamFailure(RelayError):
         self.code = code
         self.text = text
         self.sign_in = sign_in
+        self.unreachable = False  # no session could be set up at all
 
 
 class SmtpRelay:
@@ -296,7 +304,11 @@ class SmtpRelay:
                 except _UpstreamFailure as failure:
                     rest = [
                         BatchOutcome(
-                            b, failure.code, failure.text, sign_in=failure.sign_in
+                            b,
+                            failure.code,
+                            failure.text,
+                            sign_in=failure.sign_in,
+                            unreachable=failure.unreachable,
                         )
                         for b in batches[index:]
                     ]
@@ -345,7 +357,11 @@ class SmtpRelay:
                 _log.info("upstream %s dropped the connection", self._config.address)
         if conn is not None:
             conn.close()
-        conn = self._connect()
+        try:
+            conn = self._connect()
+        except _UpstreamFailure as failure:
+            failure.unreachable = not failure.sign_in
+            raise
         try:
             options = self._mail_options(conn, len(data), needs_utf8, eight_bit)
             return conn, self._transact(conn, mail_from, batch, data, options, hook)

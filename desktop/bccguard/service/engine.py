@@ -471,6 +471,7 @@ class HoldEngine:
                 result.ok,
                 reply_for(result) if result.batches else "",
                 converted=record.resolution is Resolution.BCC,
+                upstream_problem=result.unreachable,
             )
         )
         self._answer_waiters(record)

@@ -213,7 +213,11 @@ class Guard:
         reply = reply_for(result)
         self.events.emit(
             MessageRelayed(
-                read_message(data).message_id, len(recipients), result.ok, reply
+                read_message(data).message_id,
+                len(recipients),
+                result.ok,
+                reply,
+                upstream_problem=result.unreachable,
             )
         )
         return reply
@@ -256,8 +260,7 @@ class Guard:
             case MessageHeld() | HeldUpdated():
                 if self._state is not GuardState.STARTING:
                     self._refresh_state()
-            case MessageRelayed(reply=reply):
-                problem = reply[4:] if reply.startswith(("421", "454")) else ""
+            case MessageRelayed(upstream_problem=problem):
                 if problem != self._upstream_problem:
                     self._upstream_problem = problem
                     self._refresh_state()

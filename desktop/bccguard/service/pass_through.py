@@ -60,6 +60,7 @@ class PassFlight:
         self._held_id = ""  # set once taken on
         self.done = threading.Event()
         self.reply = ""
+        self.result: RelayResult | None = None  # when it ended here (not taken on)
 
     def run(self) -> str:
         """Relay the message; the reply for the client (unless taken on meanwhile)."""
@@ -81,6 +82,7 @@ class PassFlight:
                 self._engine.attempt_done(self._held_id, result, release=True)
                 self.reply = self._engine.reply_now(self._held_id)
             else:
+                self.result = result
                 self.reply = self._settle(result)
                 if self._journaled:
                     self._journal.end(self.key)

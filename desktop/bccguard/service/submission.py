@@ -149,20 +149,22 @@ class SubmissionDesk:
             reply = f"421 4.3.2 {error}"
         finally:
             self._flights.pop(key, None)
-        self._remember(key, reply)
-        self._events.emit(
-            MessageRelayed(
-                verdict.message.message_id,
-                len(sub.recipients),
-                reply.startswith("2"),
-                reply,
+        if flight.result is not None and flight.result.ok:
+            self._remember(key, reply)  # kept by the engine otherwise
+        if flight.result is not None:  # else the engine reports it when it ends
+            self._events.emit(
+                MessageRelayed(
+                    verdict.message.message_id,
+                    len(sub.recipients),
+                    flight.result.ok,
+                    reply,
+                    upstream_problem=flight.result.unreachable,
+                )
             )
-        )
         return reply
 
     def _remember(self, key: str, reply: str) -> None:
-        if not reply.startswith("2"):
-            return  # a refusal: the client may try again for real
+        """A delivered passing message, for a client that sends it again."""
         self._recent[key] = reply
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
