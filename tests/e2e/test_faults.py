@@ -43,11 +43,6 @@ FINAL = ("sent", "partly-sent", "failed", "discarded")
 PHASE_EVENT = {"rcpt": "rcpt", "data": "data", "dot": "kept"}
 
 
-def engine_xfail(reason: str) -> pytest.MarkDecorator:
-    """Fails until the new hold engine lands (the lead removes these marks)."""
-    return pytest.mark.xfail(reason=reason, strict=False)
-
-
 @pytest.fixture
 def sink() -> Iterator[SinkServer]:
     with running_sink() as server:
@@ -124,9 +119,6 @@ def hold(
 # -- (a) kill -9 during a release -----------------------------------------------
 
 
-@engine_xfail(
-    "a release cut by kill -9 stays queued/sending; nothing resumes it at start"
-)
 @pytest.mark.parametrize("phase", ["rcpt", "data", "dot"])
 def test_a_release_killed_at_each_phase_ends_with_one_copy_each(
     serve: ServeProcess, sink: SinkServer, phase: str
@@ -159,10 +151,6 @@ def test_a_release_killed_at_each_phase_ends_with_one_copy_each(
     assert sorted(done["delivered"]) == sorted(mail.recipients)
 
 
-@engine_xfail(
-    "a release cut by kill -9 stays queued after the restart, and discard answers "
-    "'already queued'"
-)
 def test_a_release_killed_then_discarded_sends_nothing(
     serve: ServeProcess, sink: SinkServer
 ) -> None:
@@ -202,10 +190,6 @@ def test_a_release_killed_then_discarded_sends_nothing(
     assert not sink.received
 
 
-@engine_xfail(
-    "a pass-through whose dot went before kill -9 leaves no record: the client's "
-    "retry relays a second copy"
-)
 @pytest.mark.parametrize("phase", ["rcpt", "data", "dot"])
 def test_a_pass_through_killed_at_each_phase_is_never_sent_twice(
     serve: ServeProcess, sink: SinkServer, phase: str
@@ -245,10 +229,6 @@ def test_a_pass_through_killed_at_each_phase_is_never_sent_twice(
     assert_exactly_once(sink, mail.recipients)
 
 
-@engine_xfail(
-    "no take-over today: the client waits for the slow upstream and is not "
-    "answered within take_over_after"
-)
 @pytest.mark.parametrize("phase", ["rcpt", "dot"])
 def test_a_pass_through_taken_on_survives_kill_9(
     serve: ServeProcess, sink: SinkServer, phase: str
@@ -279,11 +259,6 @@ def test_a_pass_through_taken_on_survives_kill_9(
 # -- (b) a slow upstream makes no duplicates ------------------------------------
 
 
-@engine_xfail(
-    "before the engine: the relay gives up on the final reply after 30 s and says "
-    "451 although upstream kept it, and the client's retry is relayed again (two "
-    "copies); with it: the retry of a message taken on waits for the slow server"
-)
 def test_a_slow_final_reply_gives_one_copy_and_a_retry_gets_the_result(
     serve: ServeProcess, sink: SinkServer
 ) -> None:
@@ -308,10 +283,6 @@ def test_a_slow_final_reply_gives_one_copy_and_a_retry_gets_the_result(
 # -- (c) a partial failure drops nobody -----------------------------------------
 
 
-@engine_xfail(
-    "recipients refused with 451 in the second batch are reported as failed and "
-    "never retried; the 550 recipient is not in refused"
-)
 def test_a_partial_failure_is_retried_and_the_refused_are_named(
     serve: ServeProcess, sink: SinkServer
 ) -> None:
@@ -344,7 +315,6 @@ def test_a_partial_failure_is_retried_and_the_refused_are_named(
 # -- (d) no Bcc header ever leaves ------------------------------------------------
 
 
-@engine_xfail("a passing message is relayed byte for byte, its Bcc field included")
 def test_a_bcc_field_of_a_passing_message_is_not_relayed(
     serve: ServeProcess, sink: SinkServer
 ) -> None:
@@ -362,10 +332,7 @@ def test_a_bcc_field_of_a_passing_message_is_not_relayed(
 @pytest.mark.parametrize(
     "how",
     [
-        pytest.param(
-            "--as-is",
-            marks=engine_xfail("release --as-is relays the Bcc field as it is"),
-        ),
+        "--as-is",
         "--bcc",
     ],
 )
@@ -392,10 +359,6 @@ def test_a_bcc_field_of_a_released_message_is_not_relayed(
 # -- (e) one slow upstream blocks nobody else -------------------------------------
 
 
-@engine_xfail(
-    "decisions and pass-throughs share one pool of 8 workers: 8 releases stuck on "
-    "a slow upstream make a discard and another account's mail wait"
-)
 def test_a_slow_upstream_does_not_block_other_decisions_or_accounts(
     tmp_path: Path,
 ) -> None:
@@ -505,9 +468,6 @@ def _message_id(data: bytes) -> str:
 # -- swaks as the client -------------------------------------------------------
 
 
-@engine_xfail(
-    "a release whose dot went before kill -9 stays queued; 'went-out' is unknown"
-)
 def test_swaks_release_killed_after_the_dot_asks_the_user_and_sends_once(
     serve: ServeProcess, sink: SinkServer, tmp_path: Path
 ) -> None:

@@ -188,11 +188,6 @@ def check_promise(
         assert not got, f"the client was refused, yet they got it: {got}{seen}"
 
 
-@pytest.mark.xfail(
-    reason="needs the new engine: Guard.held_messages, per-recipient progress, "
-    "retries and [delivery] settings",
-    strict=False,
-)
 @settings(
     max_examples=25,
     deadline=None,

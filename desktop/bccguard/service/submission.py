@@ -107,16 +107,22 @@ class SubmissionDesk:
         return await self._answer_retry(held)
 
     async def _answer_retry(self, held: HeldMessage) -> str:
+        """A mail program sent a message again that BccGuard has: its outcome.
+
+        Waiting for the user: the retry waits for the answer as the first try did.
+        Refused before: a new try, and its outcome if it comes in time. Otherwise
+        BccGuard has it (sending, retrying, done): said at once.
+        """
         log.info("%s: the client sent it again (%s)", held.id, held.state.value)
-        if held.state is HeldState.FAILED and held.resolution is not None:
+        wait = 0.0
+        if held.state.needs_user:
+            wait = self._budget()
+        elif held.state is HeldState.FAILED and held.resolution is not None:
             with contextlib.suppress(GuardError):  # a new try at what was refused
                 self._engine.decide(held.id, held.resolution)
-        if held.state.needs_user or held.state in (
-            HeldState.QUEUED,
-            HeldState.SENDING,
-            HeldState.FAILED,
-        ):
-            reply = await self._engine.reply_when_done(held.id, self._budget())
+                wait = self._settings().delivery.take_over_after
+        if wait:
+            reply = await self._engine.reply_when_done(held.id, wait)
             if reply is not None:
                 return reply
         return self._engine.retry_reply(held.id)
