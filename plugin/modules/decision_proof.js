@@ -56,7 +56,7 @@ export function canonical(addresses, minute) {
 /**
  * Bytes from hex text.
  * @param {string} hex
- * @returns {Uint8Array}
+ * @returns {Uint8Array<ArrayBuffer>}
  */
 function fromHex(hex) {
   if (typeof hex !== "string" || hex.length === 0 || !/^(?:[0-9a-fA-F]{2})+$/u.test(hex)) {

@@ -2,6 +2,7 @@
 import { domainSummary, localisePage } from "../modules/page_text.js";
 
 const token = new URLSearchParams(location.search).get("token");
+/** @type {Record<string, string[]>} */
 const BUTTONS = {
   send: ["convert", "send", "back"],
   "reply-all": ["convert", "back"],
@@ -22,25 +23,26 @@ async function show() {
     return;
   }
   const count = String(question.count ?? 0);
-  const texts = {
+  const texts = /** @type {Record<string, string[]>} */ ({
     send: ["holdHeadline", "holdDetail"],
     "reply-all": ["replyAllHeadline", "replyAllDetail"],
     blocked: ["blockedHeadline", "blockedDetail"],
     error: ["errorHeadline", "errorHeadline"],
-  }[question.kind];
+  })[question.kind];
   const headline = browser.i18n.getMessage(texts[0], [count]);
-  document.getElementById("headline").textContent = headline;
+  /** @type {HTMLElement} */ (document.getElementById("headline")).textContent = headline;
   document.title = `BccGuard: ${headline}`; // the window's title says what is asked
-  document.getElementById("detail").textContent =
+  /** @type {HTMLElement} */ (document.getElementById("detail")).textContent =
     question.kind === "error" ? question.error : browser.i18n.getMessage(texts[1], [count]);
-  document.getElementById("domains").textContent = domainSummary(question.domains);
+  /** @type {HTMLElement} */ (document.getElementById("domains")).textContent =
+    domainSummary(question.domains);
   for (const id of BUTTONS[question.kind] ?? ["back"]) {
-    const button = document.getElementById(id);
+    const button = /** @type {HTMLElement} */ (document.getElementById(id));
     button.hidden = false;
     button.addEventListener("click", () => choose(id));
   }
   // "convert" shows the gentle default; "back" is the safe one for a block.
-  document.getElementById(BUTTONS[question.kind]?.[0] ?? "back").focus();
+  /** @type {HTMLElement} */ (document.getElementById(BUTTONS[question.kind]?.[0] ?? "back")).focus();
 }
 
 show();
