@@ -2,10 +2,11 @@
 import { ApologyAction } from "./modules/apology.js";
 import { DecisionBroker } from "./modules/decisions.js";
 import { SendGate } from "./modules/gate.js";
-import { NativeHost } from "./modules/native.js";
+import { HOST_IDLE_MS, NativeHost } from "./modules/native.js";
 import { ReplyAllGuard } from "./modules/reply_all.js";
 
-const host = new NativeHost(browser);
+// One port to the desktop app for all messages, closed when idle (see native.js).
+const host = new NativeHost(browser, { idleMs: HOST_IDLE_MS });
 const broker = new DecisionBroker(browser);
 const gate = new SendGate({ browser, host, broker });
 const replyAll = new ReplyAllGuard({ browser, host, broker });
@@ -15,6 +16,9 @@ browser.compose.onBeforeSend.addListener((tab, details) => gate.onBeforeSend(tab
 browser.runtime.onMessage.addListener((message) => broker.handleMessage(message));
 browser.windows.onRemoved.addListener((windowId) => broker.handleWindowRemoved(windowId));
 browser.tabs.onCreated.addListener((tab) => {
+  if (tab.type === "messageCompose") {
+    host.warmUp(); // the host starts while the message is written, not at Send
+  }
   replyAll.onTabCreated(tab);
 });
 browser.messageDisplayAction.onClicked.addListener((tab) => {

@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 PLUGIN = ROOT / "plugin"
 FILE_LIST = HERE / "xpi-files.txt"
+EXCLUDED_LIST = HERE / "xpi-excluded.txt"  # in plugin/, deliberately not shipped
 DEFAULT_OUTPUT = ROOT / "dist" / "bccguard.xpi"
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can hold
 
@@ -26,16 +27,26 @@ class BuildError(Exception):
     """The file list and the plugin folder disagree."""
 
 
-def listed_files(file_list: Path = FILE_LIST) -> list[str]:
-    """The plugin-relative paths in the list (comments and blank lines skipped)."""
+def _names(file_list: Path) -> list[str]:
     names = []
     for line in file_list.read_text(encoding="utf-8").splitlines():
         name = line.strip()
         if name and not name.startswith("#"):
             names.append(name)
+    return names
+
+
+def listed_files(file_list: Path = FILE_LIST) -> list[str]:
+    """The plugin-relative paths in the list (comments and blank lines skipped)."""
+    names = _names(file_list)
     if "manifest.json" not in names:
         raise BuildError("manifest.json is not in the file list")
     return names
+
+
+def excluded_files(file_list: Path = EXCLUDED_LIST) -> list[str]:
+    """The plugin-relative paths that stay out of the release (type checking only)."""
+    return _names(file_list)
 
 
 def build(output: Path = DEFAULT_OUTPUT, plugin: Path = PLUGIN) -> Path:

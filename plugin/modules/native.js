@@ -1,13 +1,44 @@
 /**
  * Talking to the desktop app through Thunderbird's native messaging.
  *
- * Every request settles: a missing host, an error or a slow answer become `null`,
- * and the plugin carries on with its own options.
+ * One port (`runtime.connectNative`) stays open, so one host process answers many
+ * requests; `runtime.sendNativeMessage` would start a new one per request (about
+ * 0.3 s a message). Each request carries a `request_id` that its reply echoes; a
+ * reply without one (an older desktop app) answers the oldest request, as the host
+ * answers in order.
+ *
+ * Every request settles: a missing host, an error, a closed port or a slow answer
+ * become `null`, and the plugin carries on with its own options. A request that
+ * times out also closes the port (the host answers in order, so the next request
+ * would wait behind the stuck one); the next request starts a fresh host.
+ *
+ * Thunderbird's MV3 background is an event page, suspended once idle (pref
+ * `extensions.background.idle.timeout`, 30 s by default). An open native port keeps
+ * it up: Gecko's `terminateBackground` resets the idle timer while the page
+ * `hasActiveNativeAppPorts` ("exempt from being terminated when the idle timeout
+ * expires"), https://searchfox.org/mozilla-central/source/toolkit/components/extensions/parent/ext-backgroundPage.js
+ * Seen in Thunderbird 153 with the timeout at 1 s: without a port the page was
+ * suspended after 1.1 s; with one it stayed up, with the same host process, for
+ * 14 s; after `port.disconnect()` it was suspended within 0.3 s and the host read
+ * EOF (tests/plugin/test_native_port.py sends 3 s apart through one host process).
+ * So the port is not dropped under the page; the background closes it itself after
+ * `idleMs` without requests, letting the page and the host go, and the next request
+ * (or a compose window opening) connects again.
  * @module native
  */
 
 export const HOST_NAME = "org.bccguard.native_host";
 export const HOST_TIMEOUT_MS = 3000;
+/** How long the background keeps an unused port (and so itself and the host). */
+export const HOST_IDLE_MS = 10 * 60 * 1000;
+
+/**
+ * @typedef {Record<string, any>} Reply
+ * @typedef {{runtime: {connectNative(application: string): messenger.runtime.Port}}}
+ *   NativeMessaging the part of the WebExtension API this module uses
+ * @typedef {{port: messenger.runtime.Port, resolve: (reply: Reply | null) => void,
+ *   timer: ReturnType<typeof setTimeout>}} Pending
+ */
 
 /**
  * The promise's value, or `fallback` once `ms` milliseconds have passed.
@@ -20,6 +51,7 @@ export const HOST_TIMEOUT_MS = 3000;
 export function withTimeout(promise, ms, fallback) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
+  /** @type {Promise<F>} */
   const late = new Promise((resolve) => {
     timer = setTimeout(() => resolve(fallback), ms);
   });
@@ -29,26 +61,155 @@ export function withTimeout(promise, ms, fallback) {
 /** The desktop app's native host, or nothing when it is not installed. */
 export class NativeHost {
   /**
-   * @param {any} browser the WebExtension API object
-   * @param {{timeoutMs?: number}} [options]
+   * @param {NativeMessaging} browser the WebExtension API object
+   * @param {{timeoutMs?: number, idleMs?: number}} [options] `idleMs`: close the
+   *   port after this long without a request (0, the default: keep it while the
+   *   page lives, as a popup or the options page does)
    */
-  constructor(browser, { timeoutMs = HOST_TIMEOUT_MS } = {}) {
+  constructor(browser, { timeoutMs = HOST_TIMEOUT_MS, idleMs = 0 } = {}) {
     this.browser = browser;
     this.timeoutMs = timeoutMs;
+    this.idleMs = idleMs;
+    /** @type {messenger.runtime.Port | null} */
+    this.port = null;
+    /** @type {Map<number, Pending>} */
+    this.pending = new Map();
+    this.nextId = 1;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.idleTimer = undefined;
   }
 
   /**
    * Send one request; the host's reply when it says `ok`, else null.
    * @param {Record<string, unknown>} message
-   * @returns {Promise<Record<string, any> | null>}
+   * @returns {Promise<Reply | null>}
    */
-  async request(message) {
+  request(message) {
+    const port = this.connect();
+    if (!port) {
+      return Promise.resolve(null);
+    }
+    clearTimeout(this.idleTimer);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.timedOut(id), this.timeoutMs);
+      this.pending.set(id, { port, resolve, timer });
+      try {
+        port.postMessage({ ...message, request_id: id });
+      } catch {
+        this.close(port); // already disconnected: settles this request with null
+      }
+    });
+  }
+
+  /** Start the host ahead of a request (a compose window opened), if it is not running. */
+  warmUp() {
+    if (this.connect() && this.pending.size === 0) {
+      this.idleAfterwards();
+    }
+  }
+
+  /**
+   * The open port, or a new one; null when Thunderbird refuses to connect.
+   * @returns {messenger.runtime.Port | null}
+   */
+  connect() {
+    if (this.port) {
+      return this.port;
+    }
     try {
-      const send = Promise.resolve(this.browser.runtime.sendNativeMessage(HOST_NAME, message));
-      const reply = await withTimeout(send.catch(() => null), this.timeoutMs, null);
-      return reply && typeof reply === "object" && reply.ok ? reply : null;
+      const port = this.browser.runtime.connectNative(HOST_NAME);
+      port.onMessage.addListener((/** @type {unknown} */ reply) => this.received(port, reply));
+      // A missing host, a crash or the host's exit: Thunderbird disconnects the port.
+      port.onDisconnect.addListener(() => this.dropped(port));
+      this.port = port;
+      return port;
     } catch {
       return null;
+    }
+  }
+
+  /**
+   * A reply from the host: settle the request it answers.
+   * @param {messenger.runtime.Port} port
+   * @param {unknown} reply
+   */
+  received(port, reply) {
+    const answer = reply && typeof reply === "object" ? /** @type {Reply} */ (reply) : {};
+    const { request_id: id, ...rest } = answer;
+    const oldest = [...this.pending].find(([, p]) => p.port === port)?.[0];
+    const key = id === undefined ? oldest : id;
+    const pending = this.pending.get(key);
+    if (key === undefined || !pending || pending.port !== port) {
+      return; // a late answer to a request that has timed out
+    }
+    this.settle(key, rest.ok ? rest : null);
+    if (this.pending.size === 0) {
+      this.idleAfterwards();
+    }
+  }
+
+  /**
+   * A request the host has not answered in time: null, and a fresh host next time.
+   * @param {number} id
+   */
+  timedOut(id) {
+    const pending = this.pending.get(id);
+    if (pending) {
+      this.settle(id, null);
+      this.close(pending.port);
+    }
+  }
+
+  /**
+   * Thunderbird closed the port: every request still waiting on it gets null.
+   * @param {messenger.runtime.Port} port
+   */
+  dropped(port) {
+    for (const [id, pending] of [...this.pending]) {
+      if (pending.port === port) {
+        this.settle(id, null);
+      }
+    }
+    if (this.port === port) {
+      this.port = null;
+      clearTimeout(this.idleTimer);
+    }
+  }
+
+  /**
+   * Close `port` (the host reads EOF and exits); its requests get null.
+   * @param {messenger.runtime.Port | null} [port]
+   */
+  close(port = this.port) {
+    if (!port) {
+      return;
+    }
+    try {
+      port.disconnect(); // fires no onDisconnect on this side
+    } catch {
+      // already disconnected
+    }
+    this.dropped(port);
+  }
+
+  /**
+   * @param {number} id
+   * @param {Reply | null} reply
+   */
+  settle(id, reply) {
+    const pending = this.pending.get(id);
+    if (pending) {
+      this.pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.resolve(reply);
+    }
+  }
+
+  idleAfterwards() {
+    clearTimeout(this.idleTimer);
+    if (this.idleMs > 0) {
+      this.idleTimer = setTimeout(() => this.close(), this.idleMs);
     }
   }
 

@@ -14,6 +14,56 @@ export class StubEvent {
 }
 
 /**
+ * A native messaging port to a host that answers with `native(message)` (as a
+ * connectNative port does: replies echo the request's `request_id`); without
+ * `native`, the host is missing and the port disconnects at once with an error.
+ * @param {string} name
+ * @param {((message: object) => any) | undefined} native
+ * @param {{native: object[]}} calls
+ */
+export function stubPort(name, native, calls) {
+  const port = {
+    name,
+    error: null,
+    disconnected: false,
+    onMessage: new StubEvent(),
+    onDisconnect: new StubEvent(),
+    postMessage(payload) {
+      if (port.disconnected) {
+        throw new Error("Attempt to postMessage on disconnected port");
+      }
+      const { request_id: id, ...message } = payload;
+      calls.native.push({ name, message });
+      if (!native) return;
+      Promise.resolve()
+        .then(() => native(message))
+        .then((reply) => {
+          if (port.disconnected) return;
+          const answer = reply && typeof reply === "object" ? reply : { ok: false };
+          port.onMessage.fire({ ...answer, request_id: id }, port);
+        })
+        .catch((error) => {
+          // A host that fails: Thunderbird sees it exit and disconnects the port.
+          port.disconnected = true;
+          port.error = { message: String(error) };
+          port.onDisconnect.fire(port);
+        });
+    },
+    disconnect() {
+      port.disconnected = true;
+    },
+  };
+  if (!native) {
+    setTimeout(() => {
+      port.disconnected = true;
+      port.error = { message: `No such native application ${name}` };
+      port.onDisconnect.fire(port);
+    }, 0);
+  }
+  return port;
+}
+
+/**
  * A stub browser.
  * @param {{managed?: object | null, local?: object, native?: (message: object) => any,
  *   books?: {lists: {id: string, name: string, description?: string}[],
@@ -23,7 +73,7 @@ export class StubEvent {
  */
 export function makeBrowser(setup = {}) {
   let nextWindow = 100;
-  const calls = { windowsCreated: [], windowsRemoved: [], native: [], setComposeDetails: [], beginNew: [] };
+  const calls = { windowsCreated: [], windowsRemoved: [], native: [], connects: [], setComposeDetails: [], beginNew: [] };
   const local = { ...(setup.local ?? {}) };
   const books = setup.books ?? { lists: [], members: {} };
   const browser = {
@@ -36,6 +86,10 @@ export function makeBrowser(setup = {}) {
           throw new Error("No such native application org.bccguard.native_host");
         }
         return setup.native(message);
+      },
+      connectNative: (name) => {
+        calls.connects.push(name);
+        return stubPort(name, setup.native, calls);
       },
       onMessage: new StubEvent(),
     },

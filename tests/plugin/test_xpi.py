@@ -23,7 +23,15 @@ def test_manifest_at_the_root_with_the_fixed_id(xpi: Path) -> None:
 
 def test_every_plugin_file_is_listed_and_nothing_else(build_xpi: Any) -> None:
     on_disk = {str(p.relative_to(PLUGIN)) for p in PLUGIN.rglob("*") if p.is_file()}
-    assert set(build_xpi.listed_files()) == on_disk
+    listed, excluded = set(build_xpi.listed_files()), set(build_xpi.excluded_files())
+    assert listed | excluded == on_disk
+    assert not listed & excluded
+
+
+def test_type_checking_files_stay_out_of_the_xpi(xpi: Path) -> None:
+    with zipfile.ZipFile(xpi) as archive:
+        names = archive.namelist()
+    assert not [n for n in names if n.endswith(".ts") or "tsconfig" in n]
 
 
 def test_every_file_the_plugin_references_is_in_the_xpi(xpi: Path) -> None:

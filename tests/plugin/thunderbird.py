@@ -115,13 +115,15 @@ def run_thunderbird(
     smtp_port: int,
     scenario: dict[str, Any],
     env: dict[str, str] | None = None,
+    prefs: dict[str, object] | None = None,
     timeout: float = 90.0,
 ) -> Run:
-    """Start Thunderbird, wait for the driver's report, and stop it."""
+    """Start Thunderbird, wait for the driver's report, and stop it; ``prefs`` are
+    added to (or override) the profile's."""
     profile = workdir / "profile"
     extensions = profile / "extensions"
     extensions.mkdir(parents=True)
-    write_prefs(profile, profile_prefs(smtp_port))
+    write_prefs(profile, {**profile_prefs(smtp_port), **(prefs or {})})
     shutil.copyfile(xpi, extensions / f"{PLUGIN_ID}.xpi")
     build_driver(extensions / f"{DRIVER_ID}.xpi", scenario)
     home = workdir / "home"

@@ -68,23 +68,45 @@ def _local_decision_key(home: Path) -> str:
     return proof_key(ensure_local_secret(open_secret_store(home))).hex()
 
 
-def _bounded(work: Callable[[], str], timeout: float) -> str | None:
-    """``work()``'s result, or None when it fails or takes longer than ``timeout``."""
-    result: list[str] = []
+class BoundedLookup:
+    """``work()``'s result within a time limit, one lookup at a time.
 
-    def run() -> None:
-        try:
-            result.append(work())
-        except Exception:
-            log.warning("no decision key: the secret store failed", exc_info=True)
+    A lookup that outlasts its request goes on in its thread, and the next request
+    waits on that one instead of starting another: the host answers many requests,
+    and a secret store that hangs must cost it one thread, not one per message.
+    """
 
-    worker = threading.Thread(target=run, name="decision-key", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        log.warning("no decision key: the secret store took over %.1f s", timeout)
-        return None
-    return result[0] if result else None
+    def __init__(self, work: Callable[[], str], timeout: float) -> None:
+        self.work = work
+        self.timeout = timeout
+        self._running: tuple[threading.Thread, list[str]] | None = None
+
+    def get(self) -> str | None:
+        """The result, or None when the work fails or takes longer than the limit."""
+        if self._running is None:
+            self._running = self._start()
+        worker, result = self._running
+        worker.join(self.timeout)
+        if worker.is_alive():
+            log.warning(
+                "no decision key: the secret store took over %.1f s", self.timeout
+            )
+            return None
+        self._running = None
+        return result[0] if result else None
+
+    def _start(self) -> tuple[threading.Thread, list[str]]:
+        result: list[str] = []
+
+        def run() -> None:
+            try:
+                result.append(self.work())
+            except Exception:
+                log.warning("no decision key: the secret store failed", exc_info=True)
+
+        worker = threading.Thread(target=run, name="decision-key", daemon=True)
+        worker.start()
+        return worker, result
 
 
 def _start_detached(argv: list[str]) -> None:
@@ -121,8 +143,12 @@ class Requests:
     decision_key: Callable[[Path], str] = _local_decision_key
     decision_key_timeout: float = DECISION_KEY_TIMEOUT
     handlers: dict[str, Callable[[Mapping[str, Any]], Reply]] = field(init=False)
+    key_lookup: BoundedLookup = field(init=False)
 
     def __post_init__(self) -> None:
+        self.key_lookup = BoundedLookup(
+            lambda: self.decision_key(self.home), self.decision_key_timeout
+        )
         self.handlers = {
             "policy": self.policy,
             "check": self.check,
@@ -159,7 +185,7 @@ class Requests:
                 "action": policy.action.value,
             },
         }
-        key = _bounded(lambda: self.decision_key(self.home), self.decision_key_timeout)
+        key = self.key_lookup.get()
         if key is not None:
             reply["decision_key"] = key
         return reply

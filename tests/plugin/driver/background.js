@@ -1,5 +1,5 @@
-// Test-only driver: compose and send one message as scenario.json says, or reply to an
-// imported message (scenario.reply), and print the result.
+// Test-only driver: compose and send one message (or several, scenario.messages) as
+// scenario.json says, or reply to an imported message (scenario.reply), and print the result.
 const MARK = "BCCGUARD-DRIVER";
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,8 +82,47 @@ async function reply(scenario) {
   );
 }
 
+// Compose and send one message; its outcome and when the send began and settled.
+async function sendOne(message, sendTimeoutMs) {
+  const tab = await browser.compose.beginNew({
+    to: message.to,
+    cc: message.cc ?? [],
+    subject: message.subject,
+    plainTextBody: "Hello from the BccGuard end-to-end test.\n",
+    isPlainText: true,
+  });
+  const before = await browser.compose.getComposeDetails(tab.id);
+  await sleep(message.composeDelayMs ?? 0); // as if someone were still writing
+  const sentAt = Date.now();
+  const send = browser.compose
+    .sendMessage(tab.id, { mode: "sendNow" })
+    .then((value) => ({ outcome: "sent", value }))
+    .catch((error) => ({ outcome: "refused", error: String(error) }));
+  const late = sleep(sendTimeoutMs ?? 30000).then(() => ({ outcome: "timeout" }));
+  const result = await Promise.race([send, late]);
+  return { ...result, to: before.to, sentAt, settledAt: Date.now() };
+}
+
+// Several messages one after the other (scenario.messages), scenario.pauseMs apart.
+async function sendSeveral(scenario) {
+  const results = [];
+  for (const [index, message] of scenario.messages.entries()) {
+    if (index > 0) await sleep(scenario.pauseMs ?? 0);
+    const result = await sendOne(message, scenario.sendTimeoutMs);
+    results.push(result);
+    if (result.outcome !== "sent") break;
+  }
+  const outcome = results.every((r) => r.outcome === "sent") ? "sent-all" : "failed";
+  console.log(`${MARK} ${JSON.stringify({ outcome, results })}`);
+}
+
 async function run() {
   const scenario = await (await fetch(browser.runtime.getURL("scenario.json"))).json();
+  if (scenario.keepAwake) {
+    // An API call resets the event page's idle timer: the driver's own background
+    // stays up through long pauses even with a short extensions.background.idle.timeout.
+    setInterval(() => browser.runtime.getPlatformInfo(), 250);
+  }
   if (scenario.reply) {
     await reply(scenario);
     return;
@@ -92,26 +131,17 @@ async function run() {
     await addProof(scenario.proof);
   }
   await sleep(scenario.startDelayMs ?? 1500);
+  if (scenario.messages) {
+    await sendSeveral(scenario);
+    return;
+  }
   const to = [...scenario.to];
   if (scenario.list) {
     to.push({ nodeId: await makeList(scenario.list), type: "mailingList" });
   }
-  const tab = await browser.compose.beginNew({
-    to,
-    cc: scenario.cc ?? [],
-    subject: scenario.subject,
-    plainTextBody: "Hello from the BccGuard end-to-end test.\n",
-    isPlainText: true,
-  });
-  const before = await browser.compose.getComposeDetails(tab.id);
-  const send = browser.compose
-    .sendMessage(tab.id, { mode: "sendNow" })
-    .then((value) => ({ outcome: "sent", value }))
-    .catch((error) => ({ outcome: "refused", error: String(error) }));
-  const late = sleep(scenario.sendTimeoutMs ?? 30000).then(() => ({ outcome: "timeout" }));
   const popup = scenario.closePopup ? closePopup() : Promise.resolve(null);
-  const result = await Promise.race([send, late]);
-  console.log(`${MARK} ${JSON.stringify({ ...result, to: before.to, popup: await popup })}`);
+  const { sentAt, settledAt, ...result } = await sendOne({ ...scenario, to }, scenario.sendTimeoutMs);
+  console.log(`${MARK} ${JSON.stringify({ ...result, popup: await popup })}`);
 }
 
 run().catch((error) => console.log(`${MARK} ${JSON.stringify({ outcome: "error", error: String(error) })}`));
