@@ -124,7 +124,8 @@ def _held_line(held: HeldMessage) -> str:
     )
     if held.state.value not in ("waiting", "sent", "discarded") and held.outcome:
         line += f"\n    {held.outcome}"
-    if held.undelivered and held.state.value != "discarded":
+    tried = held.attempts > 0 or held.delivered or held.uncertain
+    if held.undelivered and tried and held.state.value != "discarded":
         names = ", ".join(held.undelivered[:5])
         more = len(held.undelivered) - 5
         line += f"\n    not delivered: {names}" + (
