@@ -244,6 +244,76 @@ def cmd_account_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _discovery() -> Any:
+    """How the account commands look for servers (tests replace it)."""
+    from bccguard.adapters.server_discovery import offline  # noqa: PLC0415
+
+    return offline()
+
+
+def _discover(email: str) -> Any:
+    from bccguard.core.discovery import DiscoveryError  # noqa: PLC0415
+
+    try:
+        return _discovery().discover(email)
+    except DiscoveryError as error:
+        raise GuardCliError(str(error)) from error
+
+
+_SOURCE_TEXT = {
+    "autoconfig": "the domain's autoconfig",
+    "bundled": "BccGuard's table of providers",
+    "srv": "DNS SRV records (not authenticated)",
+    "mx": "the provider behind the domain's MX (not authenticated)",
+}
+
+
+def _servers_lines(servers: Any) -> list[str]:
+    lines = [
+        f"Found by {_SOURCE_TEXT[servers.source.value]}: {servers.origin}",
+        f"  outgoing (SMTP)  {servers.smtp.describe()}",
+    ]
+    if servers.imap is not None:
+        lines.append(f"  incoming (IMAP)  {servers.imap.describe()}")
+    lines.append(f"  user name        {servers.username()}")
+    sign_in = servers.auth.value
+    if servers.app_password_required:
+        sign_in = "an app password"
+    elif servers.app_password_url:
+        sign_in += ", or an app password"
+    lines.append(f"  sign-in          {sign_in}")
+    if servers.app_password_url:
+        lines.append(f"  app password at  {servers.app_password_url}")
+    if servers.help_url:
+        lines.append(f"  provider's page  {servers.help_url}")
+    lines.extend(f"  note: {note}" for note in servers.notes)
+    outside = servers.outside_domain()
+    if servers.needs_confirmation:
+        lines.append(
+            f"  check: {', '.join(outside)} is outside {servers.domain}; "
+            "make sure this is your provider"
+        )
+    return lines
+
+
+def cmd_account_discover(args: argparse.Namespace) -> int:
+    """Print the servers found for an address and where from; save nothing."""
+    found = _discover(args.email)
+    if args.json:
+        print(json.dumps(found.servers.to_json() if found.servers else None, indent=2))
+    elif found.servers is not None:
+        print("\n".join(_servers_lines(found.servers)))
+    else:
+        tried = "; ".join(f"{a.source}: {a.outcome}" for a in found.attempts)
+        print(
+            f"No servers found for {args.email}"
+            + (f" ({tried})" if tried else "")
+            + ". Give them with: bccguard account add NAME --email ... --smtp-host ...",
+            file=sys.stderr,
+        )
+    return 0 if found.servers is not None else 1
+
+
 def cmd_account_list(args: argparse.Namespace) -> int:
     """Show the configured accounts (never their passwords)."""
     for account in _settings(paths.home()).accounts:
@@ -324,6 +394,12 @@ def add_guard_commands(commands: Any) -> None:
         help="read the password from the first line of stdin",
     )
     add.set_defaults(run=cmd_account_add)
+    discover = account_cmds.add_parser(
+        "discover", help="find an address's servers (saves nothing)"
+    )
+    discover.add_argument("email")
+    discover.add_argument("--json", action="store_true")
+    discover.set_defaults(run=cmd_account_discover)
     account_list = account_cmds.add_parser("list", help="list accounts")
     account_list.set_defaults(run=cmd_account_list)
 
