@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the peers are fixtures imported from tests.discovery_peers)
 """``bccguard account discover`` prints what it found and where from, saves nothing,
 and needs no network for the bundled providers."""
 
@@ -10,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from bccguard import cli
+from bccguard import cli, cli_guard
+from bccguard.adapters.dns_discovery import DnsDiscovery
+from bccguard.adapters.server_discovery import ServerDiscovery
+from tests.discovery_peers import (  # noqa: F401
+    AutoconfigServer,
+    DnsServer,
+    autoconfig_server,
+    autoconfig_xml,
+    discovery_ca,
+    dns_server,
+)
 
 
 @pytest.fixture
@@ -86,3 +97,64 @@ def test_not_an_address_is_one_line_exit_2(
     err = capsys.readouterr().err
     assert "not an e-mail address" in err
     assert "Traceback" not in err
+
+
+@pytest.fixture
+def local_discovery(
+    monkeypatch: pytest.MonkeyPatch,
+    autoconfig_server: AutoconfigServer,
+    dns_server: DnsServer,
+) -> tuple[AutoconfigServer, DnsServer]:
+    """The commands look at the local HTTPS and DNS servers."""
+    lookup = DnsDiscovery(dns_server.resolver(), timeout=3)
+    discovery = ServerDiscovery(autoconfig_server.autoconfig(), lookup.srv, lookup.mx)
+    monkeypatch.setattr(cli_guard, "_discovery", lambda: discovery)
+    return autoconfig_server, dns_server
+
+
+def test_autoconfig_answer_as_json(
+    home: Path,
+    local_discovery: tuple[AutoconfigServer, DnsServer],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    autoconfig, _ = local_discovery
+    autoconfig.serve(
+        "corp.example",
+        autoconfig_xml(
+            ("smtp.corp.example", 465, "SSL"), ("imap.corp.example", 993, "SSL")
+        ),
+    )
+    assert cli.main(["account", "discover", "anna@corp.example", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["source"] == "autoconfig"
+    assert (found["smtp_host"], found["smtp_port"], found["smtp_tls"]) == (
+        "smtp.corp.example",
+        465,
+        "implicit",
+    )
+    assert found["auth"] == "password"
+    assert found["origin"].startswith(autoconfig.base)
+
+
+def test_srv_servers_elsewhere_are_flagged_in_words(
+    home: Path,
+    local_discovery: tuple[AutoconfigServer, DnsServer],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, dns = local_discovery
+    dns.add("_submission._tcp.corp.example", "SRV", "0 1 587 smtp.mailhost.example.")
+    assert cli.main(["account", "discover", "anna@corp.example"]) == 0
+    out = capsys.readouterr().out
+    assert "DNS SRV records (not authenticated)" in out
+    assert "check: smtp.mailhost.example is outside corp.example" in out
+
+
+def test_nothing_found_exits_1_and_says_what_was_tried(
+    home: Path,
+    local_discovery: tuple[AutoconfigServer, DnsServer],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["account", "discover", "anna@corp.example", "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) is None
+    assert "srv: nothing" in captured.err

@@ -246,9 +246,9 @@ def cmd_account_add(args: argparse.Namespace) -> int:
 
 def _discovery() -> Any:
     """How the account commands look for servers (tests replace it)."""
-    from bccguard.adapters.server_discovery import offline  # noqa: PLC0415
+    from bccguard.adapters.server_discovery import online  # noqa: PLC0415
 
-    return offline()
+    return online()
 
 
 def _discover(email: str) -> Any:
@@ -303,7 +303,7 @@ def cmd_account_discover(args: argparse.Namespace) -> int:
         print(json.dumps(found.servers.to_json() if found.servers else None, indent=2))
     elif found.servers is not None:
         print("\n".join(_servers_lines(found.servers)))
-    else:
+    if found.servers is None:
         tried = "; ".join(f"{a.source}: {a.outcome}" for a in found.attempts)
         print(
             f"No servers found for {args.email}"

@@ -92,3 +92,13 @@ class ServerDiscovery:
 def offline() -> ServerDiscovery:
     """Only the bundled table."""
     return ServerDiscovery()
+
+
+def online(ca_file: str | None = None) -> ServerDiscovery:
+    """Every way: the domain's autoconfig, the table, SRV and MX from the system's
+    resolver."""
+    from bccguard.adapters.autoconfig import Autoconfig  # noqa: PLC0415
+    from bccguard.adapters.dns_discovery import DnsDiscovery  # noqa: PLC0415
+
+    dns = DnsDiscovery()
+    return ServerDiscovery(Autoconfig(ca_file=ca_file), dns.srv, dns.mx)
