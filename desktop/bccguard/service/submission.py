@@ -35,8 +35,10 @@ from bccguard.service.replies import blocked_reply, reply_for_record
 
 log = logging.getLogger(__name__)
 
-# Passing messages remembered after delivery, for a client that sends one again.
+# Passing messages remembered after delivery, for a client that sends one again
+# (a retry comes within minutes; the same message a day later is sent again).
 _RECENT = 10_000
+_RECENT_SECONDS = 3600.0
 
 
 class SubmissionDesk:
@@ -65,7 +67,7 @@ class SubmissionDesk:
         self._paused = paused
         self._clock = clock
         self._flights: dict[str, PassFlight] = {}
-        self._recent: OrderedDict[str, str] = OrderedDict()
+        self._recent: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
     async def submit(self, sub: Submission) -> str:
         """Check one submission and answer it."""
@@ -99,8 +101,9 @@ class SubmissionDesk:
             return flight.reply or (
                 "451 4.3.0 BccGuard is still sending this message; try again later"
             )
-        if key in self._recent:
-            return self._recent[key]
+        recent = self._recent.get(key)
+        if recent is not None and self._clock() - recent[0] < _RECENT_SECONDS:
+            return recent[1]
         held = self._engine.find_key(key)
         if held is None:
             return None
@@ -171,7 +174,8 @@ class SubmissionDesk:
 
     def _remember(self, key: str, reply: str) -> None:
         """A delivered passing message, for a client that sends it again."""
-        self._recent[key] = reply
+        self._recent[key] = (self._clock(), reply)
+        self._recent.move_to_end(key)
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
 
