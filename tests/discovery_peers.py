@@ -215,3 +215,49 @@ def dns_server() -> Iterator[DnsServer]:
 def write_ca(path: Path, ca: DiscoveryCa) -> None:
     """Copy the test CA's certificate to ``path`` (for a subprocess)."""
     path.write_text(Path(ca.ca_file).read_text())
+
+
+SIGN_IN_USER = "alice"  # Dovecot's user (tests/dovecot_server.py) and the sink's
+SIGN_IN_PASSWORD = "secret"
+SIGN_IN_EMAIL = "alice@corp.example"
+
+
+@dataclass
+class MailHost:
+    """An AUTH-requiring SMTP server (STARTTLS, the discovery CA's certificate), a
+    Dovecot, and corp.example's autoconfig file pointing at both."""
+
+    smtp_port: int
+    imap_port: int
+    sink: object
+    autoconfig: AutoconfigServer
+
+
+@pytest.fixture
+def mail_host(
+    discovery_ca: DiscoveryCa, autoconfig_server: AutoconfigServer, dovecot: object
+) -> Iterator[MailHost]:
+    from tests.smtp_sink import LoopbackController, Sink
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    discovery_ca.ca.issue_cert("127.0.0.1").configure_cert(context)
+    handler = Sink(users={SIGN_IN_USER: SIGN_IN_PASSWORD})
+    controller = LoopbackController(
+        handler,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=handler.authenticate,
+        auth_required=True,
+    )
+    controller.start()
+    imap_port = dovecot.port  # type: ignore[attr-defined]
+    autoconfig_server.serve(
+        "corp.example",
+        autoconfig_xml(
+            ("127.0.0.1", controller.port, "STARTTLS"),
+            ("127.0.0.1", imap_port, "plain"),
+            username=SIGN_IN_USER,
+        ),
+    )
+    yield MailHost(controller.port, imap_port, handler, autoconfig_server)
+    controller.stop()

@@ -193,12 +193,16 @@ def cmd_secret(args: argparse.Namespace) -> int:
 
 
 def cmd_account_add(args: argparse.Namespace) -> int:
-    """Add or replace an upstream account; the password goes to the secret store."""
-    from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
-    from bccguard.service import account_password_key  # noqa: PLC0415
+    """Add or replace an upstream account; the password goes to the secret store.
 
-    home = paths.home()
-    settings = _settings(home)
+    Two forms: ``account add NAME --email ADDRESS --smtp-host HOST ...`` saves the
+    servers given (scripts rely on it), and ``account add ADDRESS`` (or ``NAME
+    --email ADDRESS`` without ``--smtp-host``) finds them first.
+    """
+    if args.smtp_host is None:
+        return _add_discovered(args)
+    if not args.email:
+        raise GuardCliError("--email is required with --smtp-host")
     values = {
         "name": args.name,
         "email": args.email,
@@ -213,6 +217,25 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         "imap_tls": args.imap_tls,
         "imap_username": args.imap_username or "",
     }
+    return _save_account(values, _read_password(args, values))
+
+
+def _read_password(args: argparse.Namespace, values: dict[str, Any]) -> str:
+    if args.password_stdin:
+        return str(sys.stdin.readline().rstrip("\r\n"))
+    if sys.stdin.isatty():
+        return getpass.getpass(
+            f"Password for {values['email']} at {values['smtp_host']}: "
+        )
+    return ""
+
+
+def _save_account(values: dict[str, Any], password: str) -> int:
+    from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
+    from bccguard.service import account_password_key  # noqa: PLC0415
+
+    home = paths.home()
+    settings = _settings(home)
     try:
         # Judged as entered, so the error names the setting: "smtp_tls: ...".
         account = account_from_mapping(values)
@@ -221,14 +244,6 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         )
     except SettingsError as error:
         raise GuardCliError(str(error)) from error
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = getpass.getpass(
-            f"Password for {account.email} at {account.smtp_host}: "
-        )
-    else:
-        password = ""
     if password and not account.smtp_username:
         account = replace(account, smtp_username=account.email)
         updated = updated.with_account(account)
@@ -240,6 +255,100 @@ def cmd_account_add(args: argparse.Namespace) -> int:
         f"Account {account.name} saved; password in {store.description}"
         if password
         else f"Account {account.name} saved (no password stored)"
+    )
+    return 0
+
+
+def _add_discovered(args: argparse.Namespace) -> int:
+    """``account add ADDRESS``: find the servers, confirm, sign in, test, save."""
+    from bccguard.adapters.connection_test import try_account  # noqa: PLC0415
+
+    email = args.email or args.name
+    if "@" not in email:
+        raise GuardCliError(
+            "give an e-mail address to find its servers, or --email and --smtp-host"
+        )
+    servers = _thunderbird_servers(args, email) if args.thunderbird else None
+    if servers is None:
+        found = _discover(email)
+        if found.servers is None:
+            tried = "; ".join(f"{a.source}: {a.outcome}" for a in found.attempts)
+            raise GuardCliError(
+                f"no servers found for {email} ({tried or 'nothing to ask'}); "
+                "give them with --smtp-host (and --imap-host)"
+            )
+        servers = found.servers
+    print("\n".join(_servers_lines(servers)))
+    if servers.needs_confirmation and not args.yes and not _confirm(servers):
+        raise GuardCliError(
+            f"not saved: {', '.join(servers.outside_domain())} is outside "
+            f"{servers.domain}; check it is your provider, then add --yes"
+        )
+    if servers.auth.value.startswith("oauth2") and not servers.app_password_url:
+        print(
+            f"note: {servers.display_name or servers.smtp.host} signs in with "
+            "OAuth2 (a browser sign-in), which BccGuard does not do yet; a password "
+            "will probably be refused",
+            file=sys.stderr,
+        )
+    values = servers.account_values(args.name if args.email else email)
+    if args.max_recipients:
+        values["max_recipients"] = args.max_recipients
+    password = _read_password(args, values)
+    if password and not args.no_test:
+        report = try_account(servers, servers.username(), password)
+        for result in report.results:
+            print(result.describe())
+        if not report.ok:
+            print("Not saved: fix the above and try again.", file=sys.stderr)
+            return 1
+    return _save_account(values, password)
+
+
+def _confirm(servers: Any) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"Use these servers for {servers.email}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes", "s", "si", "sì")
+
+
+def _thunderbird_servers(args: argparse.Namespace, email: str) -> Any:
+    for imported in _import_thunderbird(args.profile):
+        if imported.email.lower() == email.lower():
+            return imported.servers
+    raise GuardCliError(f"{email} is not an identity of that Thunderbird profile")
+
+
+def _import_thunderbird(profile: str | None) -> Any:
+    from bccguard.adapters.thunderbird_profile import (  # noqa: PLC0415
+        ThunderbirdProfileError,
+        import_profile,
+    )
+
+    try:
+        return import_profile(Path(profile) if profile else None)
+    except ThunderbirdProfileError as error:
+        raise GuardCliError(str(error)) from error
+
+
+def cmd_account_import_thunderbird(args: argparse.Namespace) -> int:
+    """List the accounts of a Thunderbird profile (never its passwords)."""
+    imported = _import_thunderbird(args.profile)
+    if args.json:
+        print(json.dumps([a.to_json() for a in imported], indent=2))
+        return 0
+    if not imported:
+        print("No accounts with an outgoing server in that profile.")
+        return 1
+    for account in imported:
+        print(
+            f"{account.email}"
+            + (f" ({account.full_name})" if account.full_name else "")
+        )
+        print("\n".join(_servers_lines(account.servers)[1:]))
+    print(
+        "Add one with: bccguard account add ADDRESS --thunderbird "
+        "(you sign in again; Thunderbird's passwords are not read)"
     )
     return 0
 
@@ -265,6 +374,7 @@ _SOURCE_TEXT = {
     "bundled": "BccGuard's table of providers",
     "srv": "DNS SRV records (not authenticated)",
     "mx": "the provider behind the domain's MX (not authenticated)",
+    "thunderbird": "your Thunderbird profile",
 }
 
 
@@ -369,14 +479,22 @@ def add_guard_commands(commands: Any) -> None:
     )
     secret.set_defaults(run=cmd_secret)
 
+    _add_account_commands(commands)
+
+
+def _add_account_commands(commands: Any) -> None:
     account = commands.add_parser("account", help="upstream accounts")
     account_cmds = account.add_subparsers(
         dest="account_command", required=True, parser_class=_parser_class(commands)
     )
-    add = account_cmds.add_parser("add", help="add or replace an account")
-    add.add_argument("name")
-    add.add_argument("--email", required=True)
-    add.add_argument("--smtp-host", required=True)
+    add = account_cmds.add_parser(
+        "add",
+        help="add or replace an account: by its address (servers found), or with "
+        "--email and --smtp-host",
+    )
+    add.add_argument("name", help="the account's name, or its e-mail address")
+    add.add_argument("--email", help="the address (default: NAME, if it is one)")
+    add.add_argument("--smtp-host", help="the outgoing server (else it is found)")
     add.add_argument("--smtp-port", type=int, default=587)
     add.add_argument("--tls", choices=TLS_MODES, default="starttls")
     add.add_argument("--username")
@@ -393,6 +511,20 @@ def add_guard_commands(commands: Any) -> None:
         action="store_true",
         help="read the password from the first line of stdin",
     )
+    add.add_argument(
+        "--yes",
+        action="store_true",
+        help="accept found servers outside the address's domain without asking",
+    )
+    add.add_argument(
+        "--no-test", action="store_true", help="save without trying the password"
+    )
+    add.add_argument(
+        "--thunderbird",
+        action="store_true",
+        help="take the servers from a Thunderbird profile instead of looking",
+    )
+    add.add_argument("--profile", help="the Thunderbird profile folder")
     add.set_defaults(run=cmd_account_add)
     discover = account_cmds.add_parser(
         "discover", help="find an address's servers (saves nothing)"
@@ -400,6 +532,13 @@ def add_guard_commands(commands: Any) -> None:
     discover.add_argument("email")
     discover.add_argument("--json", action="store_true")
     discover.set_defaults(run=cmd_account_discover)
+    thunderbird = account_cmds.add_parser(
+        "import-thunderbird",
+        help="list the accounts of a Thunderbird profile (not its passwords)",
+    )
+    thunderbird.add_argument("--profile", help="default: Thunderbird's default")
+    thunderbird.add_argument("--json", action="store_true")
+    thunderbird.set_defaults(run=cmd_account_import_thunderbird)
     account_list = account_cmds.add_parser("list", help="list accounts")
     account_list.set_defaults(run=cmd_account_list)
 

@@ -16,6 +16,7 @@ class Source(StrEnum):
     BUNDLED = "bundled"  # BccGuard's table of big providers
     SRV = "srv"  # RFC 6186 / RFC 8314 SRV records (not authenticated)
     MX = "mx"  # the provider behind the domain's MX (not authenticated)
+    THUNDERBIRD = "thunderbird"  # read from the user's own Thunderbird profile
 
 
 class Auth(StrEnum):
