@@ -69,11 +69,16 @@ class AccountsTab(QWidget):
         self.list = QListWidget()
         self.list.setMinimumWidth(200)
         self.add_button = QPushButton(tr("Add"))
+        self.assistant_button = QPushButton(tr("Add by address…"))
+        self.assistant_button.setToolTip(
+            tr("Type an e-mail address; BccGuard finds the servers and tests them")
+        )
         self.remove_button = QPushButton(tr("Remove"))
         self.add_button.clicked.connect(self.add_account)
         self.remove_button.clicked.connect(self.remove_account)
         left = QVBoxLayout()
         left.addWidget(self.list, 1)
+        left.addWidget(self.assistant_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add_button)
         buttons.addWidget(self.remove_button)
@@ -230,6 +235,25 @@ class AccountsTab(QWidget):
         self.list.setCurrentRow(len(self.rows) - 1)
         self.name.setFocus()
         self.name.selectAll()
+
+    def add_found(self, values: dict[str, Any], password: str) -> None:
+        """Add (or replace, by name) an account the assistant found and tested."""
+        row = AccountRow(dict(values), password=password)
+        names = [r.values.get("name") for r in self.rows]
+        if values["name"] in names:
+            index = names.index(values["name"])
+            row.original = self.rows[index].original
+            row.has_password = self.rows[index].has_password
+            self.rows[index] = row
+            item = self.list.item(index)
+            if item is not None:
+                item.setText(self._title(row))
+        else:
+            self.rows.append(row)
+            self.list.addItem(self._title(row))
+            index = len(self.rows) - 1
+        self.list.setCurrentRow(index)
+        self._show_row(index)
 
     def remove_account(self) -> None:
         """Remove the selected account (its password goes when saving)."""

@@ -37,6 +37,7 @@ from bccguard.core.settings import (
     settings_from_mapping,
     settings_to_mapping,
 )
+from bccguard.ui.account_assistant import AccountAssistant, AccountTools
 from bccguard.ui.i18n import tr, tr_settings_error
 from bccguard.ui.settings_accounts import AccountsTab
 from bccguard.ui.settings_form import (
@@ -292,9 +293,12 @@ class SettingsWindow(QWidget):
         on_saved: Callable[[Settings], None],
         *,
         proxy_secret: str,
+        account_tools: AccountTools | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
+        self._account_tools = account_tools
+        self.assistant: AccountAssistant | None = None
         self.settings = settings
         self._config_path = config_path
         self._on_saved = on_saved
@@ -302,6 +306,7 @@ class SettingsWindow(QWidget):
         self.resize(780, 580)
 
         self.accounts = AccountsTab(settings.accounts, secrets)
+        self.accounts.assistant_button.clicked.connect(self.open_assistant)
         self.policy = _PolicyTab(settings)
         self.mail_programs = _MailProgramsTab(settings, proxy_secret)
         self.general = _GeneralTab(settings, autostart.is_enabled())
@@ -325,6 +330,28 @@ class SettingsWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
+
+    def open_assistant(self) -> AccountAssistant:
+        """Open the add-account assistant; it saves through this window."""
+        if self._account_tools is None:
+            self._account_tools = AccountTools()
+        self.assistant = AccountAssistant(
+            self._account_tools, self._save_found, parent=self
+        )
+        self.assistant.setWindowModality(Qt.WindowModality.WindowModal)
+        self.assistant.accepted.connect(self._show_mail_programs)
+        self.assistant.show()
+        return self.assistant
+
+    def _save_found(self, values: dict[str, Any], password: str) -> str:
+        self.accounts.add_found(values, password)
+        return "" if self.save() else self.status.text()
+
+    def _show_mail_programs(self) -> None:
+        """After adding an account: how to point the mail program at BccGuard."""
+        self.tabs.setCurrentIndex(_TABS["proxy"])
+        self.raise_()
+        self.activateWindow()
 
     def mapping(self) -> dict[str, Any]:
         """The settings as edited, in the form ``settings_from_mapping`` checks."""

@@ -1,0 +1,554 @@
+"""The add-account assistant: address → servers found → sign-in → test → saved.
+
+The pages only show values and hand clicks to the callables in ``AccountTools``;
+discovery and the connection test run in worker threads and come back as signals.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from bccguard.adapters.connection_test import ConnectionReport, try_account
+from bccguard.adapters.server_discovery import Discovery, online
+from bccguard.adapters.thunderbird_profile import (
+    ImportedAccount,
+    ThunderbirdProfileError,
+    import_profile,
+)
+from bccguard.core.discovery import Auth, DiscoveryError, MailServers, domain_of
+from bccguard.ui.i18n import tr
+from bccguard.ui.settings_form import ERROR_STYLE, OK_STYLE, WARNING_STYLE
+
+Progress = Callable[[str], None]
+# Saves the account (its settings keys and password); returns why not, or "".
+Save = Callable[[dict[str, Any], str], str]
+
+SOURCE_TEXT = {
+    "autoconfig": "the settings your provider publishes for mail programs",
+    "bundled": "BccGuard's list of well-known providers",
+    "srv": "your domain's DNS records (SRV), which are not authenticated",
+    "mx": "the provider that receives your domain's mail (MX), not authenticated",
+    "thunderbird": "your Thunderbird profile",
+}
+FAILURE_TEXT = {
+    "name-not-found": "The server name was not found. Check your Internet "
+    "connection, or the address.",
+    "unreachable": "The server did not answer. A firewall may block it, or it is "
+    "down; try again later.",
+    "tls": "The secure connection failed: the server's certificate is not trusted "
+    "or does not fit its name. Nothing was sent.",
+    "password-refused": "The user name or password was refused.",
+    "app-password-needed": "Your provider wants an app password here (2-step "
+    "verification is on). Make one on your provider's page and use it instead "
+    "of your password.",
+    "other": "The server refused.",
+}
+
+# The bundled table's notes (core/provider_table.py), for the catalogue.
+NOTE_TEXT = {
+    "IMAP access must be switched on in GMX's web mail settings first.": (
+        "IMAP access must be switched on in GMX's web mail settings first."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AccountTools:
+    """What the assistant calls: look up servers, try a password, read Thunderbird."""
+
+    discover: Callable[[str], Discovery] = field(
+        default_factory=lambda: online().discover
+    )
+    try_account: Callable[[MailServers, str, str, Progress], ConnectionReport] = (
+        lambda servers, user, password, progress: try_account(
+            servers, user, password, progress=progress
+        )
+    )
+    import_thunderbird: Callable[[], list[ImportedAccount]] = import_profile
+
+
+class _Results(QObject):
+    """Carries a worker thread's result to the GUI thread."""
+
+    ready = Signal(object)
+    step = Signal(str)
+
+
+def _run(work: Callable[[], object], done: Callable[[object], None]) -> _Results:
+    results = _Results()
+    results.ready.connect(done)
+
+    def target() -> None:
+        try:
+            outcome = work()
+        except Exception as error:  # a worker's last resort, shown on the page
+            outcome = error
+        results.ready.emit(outcome)
+
+    threading.Thread(target=target, daemon=True).start()
+    return results
+
+
+class AddressPage(QWizardPage):
+    """The address; Next looks for its servers."""
+
+    def __init__(self, wizard: AccountAssistant) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(tr("Add an account"))
+        self.setSubTitle(
+            tr("Type your e-mail address: BccGuard looks up its servers for you.")
+        )
+        self.email = QLineEdit()
+        self.email.setPlaceholderText("you@example.org")
+        self.email.textChanged.connect(self._edited)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.hide()
+        self.import_button = QPushButton(tr("Import from Thunderbird…"))
+        self.import_button.clicked.connect(self._import)
+        self.imported = QListWidget()
+        self.imported.hide()
+        self.imported.itemDoubleClicked.connect(lambda _: self._use_imported())
+        self.use_imported = QPushButton(tr("Use this account"))
+        self.use_imported.hide()
+        self.use_imported.clicked.connect(self._use_imported)
+        self._accounts: list[ImportedAccount] = []
+        self._looking: _Results | None = None
+        form = QFormLayout()
+        form.addRow(tr("E-mail address"), self.email)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.busy)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        layout.addWidget(
+            QLabel(tr("Or take an account you already set up in Thunderbird:"))
+        )
+        layout.addWidget(self.import_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.imported)
+        layout.addWidget(self.use_imported, 0, Qt.AlignmentFlag.AlignLeft)
+
+    def _edited(self) -> None:
+        self.status.clear()
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        try:
+            domain_of(self.email.text())
+        except DiscoveryError:
+            return False
+        return self._looking is None
+
+    def validatePage(self) -> bool:
+        email = self.email.text().strip()
+        found = self._wizard.servers
+        if found is not None and found.email == email:
+            return True
+        self._wizard.servers = None
+        self.busy.show()
+        self.status.setStyleSheet("")
+        self.status.setText(tr("Looking for the servers of {domain}…", domain=email))
+        self._looking = _run(lambda: self._wizard.tools.discover(email), self._found)
+        self.completeChanged.emit()
+        return False
+
+    def _found(self, outcome: object) -> None:
+        self._looking = None
+        self.busy.hide()
+        self.completeChanged.emit()
+        if isinstance(outcome, Discovery) and outcome.servers is not None:
+            self.status.clear()
+            self._wizard.servers = outcome.servers
+            self._wizard.next()
+            return
+        self.status.setStyleSheet(ERROR_STYLE)
+        self.status.setText(
+            tr(
+                "No servers were found for this address. Add the account by hand "
+                "with the Add button in the Accounts tab (your provider's help "
+                "pages give the server names)."
+            )
+        )
+
+    def _import(self) -> None:
+        try:
+            self._accounts = self._wizard.tools.import_thunderbird()
+        except ThunderbirdProfileError:
+            self._accounts = []
+        self.imported.clear()
+        for account in self._accounts:
+            self.imported.addItem(f"{account.email} — {account.servers.smtp.host}")
+        self.imported.setVisible(bool(self._accounts))
+        self.use_imported.setVisible(bool(self._accounts))
+        if self._accounts:
+            self.imported.setCurrentRow(0)
+            self.status.setStyleSheet("")
+            self.status.setText(
+                tr("Thunderbird's passwords are not read: you sign in again.")
+            )
+        else:
+            self.status.setStyleSheet(ERROR_STYLE)
+            self.status.setText(tr("No Thunderbird account was found."))
+
+    def _use_imported(self) -> None:
+        row = self.imported.currentRow()
+        if 0 <= row < len(self._accounts):
+            servers = self._accounts[row].servers
+            self.email.setText(servers.email)
+            self._wizard.servers = servers
+            self._wizard.next()
+
+
+def _server_rows(servers: MailServers) -> str:
+    rows = [(tr("Outgoing (SMTP) server"), servers.smtp.describe())]
+    if servers.imap is not None:
+        rows.append((tr("Incoming (IMAP) server"), servers.imap.describe()))
+    rows.append((tr("User name"), servers.username()))
+    return (
+        "<table>"
+        + "".join(
+            f"<tr><td style='padding-right:12px'>{html.escape(k)}</td>"
+            f"<td><b>{html.escape(v)}</b></td></tr>"
+            for k, v in rows
+        )
+        + "</table>"
+    )
+
+
+class ServersPage(QWizardPage):
+    """What was found and where from; servers elsewhere must be confirmed."""
+
+    def __init__(self, wizard: AccountAssistant) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(tr("Servers found"))
+        self.source = QLabel()
+        self.source.setWordWrap(True)
+        self.table = QLabel()
+        self.table.setTextFormat(Qt.TextFormat.RichText)
+        self.help = QLabel()
+        self.help.setOpenExternalLinks(True)
+        self.warning = QLabel()
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.confirm = QCheckBox(tr("Yes, these are my provider's servers"))
+        self.confirm.toggled.connect(self.completeChanged)
+        layout = QVBoxLayout(self)
+        for widget in (self.source, self.table, self.help, self.warning, self.confirm):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:
+        servers = self._wizard.servers
+        assert servers is not None
+        self.source.setText(
+            tr("Found in {source}:", source=tr(SOURCE_TEXT[servers.source.value]))
+        )
+        self.table.setText(_server_rows(servers))
+        self.help.setText(
+            f"<a href='{html.escape(servers.help_url)}'>"
+            f"{html.escape(tr('The provider’s page about these settings'))}</a>"
+            if servers.help_url
+            else ""
+        )
+        self.help.setVisible(bool(servers.help_url))
+        self.confirm.setChecked(False)
+        outside = servers.needs_confirmation
+        self.warning.setVisible(outside)
+        self.confirm.setVisible(outside)
+        if outside:
+            self.warning.setText(
+                tr(
+                    "{hosts} is not part of {domain}, and this answer could have "
+                    "been forged on the way. Your password will go to it: use it "
+                    "only if you know that {domain} uses this provider.",
+                    hosts=", ".join(servers.outside_domain()),
+                    domain=servers.domain,
+                )
+            )
+
+    def isComplete(self) -> bool:
+        servers = self._wizard.servers
+        return servers is not None and (
+            not servers.needs_confirmation or self.confirm.isChecked()
+        )
+
+
+class CredentialsPage(QWizardPage):
+    """The user name and password (or app password), with the provider's advice."""
+
+    def __init__(self, wizard: AccountAssistant) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(tr("Sign in"))
+        self.username = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.textChanged.connect(self.completeChanged)
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
+        self.advice.setOpenExternalLinks(True)
+        self.advice.setTextFormat(Qt.TextFormat.RichText)
+        form = QFormLayout()
+        form.addRow(tr("User name"), self.username)
+        form.addRow(tr("Password"), self.password)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.advice)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:
+        servers = self._wizard.servers
+        assert servers is not None
+        self.username.setText(servers.username())
+        self.setSubTitle(
+            tr(
+                "BccGuard signs in to {host} with it to send your mail. The password "
+                "is kept in your system's keyring.",
+                host=servers.smtp.host,
+            )
+        )
+        self.advice.setText(self._advice(servers))
+
+    @staticmethod
+    def _advice(servers: MailServers) -> str:
+        """Rich text: OAuth2, the app-password link, the provider's notes."""
+        parts = []
+        if servers.auth is not Auth.PASSWORD:
+            company = "Google" if servers.auth is Auth.OAUTH2_GOOGLE else "Microsoft"
+            parts.append(
+                html.escape(
+                    tr(
+                        "{company} normally signs mail programs in with OAuth2 (in "
+                        "your browser). BccGuard cannot do that yet; it is the next "
+                        "step.",
+                        company=company,
+                    )
+                )
+            )
+        if servers.app_password_url:
+            link = (
+                f"<a href='{html.escape(servers.app_password_url)}'>"
+                f"{html.escape(tr('make an app password'))}</a>"
+            )
+            if servers.app_password_required or servers.auth is not Auth.PASSWORD:
+                text = tr(
+                    "This provider needs an app password, not your usual one: {link}.",
+                    link="\0",
+                )
+            else:
+                text = tr(
+                    "If you use 2-step verification, {link} and type it here.",
+                    link="\0",
+                )
+            parts.append(html.escape(text).replace("\0", link))
+        parts.extend(html.escape(tr(NOTE_TEXT.get(n, n))) for n in servers.notes)
+        return "<br><br>".join(parts)
+
+    def isComplete(self) -> bool:
+        return bool(self.password.text())
+
+
+class ConnectionTestPage(QWizardPage):
+    """Tries the servers with the real credentials; Next once both accept them."""
+
+    def __init__(self, wizard: AccountAssistant) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(tr("Connection test"))
+        self.setSubTitle(tr("BccGuard signs in to each server. Nothing is sent."))
+        self.progress = QProgressBar()
+        self.step = QLabel()
+        self.results = QLabel()
+        self.results.setWordWrap(True)
+        self.results.setTextFormat(Qt.TextFormat.RichText)
+        self.report: ConnectionReport | None = None
+        self._running: _Results | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.step)
+        layout.addWidget(self.results)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:
+        servers = self._wizard.servers
+        assert servers is not None
+        self.report = None
+        steps = 2 if servers.imap is not None else 1
+        self.progress.setRange(0, steps)
+        self.progress.setValue(0)
+        self.results.clear()
+        credentials = self._wizard.credentials_page
+        user, password = credentials.username.text(), credentials.password.text()
+        results = _Results()
+        # A test still running from an earlier visit of this page is ignored.
+        results.step.connect(
+            lambda s: self._step(s) if self._running is results else None
+        )
+        results.ready.connect(
+            lambda o: self._done(o) if self._running is results else None
+        )
+        self._running = results
+
+        def work() -> None:
+            try:
+                outcome: object = self._wizard.tools.try_account(
+                    servers, user, password, results.step.emit
+                )
+            except Exception as error:  # a worker's last resort, shown on the page
+                outcome = error
+            results.ready.emit(outcome)
+
+        threading.Thread(target=work, daemon=True).start()
+        self.completeChanged.emit()
+
+    def _step(self, service: str) -> None:
+        servers = self._wizard.servers
+        assert servers is not None
+        server = servers.smtp if service == "smtp" else servers.imap
+        assert server is not None
+        if service == "imap":
+            self.progress.setValue(1)
+        self.step.setText(tr("Signing in to {server}…", server=server.host))
+
+    def _done(self, outcome: object) -> None:
+        self._running = None
+        self.step.clear()
+        self.progress.setValue(self.progress.maximum())
+        if not isinstance(outcome, ConnectionReport):
+            self.results.setText(html.escape(str(outcome)))
+            return
+        self.report = outcome
+        lines = []
+        for result in outcome.results:
+            where = html.escape(f"{result.server.host}:{result.server.port}")
+            name = tr("Outgoing") if result.service == "smtp" else tr("Incoming")
+            if result.kind is None:
+                text = tr("signed in")
+                style = OK_STYLE
+            else:
+                text = tr(FAILURE_TEXT[result.kind.value])
+                if result.detail:
+                    text += " " + tr("(The server said: {words})", words=result.detail)
+                style = ERROR_STYLE
+            lines.append(
+                f"<p style='{style}'><b>{html.escape(name)}</b> {where}: "
+                f"{html.escape(text)}</p>"
+            )
+        if outcome.ok:
+            lines.append(html.escape(tr("Everything works. Next saves the account.")))
+        else:
+            lines.append(html.escape(tr("Go back to change the password.")))
+        self.results.setText("".join(lines))
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.report is not None and self.report.ok
+
+
+class SavedPage(QWizardPage):
+    """Saves the account; Finish shows how to point the mail program at BccGuard."""
+
+    def __init__(self, wizard: AccountAssistant) -> None:
+        super().__init__()
+        self._wizard = wizard
+        self.setTitle(tr("Account saved"))
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+        self.saved = False
+
+    def initializePage(self) -> None:
+        servers = self._wizard.servers
+        assert servers is not None
+        credentials = self._wizard.credentials_page
+        values = servers.account_values(servers.email)
+        user = credentials.username.text()
+        values["smtp_username"] = user
+        if servers.imap is not None and not servers.imap.username:
+            values["imap_username"] = user
+        problem = self._wizard.save(values, credentials.password.text())
+        self.saved = not problem
+        if problem:
+            self.setTitle(tr("Not saved"))
+            self.message.setStyleSheet(ERROR_STYLE)
+            self.message.setText(problem)
+        else:
+            self.setTitle(tr("Account saved"))
+            self.message.setStyleSheet("")
+            self.message.setText(
+                tr(
+                    "{email} is saved, and BccGuard now checks the mail it sends. "
+                    "One step is left: your mail program must send through "
+                    "BccGuard. Finish shows you how.",
+                    email=servers.email,
+                )
+            )
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self.saved
+
+
+class AccountAssistant(QWizard):
+    """Adds one account by its address, from discovery to a passing test."""
+
+    def __init__(
+        self,
+        tools: AccountTools,
+        save: Save,
+        *,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.tools = tools
+        self.save = save
+        self.servers: MailServers | None = None
+        self.setWindowTitle(tr("BccGuard — add an account"))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.resize(640, 480)
+        for which, text in (
+            (QWizard.WizardButton.BackButton, tr("< Back")),
+            (QWizard.WizardButton.NextButton, tr("Next >")),
+            (QWizard.WizardButton.FinishButton, tr("Finish")),
+            (QWizard.WizardButton.CancelButton, tr("Cancel")),
+        ):
+            self.setButtonText(which, text)
+        self.address_page = AddressPage(self)
+        self.servers_page = ServersPage(self)
+        self.credentials_page = CredentialsPage(self)
+        self.test_page = ConnectionTestPage(self)
+        self.saved_page = SavedPage(self)
+        for page in (
+            self.address_page,
+            self.servers_page,
+            self.credentials_page,
+            self.test_page,
+            self.saved_page,
+        ):
+            self.addPage(page)
