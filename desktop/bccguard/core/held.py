@@ -162,8 +162,9 @@ def dedup_key(message_id: str, recipients: Sequence[str], data: bytes) -> str:
     for rcpt in sorted(r.lower() for r in recipients):
         digest.update(b"\0" + rcpt.encode("utf-8", "replace"))
     split = data.find(b"\r\n\r\n")
-    body = data[split:] if split >= 0 and message_id.strip() else data
-    digest.update(b"\0\0" + body)
+    body = memoryview(data)[split:] if split >= 0 and message_id.strip() else data
+    digest.update(b"\0\0")
+    digest.update(body)  # a view: a 10 MB message is not copied for its key
     return digest.hexdigest()
 
 

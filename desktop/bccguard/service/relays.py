@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 # Seconds an upstream connection stays open for the next message (a burst of
 # messages then costs one TLS handshake and login, not one each).
 RELAY_KEEP_ALIVE = 20.0
-# Messages in flight at once to one account's server.
-WORKERS_PER_ACCOUNT = 4
+# Messages in flight at once to one account's server: enough for a server install
+# with many mail programs (each waits on the network, not the processor).
+WORKERS_PER_ACCOUNT = 16
 _OVERRIDE = "(upstream)"
 
 
