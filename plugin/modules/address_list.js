@@ -1,10 +1,13 @@
 /**
- * Reading a recipient header (To, Cc, Bcc) into addresses, leniently and never short.
+ * Reading a recipient header (To, Cc, Bcc, Resent-*) into addresses, never short.
  *
  * The same reader as the desktop app's `bccguard.core.address_list`: every
- * `local@domain` found outside quoted display names and comments is counted, and each
- * irregularity is reported as a problem, `doubtful` where the count itself may be off.
- * When it is, address-like text inside quotes and comments counts too.
+ * `local@domain` found outside quoted display names and comments is a mailbox, and
+ * each irregularity is reported as a problem, `doubtful` where the count itself may
+ * be off. It counts what a reader sees as well: an address shown in a display name,
+ * a comment, a group name or a bare word (encoded-words decoded) counts as one more
+ * person and makes the count doubtful; so, in a malformed list, does any
+ * address-like text. The identity rule (`addressKey`) is `bccguard.core.identity`'s.
  * Keep the two in step: tests/plugin runs both against tests/data/shared_vectors.json.
  * @module address_list
  */
@@ -33,8 +36,14 @@ const TOKEN = new RegExp(
 );
 const KINDS = ["ws", "encoded", "atom", "quoted", "angle", "sep", "colon", "comment", "stray"];
 const COMMENTS = /\((?:[^()\\]|\\[\s\S])*\)/gu;
-// Anything around an "@"; used only when in doubt.
+// Anything around an "@", wherever it stands.
 const ADDRESS_LIKE = /[^\s<>()[\],;:"@]*@[^\s<>()[\],;:"]*/gu;
+const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/gu;
+// RFC 2047 §6.2: white space between two encoded-words is not shown.
+const BETWEEN_WORDS = /(\?=)\s+(?==\?)/gu;
+const ASCII = /^[\x00-\x7f]*$/u;
+// Code points a URL host may not hold: such a domain is no host at all.
+const FORBIDDEN_HOST = /[\x00-\x20#%/:<>?@[\\\]^|\x7f]/u;
 /** @type {Record<string, string>} */
 const STRAY_TEXT = {
   '"': "an unterminated quote",
@@ -44,25 +53,67 @@ const STRAY_TEXT = {
 };
 
 /**
- * The ASCII (IDNA) form of a domain, lower-cased; as-is if it cannot encode.
+ * @param {string} text
+ * @returns {boolean}
+ */
+function isAscii(text) {
+  return ASCII.test(text);
+}
+
+/**
+ * @param {string} text
+ * @returns {string}
+ */
+function nfc(text) {
+  return isAscii(text) ? text : text.normalize("NFC");
+}
+
+/**
+ * The domain as compared: the ASCII form of IDNA UTS #46 (non-transitional), lower
+ * case, no final dot; a domain UTS #46 cannot map is compared in lower case, NFC.
+ *
+ * `new URL()` maps a host by UTS #46 non-transitional in Thunderbird and in Node
+ * (both checked: `faß.de` is `xn--fa-hia.de`); node:url's `domainToASCII` does the
+ * same but exists only in Node, and this module runs in Thunderbird.
  * @param {string} domain
  * @returns {string}
  */
 export function asciiDomain(domain) {
-  const lower = domain.toLowerCase();
-  if (/^[\x00-\x7f]*$/u.test(lower)) {
-    return lower;
+  const bare = domain.replace(/\.+$/u, "");
+  if (isAscii(bare)) {
+    return bare.toLowerCase();
   }
-  try {
-    const host = new URL(`http://${lower}/`).hostname;
-    return host || lower;
-  } catch {
-    return lower;
+  // Unicode 15.1's UTS #46 maps capital sharp s to ß, as Thunderbird 153 and the
+  // desktop app do; older tables (Node 20's URL) map it to "ss" (UTC action
+  // 176-A99, https://github.com/unicode-org/unicodetools/pull/511).
+  const host = bare.replaceAll("\u1e9e", "\u00df");
+  if (!FORBIDDEN_HOST.test(host)) {
+    try {
+      return new URL(`http://${host}/`).hostname.toLowerCase();
+    } catch {
+      // not a host UTS #46 can map
+    }
   }
+  return nfc(bare.toLowerCase());
 }
 
 /**
- * `local@Domain.` -> `local@domain`: the local part is kept as written.
+ * The local part as compared: its content (RFC 5322 §3.4.1), lower case, NFC.
+ * Unicode default lower case, as Python's `str.lower`: never a case fold (ß stays ß).
+ * @param {string} local
+ * @returns {string}
+ */
+export function localKey(local) {
+  const content =
+    local.length >= 2 && local.startsWith('"') && local.endsWith('"')
+      ? local.slice(1, -1).replace(/\\([\s\S])/gu, "$1")
+      : local;
+  return nfc(content.toLowerCase());
+}
+
+/**
+ * `local@Domain.` -> `local@domain`, for showing; the local part as written. Only an
+ * ASCII domain is lower-cased: a Unicode one keeps what was written, for UTS #46.
  * @param {string} addr
  * @returns {string}
  */
@@ -71,7 +122,8 @@ export function normaliseAddr(addr) {
   if (at < 0) {
     return addr;
   }
-  return `${addr.slice(0, at)}@${addr.slice(at + 1).replace(/\.+$/u, "").toLowerCase()}`;
+  const domain = addr.slice(at + 1).replace(/\.+$/u, "");
+  return `${addr.slice(0, at)}@${isAscii(domain) ? domain.toLowerCase() : domain}`;
 }
 
 /**
@@ -86,23 +138,82 @@ export function makeAddress(addr, name = "", source = "") {
 }
 
 /**
- * The domain of an address as written (lower-cased by normalisation).
+ * The domain of an address, lower-cased, for showing and grouping.
  * @param {{addr: string}} address
  * @returns {string}
  */
 export function domainOf(address) {
-  return address.addr.slice(address.addr.lastIndexOf("@") + 1);
+  return address.addr.slice(address.addr.lastIndexOf("@") + 1).toLowerCase();
 }
 
 /**
- * Identity for de-duplication: domain case-insensitive, IDN in ASCII form.
+ * One person, one key: the identity by which addresses are counted and compared.
  * @param {{addr: string}} address
  * @returns {string}
  */
 export function addressKey(address) {
   const at = address.addr.lastIndexOf("@");
   const local = at < 0 ? "" : address.addr.slice(0, at);
-  return `${local}@${asciiDomain(address.addr.slice(at + 1))}`;
+  return `${localKey(local)}@${asciiDomain(address.addr.slice(at + 1))}`;
+}
+
+/**
+ * The bytes of one encoded-word's text (B: forgiving base64, as `atob`; Q: RFC
+ * 2047 §4.2), or null when it is not ASCII or not base64.
+ * @param {string} encoding
+ * @param {string} data
+ * @returns {Uint8Array | null}
+ */
+function wordBytes(encoding, data) {
+  if (!isAscii(data)) {
+    return null;
+  }
+  const binary =
+    encoding.toUpperCase() === "B"
+      ? atob(data)
+      : data
+          .replace(/_/gu, " ")
+          .replace(/=([0-9A-Fa-f]{2})/gu, (_m, /** @type {string} */ h) =>
+            String.fromCharCode(parseInt(h, 16)),
+          );
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+}
+
+/**
+ * One encoded-word decoded, or as written when it does not decode.
+ * @param {string} word
+ * @param {string} charset
+ * @param {string} encoding
+ * @param {string} data
+ * @returns {string}
+ */
+function decodeWord(word, charset, encoding, data) {
+  try {
+    const bytes = wordBytes(encoding, data);
+    if (bytes === null) {
+      return word;
+    }
+    // RFC 2231 §5: charset*language.
+    const decoder = new TextDecoder(charset.split("*")[0], { fatal: true, ignoreBOM: true });
+    return decoder.decode(bytes);
+  } catch {
+    return word;
+  }
+}
+
+/**
+ * Text as a reader sees it: every encoded-word decoded on its own (one that does not
+ * decode stays as written), then compatibility forms folded (NFKC: a full-width "＠"
+ * is an "@" to the eye). Mirrors `bccguard.core.encoded_words.shown_text`.
+ * @param {string} text
+ * @returns {string}
+ */
+export function shownText(text) {
+  let shown = text;
+  if (shown.includes("=?")) {
+    shown = shown.replace(BETWEEN_WORDS, "$1").replace(ENCODED_WORD, decodeWord);
+  }
+  return isAscii(shown) ? shown : shown.normalize("NFKC");
 }
 
 /**
@@ -290,22 +401,45 @@ function stripChars(text, chars) {
 }
 
 /**
- * True when `text` holds a `local@domain` not among the keys counted.
+ * A token's text as a reader sees it.
+ * @param {Token} token
+ * @returns {string}
+ */
+function tokenShown(token) {
+  return shownText(token.kind === "quoted" ? unquote(token.text) : token.text);
+}
+
+/**
+ * Address-like words in `text`; even a lone `x@` or `@domain` (a stray quote may have
+ * split `p"@x` apart), but not an `@` on its own.
  * @param {string} text
+ * @returns {string[]}
+ */
+function shownAddresses(text) {
+  return [...text.matchAll(ADDRESS_LIKE)].map((m) => stripChars(m[0], "'.")).filter((a) => a !== "@");
+}
+
+/**
+ * The keys of `addresses`, also as a reader sees them (NFKC).
+ * @param {Address[]} addresses
+ * @returns {Set<string>}
+ */
+function seenKeys(addresses) {
+  const keys = new Set(addresses.map(addressKey));
+  for (const address of addresses) {
+    keys.add(addressKey({ addr: shownText(address.addr) }));
+  }
+  return keys;
+}
+
+/**
+ * True when the `texts` show an address that is not one of the `keys`.
+ * @param {string[]} texts
  * @param {Set<string>} keys
  * @returns {boolean}
  */
-function holdsOther(text, keys) {
-  for (const match of text.matchAll(ADDRESS_LIKE)) {
-    const at = match[0].indexOf("@");
-    const local = match[0].slice(0, at);
-    const domain = match[0].slice(at + 1);
-    const key = addressKey(makeAddress(stripChars(match[0], "'.")));
-    if (stripChars(local, "'") && domain && !keys.has(key)) {
-      return true;
-    }
-  }
-  return false;
+function showsOther(texts, keys) {
+  return texts.some((t) => shownAddresses(t).some((a) => !keys.has(addressKey({ addr: a }))));
 }
 
 /** Turns the tokens of one header value into addresses. */
@@ -315,6 +449,10 @@ class Reader {
     this.text = text;
     /** @type {AddressList} */
     this.result = { addresses: [], problems: [], groups: [] };
+    /** @type {string[]} what a reader sees outside the mailboxes */
+    this.texts = [];
+    /** @type {string[]} */
+    this.comments = [];
   }
 
   /**
@@ -344,6 +482,31 @@ class Reader {
   }
 
   /**
+   * Record what a reader sees of `tokens` (not mailboxes); returns their names' texts.
+   * @param {Token[]} tokens
+   * @returns {string[]}
+   */
+  shown(tokens) {
+    const names = [];
+    for (const token of tokens) {
+      if (token.kind === "angle") {
+        const inner = (token.text.match(COMMENTS) ?? []).map(shownText);
+        this.texts.push(...inner);
+        this.comments.push(...inner);
+        continue;
+      }
+      const text = tokenShown(token);
+      this.texts.push(text);
+      if (token.kind === "comment") {
+        this.comments.push(text);
+      } else {
+        names.push(text);
+      }
+    }
+    return names;
+  }
+
+  /**
    * One comma-separated entry: `Name <addr>`, `addr (Name)`, or worse.
    * @param {Token[]} tokens
    */
@@ -362,10 +525,13 @@ class Reader {
     const runs = gluedRuns(words);
     // An "@" only inside quotes is a display name, no mailbox.
     const found = runs.filter((r) => r.some((t) => t.kind !== "quoted" && t.text.includes("@")));
+    const mailboxTokens = new Set(found.flat());
+    const names = this.shown(tokens.filter((t) => !mailboxTokens.has(t)));
     if (!found.length) {
-      if (words.length) {
-        const quotedAt = words.some((t) => t.text.includes("@"));
-        this.problem(`'${phrase(words)}' has no address; not counted`, quotedAt);
+      if (words.length && showsOther(names, new Set())) {
+        this.problem(`'${phrase(words)}' shows an address but is none; counted`, true);
+      } else if (words.length) {
+        this.problem(`'${phrase(words)}' has no address; not counted`);
       }
       return;
     }
@@ -379,6 +545,9 @@ class Reader {
     for (const run of found) {
       this.add(run.map((t) => t.text).join(""), name, clean ? source : "");
     }
+    if (showsOther(names, seenKeys(this.result.addresses.slice(-found.length)))) {
+      this.problem("a display name holds another address", true);
+    }
   }
 
   /**
@@ -391,21 +560,17 @@ class Reader {
       this.problem(`'${source}' has several <addresses>`, true);
     }
     const name = phrase(tokens.slice(0, angles[0]));
-    const keys = new Set();
+    const first = this.result.addresses.length;
     for (const i of angles) {
       const spec = angleAddr(tokens[i].text.slice(1, -1));
       if (spec) {
         this.add(spec, name, angles.length === 1 ? source : "");
-        keys.add(addressKey(makeAddress(spec)));
       } else {
         this.problem("an empty <> was skipped");
       }
     }
-    // A quoted name holding another address may be addresses a stray quote ate.
-    if (tokens.some((t) => t.kind === "quoted" && holdsOther(t.text, keys))) {
-      this.problem("a display name holds another address", true);
-    }
     // `a@x <b@y>` is a missing comma, `a@x <a@x>` an Outlook-style name.
+    const keys = seenKeys(this.result.addresses.slice(first));
     const bare = tokens.filter((t) => t.kind === "atom");
     for (const run of gluedRuns(bare)) {
       const addr = stripChars(run.map((t) => t.text).join(""), "'");
@@ -413,6 +578,11 @@ class Reader {
         this.problem("addresses not separated by commas", true);
         this.add(addr, "", "");
       }
+    }
+    // A name holding another address may be addresses a stray quote ate.
+    const names = this.shown(tokens);
+    if (showsOther(names, seenKeys(this.result.addresses.slice(first)))) {
+      this.problem("a display name holds another address", true);
     }
   }
 
@@ -440,6 +610,11 @@ class Reader {
           this.problem("a stray ':' read as a separator", true);
           this.entry(entry);
         } else {
+          // A group named like an address: a stray quote may have turned a list of
+          // addresses into the group's name.
+          if (showsOther(this.shown(entry), new Set())) {
+            this.problem("a group name holds an address", true);
+          }
           this.result.groups.push(phrase(entry));
           inGroup = true;
         }
@@ -453,38 +628,38 @@ class Reader {
       this.problem("a group without its closing ';'");
     }
     // A stray "(" can turn addresses into a comment that still closes.
-    const keys = new Set(this.result.addresses.map(addressKey));
-    if (tokens.some((t) => t.kind === "comment" && holdsOther(t.text, keys))) {
+    if (showsOther(this.comments, seenKeys(this.result.addresses))) {
       this.problem("a comment holds an address", true);
     }
-    if (this.result.problems.some((p) => p.doubtful)) {
-      this.countAddressLikeText();
-    }
+    this.countShownText();
     return this.result;
   }
 
-  /** Fail closed: in a malformed list, anything shaped like an address counts. */
-  countAddressLikeText() {
-    const keys = new Set(this.result.addresses.map(addressKey));
+  /**
+   * Count every address a reader sees outside the mailboxes; in a malformed list
+   * (fail closed), anything shaped like an address anywhere in it.
+   */
+  countShownText() {
+    const keys = seenKeys(this.result.addresses);
+    const texts = [...this.texts];
+    if (this.result.problems.some((p) => p.doubtful)) {
+      // A stray quote may sit inside an address (a"@x) or between two (a@x"b@y).
+      texts.push(shownText(this.text.replaceAll('"', "")), shownText(this.text.replaceAll('"', " ")));
+    }
     let extra = 0;
-    // A stray quote may sit inside an address (a"@x) or between two (a@x"b@y).
-    const texts = [this.text.replaceAll('"', ""), this.text.replaceAll('"', " ")];
     for (const text of texts) {
-      for (const match of text.matchAll(ADDRESS_LIKE)) {
-        const addr = normaliseAddr(stripChars(match[0], "'."));
-        const key = addressKey({ addr });
-        if (addr !== "@" && !keys.has(key)) {
+      for (const found of shownAddresses(text)) {
+        const address = makeAddress(found);
+        const key = addressKey(address);
+        if (!keys.has(key)) {
           keys.add(key);
-          this.result.addresses.push(makeAddress(addr));
+          this.result.addresses.push(address);
           extra += 1;
         }
       }
     }
     if (extra) {
-      this.problem(
-        `${extra} more address-like text${extra !== 1 ? "s" : ""} counted because the list is malformed`,
-        true,
-      );
+      this.problem(`${extra} more address-like text${extra !== 1 ? "s" : ""} counted`, true);
     }
   }
 }

@@ -7,7 +7,7 @@
  * @module policy
  */
 
-import { addressKey, asciiDomain, domainOf, makeAddress } from "./address_list.js";
+import { addressKey, asciiDomain, makeAddress } from "./address_list.js";
 import { isPublicMailDomain } from "./public_domains.js";
 
 // More than ten strangers who see each other is a mass mail, not a conversation.
@@ -82,7 +82,7 @@ export function buildPolicy(values = {}) {
 }
 
 /**
- * True when the address is one of the sender's own.
+ * True when the address is one of the sender's own (by key: however it is written).
  * @param {Policy} policy
  * @param {{addr: string}} address
  * @returns {boolean}
@@ -98,7 +98,8 @@ export function isOwn(policy, address) {
  * @returns {boolean}
  */
 export function trusts(policy, address) {
-  let domain = asciiDomain(domainOf(address));
+  const key = addressKey(address);
+  let domain = key.slice(key.lastIndexOf("@") + 1); // UTS #46 form, from what was written
   while (domain) {
     if (policy.trustedDomains.has(domain)) {
       return true;

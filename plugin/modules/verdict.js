@@ -2,7 +2,9 @@
  * The decision: pass or hold a message, with the reasons a person can read.
  *
  * Mirrors `bccguard.core.message` (visible / hidden / senders) and
- * `bccguard.core.verdict` (rules and the JSON of `bccguard check --json`).
+ * `bccguard.core.verdict` (rules and the JSON of `bccguard check --json`). Visible
+ * are To, Cc, Resent-To and Resent-Cc (mail programs show the Resent- fields to
+ * readers); hidden are Bcc and Resent-Bcc.
  * @module verdict
  */
 
@@ -20,6 +22,10 @@ import { isOwn, trusts } from "./policy.js";
  *   exposed: string[], domains: Record<string, number>, rules: string[],
  *   reasons: string[]}} Verdict
  * @typedef {string | string[] | undefined | null} HeaderValue
+ * @typedef {{to?: HeaderValue, cc?: HeaderValue, bcc?: HeaderValue, from?: HeaderValue,
+ *   sender?: HeaderValue, "resent-to"?: HeaderValue, "resent-cc"?: HeaderValue,
+ *   "resent-bcc"?: HeaderValue, "resent-from"?: HeaderValue,
+ *   "resent-sender"?: HeaderValue}} Headers
  */
 
 /**
@@ -81,9 +87,9 @@ function readField(name, value, problems) {
 }
 
 /**
- * The recipients of a message from its raw header values.
- * @param {{to?: HeaderValue, cc?: HeaderValue, bcc?: HeaderValue, from?: HeaderValue,
- *   sender?: HeaderValue}} headers
+ * The recipients of a message from its raw header values (keys in lower case, as
+ * Thunderbird's `messages.getFull()` gives them).
+ * @param {Headers} headers
  * @returns {Recipients}
  */
 export function readHeaders(headers) {
@@ -92,15 +98,21 @@ export function readHeaders(headers) {
   const visible = distinct([
     ...readField("To", headers.to, problems),
     ...readField("Cc", headers.cc, problems),
+    ...readField("Resent-To", headers["resent-to"], problems),
+    ...readField("Resent-Cc", headers["resent-cc"], problems),
   ]);
+  // Whoever resent the message (RFC 5322 §3.6.6) sends it as much as its author.
   const senders = distinct([
     ...readField("From", headers.from, []),
     ...readField("Sender", headers.sender, []),
+    ...readField("Resent-From", headers["resent-from"], []),
+    ...readField("Resent-Sender", headers["resent-sender"], []),
   ]);
   const visibleKeys = new Set(visible.map(addressKey));
-  const hidden = distinct(readField("Bcc", headers.bcc, problems)).filter(
-    (a) => !visibleKeys.has(addressKey(a)),
-  );
+  const hidden = distinct([
+    ...readField("Bcc", headers.bcc, problems),
+    ...readField("Resent-Bcc", headers["resent-bcc"], problems),
+  ]).filter((a) => !visibleKeys.has(addressKey(a)));
   return { visible, hidden, senders, problems };
 }
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from bccguard.core.address_list import (
     Address,
+    Origin,
     ascii_domain,
     decode_words,
     normalise_addr,
@@ -153,7 +154,7 @@ def test_empty_angle_brackets_are_skipped() -> None:
 
 
 def test_duplicates_are_kept_in_the_list() -> None:
-    assert addrs("a@x.com, A <a@X.com>") == ["a@x.com", "a@x.com"]
+    assert addrs("a@x.com, A <a@X.com>, A@X.COM") == ["a@x.com", "a@x.com", "A@x.com"]
 
 
 @pytest.mark.parametrize("text", ["", "   ", ",,,", ";", ":;"])
@@ -173,7 +174,13 @@ def test_source_keeps_the_mailbox_as_written() -> None:
 
 def test_address_key_folds_domain_case_and_idn() -> None:
     assert Address("a@Bücher.DE").key == Address("a@xn--bcher-kva.de").key
-    assert Address("A@x.com").key != Address("a@x.com").key
+    assert Address("A@x.com").key == Address("a@x.com").key == "a@x.com"
+
+
+def test_the_address_keeps_what_was_written() -> None:
+    assert normalise_addr("DUP0@ALPHA.EXAMPLE.") == "DUP0@alpha.example"
+    assert normalise_addr("x@ΟΔΟΣ.gr") == "x@ΟΔΟΣ.gr"
+    assert Address("x@ΟΔΟΣ.gr").domain == "οδοσ.gr"
 
 
 def test_ascii_domain_and_normalise() -> None:
@@ -183,8 +190,82 @@ def test_ascii_domain_and_normalise() -> None:
     assert normalise_addr("no-at-sign") == "no-at-sign"
 
 
+@pytest.mark.parametrize(
+    ("text", "mailboxes", "shown"),
+    [
+        (
+            '"carol@evil.example" <dan@good.example>',
+            ["dan@good.example"],
+            ["carol@evil.example"],
+        ),
+        (
+            "=?utf-8?Q?c=40evil.example?= <d@good.example>",
+            ["d@good.example"],
+            ["c@evil.example"],
+        ),
+        (
+            "=?utf-8?Q?a=40x.example,_b=40y.example?= <d@z.example>",
+            ["d@z.example"],
+            ["a@x.example", "b@y.example"],
+        ),
+        (
+            "=?utf-8?Q?a=40x.example?=, =?utf-8?Q?b=40y.example?=",
+            [],
+            ["a@x.example", "b@y.example"],
+        ),
+        ("d@z.example (=?utf-8?Q?a=40x.example?=)", ["d@z.example"], ["a@x.example"]),
+        ("<(a@x.example) d@z.example>", ["d@z.example"], ["a@x.example"]),
+        ("=?utf-8?Q?a=40x.example?=: d@z.example;", ["d@z.example"], ["a@x.example"]),
+        ('"a\uff20x.example" <d@z.example>', ["d@z.example"], ["a@x.example"]),
+        ('"b@y.example" d@z.example', ["d@z.example"], ["b@y.example"]),
+    ],
+)
+def test_addresses_a_reader_sees_in_names_count_and_are_doubtful(
+    text: str, mailboxes: list[str], shown: list[str]
+) -> None:
+    result = parse_address_list(text)
+    found = {
+        a.origin: [b.addr for b in result.addresses if b.origin is a.origin]
+        for a in result.addresses
+    }
+    assert found.get(Origin.MAILBOX, []) == mailboxes
+    assert found.get(Origin.TEXT, []) == shown
+    assert any(p.doubtful for p in result.problems)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"dan@good.example" <dan@good.example>',
+        "=?utf-8?Q?dan=40good.example?= <DAN@GOOD.EXAMPLE>",
+        "dan@good.example (dan@good.example)",
+        '"Team @ Home" <t@h.example>',
+        "=?utf-8?Q?Doe,_John?= <j@x.example>",
+        "Sales@Acme <sales@acme>",
+    ],
+)
+def test_a_name_that_shows_only_its_own_address_is_clean(text: str) -> None:
+    result = parse_address_list(text)
+    assert [a.origin for a in result.addresses] == [Origin.MAILBOX]
+    assert not any(p.doubtful for p in result.problems)
+
+
+def test_in_a_broken_list_shown_text_may_be_a_recipient() -> None:
+    result = parse_address_list('"Sales, a@x.example, b@y.example, "C" <c@z.example>')
+    assert [(a.addr, a.origin) for a in result.addresses] == [
+        ("c@z.example", Origin.MAILBOX),
+        ("a@x.example", Origin.STRAY),
+        ("b@y.example", Origin.STRAY),
+    ]
+    assert all(a.recipient for a in result.addresses)
+    shown = parse_address_list('"a@x.example" <c@z.example>').addresses[1]
+    assert (shown.origin, shown.recipient) == (Origin.TEXT, False)
+
+
 def test_decode_words_leaves_bad_encoded_words_alone() -> None:
     assert decode_words("=?bogus-charset?Q?x?=") == "=?bogus-charset?Q?x?="
+    assert decode_words("=?utf-8?B?YUBiL?=") == "=?utf-8?B?YUBiL?="  # not base64
+    assert addrs("=?utf-8?B?YUBiL?=, a@x.example") == ["a@x.example"]
     assert decode_words("=?utf-8?B?SsO2cmc=?=") == "Jörg"
     assert decode_words("plain") == "plain"
 
@@ -260,14 +341,30 @@ _ENTRY = st.one_of(
 def test_fast_path_reads_plain_lists_like_the_full_reader(
     entries: list[str], sep: str
 ) -> None:
-    from bccguard.core.address_list import _read_plain, _Reader
+    from bccguard.core.address_list import _Reader
+    from bccguard.core.plain_list import read_plain
 
     text = sep.join(entries)
-    fast = _read_plain(text)
+    fast = read_plain(text)
     full = _Reader(text).read()
     if fast is not None:
-        assert fast.addresses == full.addresses
+        assert [Address(*entry) for entry in fast] == full.addresses
         assert full.problems == [] or all(not p.doubtful for p in full.problems)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=?utf-8?Q?a=40x.example?= <d@z.example>",
+        '"=?utf-8?Q?a=40x.example?=" <d@z.example>',
+        '"a\uff20x.example" <d@z.example>',
+    ],
+)
+def test_a_name_that_shows_an_at_leaves_the_fast_path(text: str) -> None:
+    from bccguard.core.plain_list import read_plain
+
+    assert read_plain(text) is None
+    assert read_plain("=?utf-8?Q?J=C3=B6rg?= <j@x.example>") is not None
 
 
 def test_stray_quote_glued_to_a_local_part_is_doubtful() -> None:

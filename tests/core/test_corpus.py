@@ -28,6 +28,9 @@ CLI_NAMES = [
     "forwarded-message-attachment.eml",
     "empty.eml",
     "latin1-bytes-in-to.eml",
+    "encoded-words-bare-addresses.eml",
+    "resent-to-cc.eml",
+    "own-address-in-capitals.eml",
 ]
 
 

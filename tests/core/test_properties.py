@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import email
+import email.policy
+import re
+import unicodedata
 from dataclasses import dataclass
 from email.header import Header
 
@@ -12,6 +17,7 @@ from hypothesis import strategies as st
 from bccguard.core.address_list import Address, parse_address_list
 from bccguard.core.bcc_conversion import ConversionError, to_draft_bcc, to_relay_form
 from bccguard.core.header_block import parse_header_block
+from bccguard.core.identity import address_key
 from bccguard.core.message import read_message
 from bccguard.core.policy import Policy
 from bccguard.core.verdict import check
@@ -66,6 +72,8 @@ HEADERISH = st.lists(
             b"a",
             b"x.com",
             b"=?utf-8?q?",
+            b"=?utf-8?B?",
+            b"YUBi",
             b"?=",
             b"\\",
             b"\x00",
@@ -224,7 +232,10 @@ def test_draft_conversion_loses_nobody_and_no_body_byte(built: Built) -> None:
         return
     after = read_message(converted)
     kept = {a.key for a in after.visible} | {a.key for a in after.hidden}
-    assert {a.key for a in before.visible} | {a.key for a in before.hidden} <= kept
+    # Every recipient moves; an address only shown in a name is no recipient.
+    recipients = {a.key for a in (*before.visible, *before.hidden) if a.recipient}
+    assert recipients <= kept
+    assert built.truth <= kept
     assert {a.key for a in after.visible} == {"me@example-corp.com"}
     assert converted.endswith(built.body)
     assert converted[parse_header_block(converted).body_offset :] == built.body
@@ -258,4 +269,97 @@ def test_corruption_never_lowers_the_count(case: tuple[str, set[str]]) -> None:
     assert len(message.visible) >= len(truth), (
         value,
         [a.addr for a in message.visible],
+    )
+
+
+# --- (e) never fewer than a reader renders -------------------------------------------
+
+# What a person reading the rendered header takes for an address.
+_RENDERED_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"@]+@[^\s<>()\[\],;:\"@]+")
+READER_FIELDS = ("To", "Cc", "Resent-To", "Resent-Cc")
+
+
+def rendered_people(raw: bytes) -> set[str]:
+    """The distinct addresses Python's email package renders for the visible fields
+    (its mailboxes and its decoded text, read leniently), by the identity rule."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    texts = []
+    for name in READER_FIELDS:
+        for header in message.get_all(name, []):
+            texts.append(str(header))
+            texts.extend(a.addr_spec for a in getattr(header, "addresses", ()))
+    shown = unicodedata.normalize("NFKC", " ".join(texts))
+    return {address_key(m.strip("'.")) for m in _RENDERED_ADDRESS.findall(shown)}
+
+
+def _b_word(text: str) -> str:
+    return "=?utf-8?B?" + base64.b64encode(text.encode()).decode() + "?="
+
+
+def _q_word(text: str) -> str:
+    return (
+        "=?utf-8?Q?"
+        + "".join(
+            c if c.isalnum() and c.isascii() else "_" if c == " " else f"={ord(c):02X}"
+            for c in text
+        )
+        + "?="
+    )
+
+
+def _shouting(addr: str) -> str:
+    return addr.upper()
+
+
+@st.composite
+def reader_headers(draw: st.DrawFn) -> bytes:
+    """Visible fields whose names, comments, group names and words show addresses,
+    plain or encoded, in any case."""
+    people = draw(st.lists(ADDRESS, min_size=1, max_size=14, unique=True))
+
+    def shown() -> str:
+        picked = draw(st.lists(st.sampled_from(people), min_size=1, max_size=3))
+        text = draw(st.sampled_from([", ", " ", "; "])).join(picked)
+        if draw(st.booleans()):
+            text = text.replace("@", "\uff20")  # looks the same to a reader
+        return text
+
+    def item() -> str:
+        addr = draw(st.sampled_from(people))
+        if draw(st.booleans()):
+            addr = _shouting(addr)
+        form = draw(st.integers(0, 7))
+        if form == 0:
+            return addr
+        if form == 1:
+            return f"{_quote(shown())} <{addr}>"
+        if form == 2:
+            return f"{_b_word(shown())} <{addr}>"
+        if form == 3:
+            return f"{_q_word(shown())} <{addr}>"
+        if form == 4:
+            return f"{addr} ({_q_word(shown())})"
+        if form == 5:
+            return _b_word(shown())  # a bare word: no mailbox at all
+        if form == 6:
+            return f"{_q_word(shown())}: {addr};"  # a group's name
+        return f"Name <{addr}>"
+
+    fields = []
+    for _ in range(draw(st.integers(1, 4))):
+        name = draw(st.sampled_from([*READER_FIELDS, "to", "RESENT-CC"]))
+        items = [item() for _ in range(draw(st.integers(1, 6)))]
+        fields.append(f"{name}: " + ",\r\n ".join(items))
+    head = "\r\n".join(["From: Me <me@example-corp.com>", *fields, "Subject: s"])
+    return (head + "\r\n\r\nbody\r\n").encode()
+
+
+@FAST
+@given(reader_headers())
+def test_the_count_is_never_below_what_a_reader_renders(raw: bytes) -> None:
+    message = read_message(raw)
+    counted = {a.key for a in message.visible}
+    assert len(counted) >= len(rendered_people(raw)), (
+        sorted(rendered_people(raw) - counted),
+        [p.text for p in message.problems],
     )

@@ -9,12 +9,16 @@ from typing import Any
 
 import pytest
 
+from bccguard.core.address_list import Address
+from bccguard.core.encoded_words import shown_text
+from bccguard.core.identity import address_key, normalise_addr
 from bccguard.core.message import read_message
 from bccguard.core.policy import Policy
 from bccguard.core.verdict import check
 from tests.core.corpus import DATA
 
 VECTORS_FILE = DATA / "shared_vectors.json"
+DOCUMENT: dict[str, Any] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
 
 
 def _maker() -> ModuleType:
@@ -28,9 +32,9 @@ def _maker() -> ModuleType:
     return module
 
 
-VECTORS: list[dict[str, Any]] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))[
-    "vectors"
-]
+VECTORS: list[dict[str, Any]] = DOCUMENT["vectors"]
+IDENTITIES: list[dict[str, str]] = DOCUMENT["identities"]
+SHOWN: list[dict[str, str]] = DOCUMENT["shown"]
 
 
 def test_committed_vectors_are_up_to_date() -> None:
@@ -65,3 +69,20 @@ def test_vector_holds_from_header_strings_alone(vector: dict[str, Any]) -> None:
     assert result["visible_count"] == expected["visible_count"]
     assert result["exposed_count"] == expected["exposed_count"]
     assert sorted(result["visible"]) == expected["visible"]
+
+
+@pytest.mark.parametrize("pair", IDENTITIES, ids=[p["written"] for p in IDENTITIES])
+def test_identity_is_the_shared_key(pair: dict[str, str]) -> None:
+    assert address_key(pair["written"]) == pair["key"]
+    assert Address(normalise_addr(pair["written"])).key == pair["key"]
+
+
+@pytest.mark.parametrize("pair", SHOWN, ids=[p["text"] for p in SHOWN])
+def test_shown_text_is_the_shared_reading(pair: dict[str, str]) -> None:
+    assert shown_text(pair["text"]) == pair["shown"]
+
+
+def test_the_tables_pin_the_hard_cases() -> None:
+    written = "".join(p["written"] for p in IDENTITIES)
+    for needle in ("ß", "ẞ", "Σ", "\u200d", "BÜCHER.DE", '"John"'):
+        assert needle in written, needle

@@ -1,11 +1,17 @@
 """Write shared_vectors.json: the check cases the Thunderbird plugin reuses.
 
 The plugin's JavaScript and this Python core must agree on every recipient count.
-Each vector holds the raw To, Cc, Bcc, From and Sender header values (one string per
-copy of the field, unfolded) of one corpus message, the policy it was checked with,
-and the expected outcome from ``corpus.json``. Messages whose recipient headers
-cannot be written as plain strings (bytes that are not UTF-8, NUL bytes, lines that
-are not folded) are left out: they exist only as raw bytes.
+Each vector holds the raw recipient and sender header values (To, Cc, Bcc, their
+Resent- forms, From, Sender; one string per copy of the field, unfolded) of one
+corpus message, the policy it was checked with, and the expected outcome from
+``corpus.json``. Messages whose recipient headers cannot be written as plain strings
+(bytes that are not UTF-8, NUL bytes, lines that are not folded) are left out: they
+exist only as raw bytes.
+
+Two hand-worked tables pin the rules under the counts on both sides: ``identities``
+(an address as written, and the key that says who it is: bccguard.core.identity)
+and ``shown`` (header text, and what a reader sees of it:
+bccguard.core.encoded_words.shown_text).
 
 Run from the repository root after changing the corpus:
 
@@ -22,7 +28,69 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-FIELDS = ("to", "cc", "bcc", "from", "sender")
+FIELDS = (
+    "to",
+    "cc",
+    "bcc",
+    "resent-to",
+    "resent-cc",
+    "resent-bcc",
+    "from",
+    "sender",
+    "resent-from",
+    "resent-sender",
+)
+SENDERS = ("from", "sender", "resent-from", "resent-sender")
+ZWJ = "\u200d"
+
+# (as written, key): worked out by hand from the rule in bccguard.core.identity.
+IDENTITIES = [
+    # Local parts: Unicode default lower case (str.lower, toLowerCase), NFC.
+    ("DUP0@ALPHA.EXAMPLE", "dup0@alpha.example"),
+    ("STRAẞE@x.example", "straße@x.example"),  # capital sharp s: ß
+    ("STRASSE@x.example", "strasse@x.example"),  # never casefold: not ß
+    ("ΣΟΦΙΑΣ@x.example", "σοφιας@x.example"),  # a final sigma at the end
+    ("σοφιασ@x.example", "σοφιασ@x.example"),
+    (f"a{ZWJ}b@x.example", f"a{ZWJ}b@x.example"),  # a zero-width joiner stays
+    ("Jo\u0308rg@x.example", "jörg@x.example"),  # NFC
+    ('"John"@x.example', "john@x.example"),  # RFC 5322 §3.4.1: its content
+    ('"a\\"b"@x.example', 'a"b@x.example'),
+    # Domains: UTS #46 non-transitional, then lower case; no final dot.
+    ("hans@BÜCHER.DE", "hans@xn--bcher-kva.de"),
+    ("hans@XN--BCHER-KVA.DE.", "hans@xn--bcher-kva.de"),
+    ("fritz@faß.de", "fritz@xn--fa-hia.de"),  # non-transitional: not fass.de
+    ("o@STRAẞE.DE", "o@xn--strae-oqa.de"),  # UTS #46 since Unicode 15.1
+    ("x@ΟΔΟΣ.gr", "x@xn--pxavbq.gr"),  # UTS #46 maps Σ to σ, not to ς
+    ("x@οδος.gr", "x@xn--pxavbm.gr"),
+    (f"x@\u0915\u094d{ZWJ}\u0937.example", "x@xn--11b2ezcw70k.example"),
+    ("x@ＢＵＣＨＥＲ.de", "x@bucher.de"),
+    ("x@💩.la", "x@xn--ls8h.la"),
+    ("x@bü-.example", "x@xn--b--xka.example"),
+    # A domain UTS #46 refuses is compared in lower case, NFC.
+    (f"x@A{ZWJ}B.example", f"x@a{ZWJ}b.example"),
+    ("x@BÜCHER.123", "x@bücher.123"),
+    ("x@[192.0.2.1]", "x@[192.0.2.1]"),
+]
+
+# (header text, what a reader sees): RFC 2047 decoded word by word, then NFKC.
+SHOWN = [
+    ("=?utf-8?Q?a=40b.example?=", "a@b.example"),
+    ("=?UTF-8?q?a=40b.example_c?=", "a@b.example c"),
+    ("=?utf-8?B?YUBiLmV4YW1wbGU=?=", "a@b.example"),
+    ("=?utf-8?B?YUBiLmV4YW1wbGU?=", "a@b.example"),  # forgiving base64
+    ("=?utf-8?B?YUBi?==?utf-8?B?LmV4YW1wbGU=?=", "a@b.example"),
+    ("=?utf-8?q?a?= \t =?utf-8?q?=40b.example?=", "a@b.example"),  # RFC 2047 §6.2
+    ("x =?utf-8?q?=40b.example?=", "x @b.example"),
+    ('"=?utf-8?q?a=40b.example?="', '"a@b.example"'),
+    ("=?utf-8*en?q?a=40b?=", "a@b"),  # RFC 2231 §5: a language
+    ("=?iso-8859-1?q?J=F6rg?=", "Jörg"),
+    ("a\uff20b\uff0eexample", "a@b.example"),  # full-width forms: NFKC
+    ("=?utf-8?q?a\uff20b?=", "=?utf-8?q?a@b?="),  # not ASCII: not decoded
+    ("=?bogus?q?a=40b?=", "=?bogus?q?a=40b?="),
+    ("=?utf-8?B?YUBiL?=", "=?utf-8?B?YUBiL?="),  # not base64
+    ("=?utf-8?q?=FF?=", "=?utf-8?q?=FF?="),  # not UTF-8
+    ("plain a@b.example", "plain a@b.example"),
+]
 
 
 def _values(raw: bytes) -> dict[str, list[str]] | None:
@@ -41,7 +109,8 @@ def _values(raw: bytes) -> dict[str, list[str]] | None:
                 values[name].append(value.decode("utf-8"))
             except UnicodeDecodeError:
                 return None
-    return values
+    # The Resent- forms only where a message has them, to keep the file short.
+    return {k: v for k, v in values.items() if v or not k.startswith("resent-")}
 
 
 def build() -> list[dict[str, Any]]:
@@ -57,7 +126,8 @@ def build() -> list[dict[str, Any]]:
             continue
         own = [
             a.addr
-            for value in headers["from"] + headers["sender"]
+            for name in SENDERS
+            for value in headers.get(name, [])
             for a in parse_address_list(value).addresses
         ]
         vectors.append(
@@ -86,6 +156,8 @@ def render() -> str:
         "about": "Recipient-check vectors shared by the Python core and the "
         "Thunderbird plugin; generated by tests/data/make_shared_vectors.py.",
         "vectors": build(),
+        "identities": [{"written": w, "key": k} for w, k in IDENTITIES],
+        "shown": [{"text": t, "shown": s} for t, s in SHOWN],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

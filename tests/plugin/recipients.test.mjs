@@ -65,14 +65,13 @@ test("an unknown list pill counts as a doubtful recipient (fail closed)", async 
   assert.equal(check(r, buildPolicy()).verdict, "hold");
 });
 
-test("duplicates: domain case-insensitive, local part kept, To/Cc/Bcc merged", async () => {
+test("duplicates: one person however the address is written, To/Cc/Bcc merged", async () => {
   const r = await read({
     to: ["Ann <ann@A.Example>", "ann@a.example"],
     cc: ["ANN@a.example", "Parents <Parents>"],
-    bcc: ["bob@B.EXAMPLE", "new@n.example"],
+    bcc: ["bob@B.EXAMPLE", "BOB@b.example", "new@n.example"],
   });
   assert.deepEqual(addrs(r.visible), [
-    "ANN@a.example",
     "ann@a.example",
     "bob@b.example",
     "carl@c.example",

@@ -1,46 +1,47 @@
-"""Reading a recipient header (To, Cc, Bcc) into addresses, leniently and never short.
+"""Reading a recipient header (To, Cc, Bcc, Resent-*) into addresses, never short.
 
 Python's ``email`` package silently drops the rest of an address list it cannot parse
 and only records a defect; an undercount there would let a mass mail through. This
 reader recovers instead: every ``local@domain`` it finds outside quoted display names
-and comments is counted, and each irregularity is reported as a :class:`Problem`, with
-``doubtful=True`` where the count itself may be off. When it is, address-like text
-inside quotes and comments counts too: a stray quote can turn real addresses into
-"display name", and counting a name too many is better than a person too few.
+and comments is a mailbox, and each irregularity is reported as a :class:`Problem`,
+with ``doubtful=True`` where the count itself may be off.
+
+It counts what a reader sees as well. An address shown in a display name, a comment,
+a group name or a bare word (encoded-words decoded, as mail programs show them)
+counts as one more person and makes the count doubtful; so, in a malformed list, does
+any address-like text, since a stray quote can turn real addresses into "display
+name". Counting a name too many is better than a person too few. Such an address is
+:attr:`Origin.TEXT` (no mail program delivers to a name, so conversion leaves it
+out), or :attr:`Origin.STRAY` when the list is broken and it may be a recipient.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from email.utils import unquote
+from enum import StrEnum
 
-# One alternative per token kind; comments are read by hand because they nest.
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<encoded>=\?[^?\s]+\?[QqBb]\?[^?\s]*\?=)  # RFC 2047; may hold a "," anyway
-  | (?P<atom>[^\s()<>,;:"]+)
-  | (?P<quoted>"(?:[^"\\]|\\.)*")
-  | (?P<angle><(?:[^<>"]|"(?:[^"\\]|\\.)*")*>)
-  | (?P<sep>[,;])
-  | (?P<colon>:)
-  | (?P<comment>\()
-  | (?P<stray>[)>"<])
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+from bccguard.core.address_tokens import Token, tokenise
+from bccguard.core.encoded_words import decode_words, shown_text
+from bccguard.core.identity import address_key, ascii_domain, normalise_addr
+from bccguard.core.plain_list import read_plain
+
+__all__ = [
+    "Address",
+    "AddressList",
+    "Origin",
+    "Problem",
+    "ascii_domain",
+    "decode_words",
+    "normalise_addr",
+    "parse_address_list",
+]
+
 _COMMENTS = re.compile(r"\((?:[^()\\]|\\.)*\)")
 # Anything around an "@", wherever it stands; used only when in doubt, so that a stray
 # character inside an address (``a<@x``) still leaves something to count.
 _ADDRESS_LIKE = re.compile(r"[^\s<>()\[\],;:\"@]*@[^\s<>()\[\],;:\"]*")
-_STRAY_TEXT = {
-    '"': "an unterminated quote",
-    "<": "a '<' without its '>'",
-    ">": "a stray '>'",
-    ")": "a stray ')'",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,14 @@ class Problem:
     doubtful: bool = False
 
 
+class Origin(StrEnum):
+    """Where in a header an address was found."""
+
+    MAILBOX = "mailbox"  # an addr-spec: what mail programs deliver to
+    TEXT = "text"  # only shown: in a name, comment, group name or word
+    STRAY = "stray"  # address-like text in a broken list: perhaps a recipient
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """One mailbox: the address, its display name, and how it was written."""
@@ -58,17 +67,22 @@ class Address:
     addr: str
     name: str = ""
     source: str = ""
-    # Identity for de-duplication: domain case-insensitive, IDN in ASCII form.
+    origin: Origin = Origin.MAILBOX
+    # One person, one key (bccguard.core.identity): for counting, never for sending.
     key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        local, _, domain = self.addr.rpartition("@")
-        object.__setattr__(self, "key", f"{local}@{ascii_domain(domain)}")
+        object.__setattr__(self, "key", address_key(self.addr))
 
     @property
     def domain(self) -> str:
-        """The domain, lower-cased (Unicode form for IDN)."""
-        return self.addr.rpartition("@")[2]
+        """The domain, lower-cased (Unicode form for IDN), for showing and grouping."""
+        return self.addr.rpartition("@")[2].lower()
+
+    @property
+    def recipient(self) -> bool:
+        """True when the message is (or may be) addressed to it, not only shown."""
+        return self.origin is not Origin.TEXT
 
     def header_text(self) -> str:
         """The mailbox as it can be written back into a header."""
@@ -84,100 +98,7 @@ class AddressList:
     groups: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Token:
-    kind: str
-    text: str
-    start: int
-    end: int
-    spaced: bool  # white space (or a comment) came before it
-
-
-def ascii_domain(domain: str) -> str:
-    """The ASCII (IDNA) form of ``domain``, lower-cased; as-is if it cannot encode."""
-    domain = domain.lower()
-    if domain.isascii():
-        return domain
-    try:
-        return domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return domain
-
-
-def normalise_addr(addr: str) -> str:
-    """``local@Domain.`` -> ``local@domain``: the local part is kept as written."""
-    local, at, domain = addr.rpartition("@")
-    if not at:
-        return addr
-    return f"{local}@{domain.rstrip('.').lower()}"
-
-
-def _read_comment(text: str, start: int) -> int | None:
-    """End offset of the (possibly nested) comment opening at ``start``, or None."""
-    depth = 0
-    i = start
-    size = len(text)
-    while i < size:
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return None
-
-
-def _tokenise(text: str, problems: list[Problem]) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    spaced = False
-    size = len(text)
-    while pos < size:
-        match = _TOKEN.match(text, pos)
-        assert match is not None  # the alternatives cover every character
-        kind = match.lastgroup or "stray"
-        end = match.end()
-        if kind == "ws":
-            spaced = True
-        elif kind == "comment":
-            close = _read_comment(text, pos)
-            if close is None:
-                problems.append(Problem("an unterminated comment '('", doubtful=True))
-                end = pos + 1
-            else:
-                tokens.append(_Token("comment", text[pos:close], pos, close, spaced))
-                end = close
-            spaced = True
-        elif kind == "encoded":
-            tokens.append(_Token("atom", match.group(), pos, end, spaced))
-            spaced = False
-        elif kind == "stray":
-            char = match.group()
-            problems.append(Problem(f"{_STRAY_TEXT[char]} was skipped", doubtful=True))
-            spaced = True
-        else:
-            tokens.append(_Token(kind, match.group(), pos, end, spaced))
-            spaced = False
-        pos = end
-    return tokens
-
-
-def decode_words(text: str) -> str:
-    """Decode RFC 2047 encoded words; text that fails to decode stays as written."""
-    if "=?" not in text:
-        return text
-    try:
-        return str(make_header(decode_header(text)))
-    except (ValueError, LookupError, UnicodeError):
-        return text
-
-
-def _phrase(tokens: list[_Token]) -> str:
+def _phrase(tokens: list[Token]) -> str:
     words = []
     for token in tokens:
         if token.kind == "quoted":
@@ -198,9 +119,9 @@ def _angle_addr(inner: str) -> str:
     return spec
 
 
-def _glued_runs(tokens: list[_Token]) -> list[list[_Token]]:
+def _glued_runs(tokens: list[Token]) -> list[list[Token]]:
     """Group words written together; ``a . b @ c`` (obsolete spacing) stays one run."""
-    runs: list[list[_Token]] = []
+    runs: list[list[Token]] = []
     for token in tokens:
         joins = runs and (
             not token.spaced or token.text[:1] in "@." or runs[-1][-1].text[-1:] in "@."
@@ -212,37 +133,77 @@ def _glued_runs(tokens: list[_Token]) -> list[list[_Token]]:
     return runs
 
 
-def _holds_other(text: str, keys: set[str]) -> bool:
-    """True when ``text`` has an ``@`` that is not one of the ``keys`` counted.
+def _shown(token: Token) -> str:
+    """A token's text as a reader sees it."""
+    return shown_text(unquote(token.text) if token.kind == "quoted" else token.text)
 
-    Even a lone ``@domain`` counts: a stray quote may have split ``p"@x`` apart.
-    """
-    for match in _ADDRESS_LIKE.finditer(text):
-        key = Address(normalise_addr(match.group().strip("'."))).key
-        if key not in keys:
-            return True
-    return False
+
+def _shown_addresses(text: str) -> list[str]:
+    """Address-like words in ``text``; even a lone ``x@`` or ``@domain`` (a stray
+    quote may have split ``p"@x`` apart), but not an ``@`` on its own."""
+    found = (m.group().strip("'.") for m in _ADDRESS_LIKE.finditer(text))
+    return [addr for addr in found if addr != "@"]
+
+
+def _seen_keys(addresses: list[Address]) -> set[str]:
+    """The keys of ``addresses``, also as a reader sees them (NFKC)."""
+    keys = {a.key for a in addresses}
+    keys.update(address_key(shown_text(a.addr)) for a in addresses)
+    return keys
+
+
+def _shows_other(texts: list[str], keys: set[str]) -> bool:
+    """True when the ``texts`` show an address that is not one of the ``keys``."""
+    return any(address_key(a) not in keys for t in texts for a in _shown_addresses(t))
 
 
 class _Reader:
     """Turns the tokens of one header value into addresses."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, broken: bool = False) -> None:
         self.text = text
         self.result = AddressList()
+        # The list's syntax is broken: a name may hold swallowed recipients.
+        self.broken = broken
+        self.texts: list[str] = []  # what a reader sees outside the mailboxes
+        self.comments: list[str] = []
 
-    def problem(self, text: str, *, doubtful: bool = False) -> None:
+    def problem(
+        self, text: str, *, doubtful: bool = False, broken: bool = False
+    ) -> None:
         self.result.problems.append(Problem(text, doubtful))
+        self.broken = self.broken or broken
 
     def add(self, addr: str, name: str, source: str) -> None:
         if addr.count("@") != 1 and not addr.startswith('"'):
-            self.problem(f"'{addr}' is not a well-formed address", doubtful=True)
+            self.problem(
+                f"'{addr}' is not a well-formed address", doubtful=True, broken=True
+            )
         local, _, domain = addr.rpartition("@")
         if not local or not domain:
-            self.problem(f"'{addr}' is not a well-formed address", doubtful=True)
+            self.problem(
+                f"'{addr}' is not a well-formed address", doubtful=True, broken=True
+            )
         self.result.addresses.append(Address(normalise_addr(addr), name, source))
 
-    def entry(self, tokens: list[_Token]) -> None:
+    def shown(self, tokens: list[Token]) -> list[str]:
+        """Record what a reader sees of ``tokens`` (no mailboxes); the names' texts."""
+        names = []
+        for token in tokens:
+            if token.kind == "angle":
+                inner = [shown_text(c) for c in _COMMENTS.findall(token.text)]
+                self.texts.extend(inner)
+                self.comments.extend(inner)
+                continue
+            text = _shown(token)
+            self.texts.append(text)
+            if token.kind == "comment":
+                self.comments.append(text)
+            else:
+                names.append(text)
+        return names
+
+    def entry(self, tokens: list[Token]) -> None:
         """One comma-separated entry: ``Name <addr>``, ``addr (Name)``, or worse."""
         if not tokens:
             return
@@ -256,16 +217,21 @@ class _Reader:
         runs = _glued_runs(words)
         # An "@" only inside quotes is a display name ("a@x", "a, b@y"), no mailbox.
         found = [r for r in runs if any("@" in t.text for t in r if t.kind != "quoted")]
+        mailbox_tokens = {id(t) for r in found for t in r}
+        names = self.shown([t for t in tokens if id(t) not in mailbox_tokens])
         if not found:
-            if words:
-                quoted_at = any("@" in t.text for t in words)
+            if words and _shows_other(names, set()):
                 self.problem(
-                    f"'{_phrase(words)}' has no address; not counted",
-                    doubtful=quoted_at,
+                    f"'{_phrase(words)}' shows an address but is none; counted",
+                    doubtful=True,
                 )
+            elif words:
+                self.problem(f"'{_phrase(words)}' has no address; not counted")
             return
         if len(found) > 1:
-            self.problem("addresses not separated by commas", doubtful=True)
+            self.problem(
+                "addresses not separated by commas", doubtful=True, broken=True
+            )
         elif len(runs) > 1:
             self.problem(f"'{source}' has a name but no <> around the address")
         name = decode_words(comments[0].text[1:-1].strip()) if comments else ""
@@ -273,35 +239,43 @@ class _Reader:
         for run in found:
             addr = "".join(t.text for t in run)
             self.add(addr, name, source if clean else "")
+        if _shows_other(names, _seen_keys(self.result.addresses[-len(found) :])):
+            self.problem("a display name holds another address", doubtful=True)
 
-    def _angle_entry(
-        self, tokens: list[_Token], angles: list[int], source: str
-    ) -> None:
+    def _angle_entry(self, tokens: list[Token], angles: list[int], source: str) -> None:
         if len(angles) > 1:
-            self.problem(f"'{source}' has several <addresses>", doubtful=True)
+            self.problem(
+                f"'{source}' has several <addresses>", doubtful=True, broken=True
+            )
         name = _phrase(tokens[: angles[0]])
-        keys = set()
+        first = len(self.result.addresses)
         for i in angles:
             spec = _angle_addr(tokens[i].text[1:-1])
             if spec:
                 self.add(spec, name, source if len(angles) == 1 else "")
-                keys.add(Address(normalise_addr(spec)).key)
             else:
                 self.problem("an empty <> was skipped")
-        # A quoted name holding another address may be addresses a stray quote ate.
-        if any(_holds_other(t.text, keys) for t in tokens if t.kind == "quoted"):
-            self.problem("a display name holds another address", doubtful=True)
         # ``a@x <b@y>`` is a missing comma, ``a@x <a@x>`` an Outlook-style name.
+        keys = _seen_keys(self.result.addresses[first:])
         bare = [t for t in tokens if t.kind == "atom"]
         for run in _glued_runs(bare):
             addr = "".join(t.text for t in run).strip("'")
             if "@" in addr and Address(normalise_addr(addr)).key not in keys:
-                self.problem("addresses not separated by commas", doubtful=True)
+                self.problem(
+                    "addresses not separated by commas", doubtful=True, broken=True
+                )
                 self.add(addr, "", "")
+        # A name holding another address may be addresses a stray quote ate.
+        names = self.shown(tokens)
+        if _shows_other(names, _seen_keys(self.result.addresses[first:])):
+            self.problem("a display name holds another address", doubtful=True)
 
     def read(self) -> AddressList:
-        tokens = _tokenise(self.text, self.result.problems)
-        entry: list[_Token] = []
+        skipped: list[str] = []
+        tokens = tokenise(self.text, skipped)
+        for text in skipped:  # a character skipped may have hidden an address
+            self.problem(text, doubtful=True, broken=True)
+        entry: list[Token] = []
         in_group = False
         outlook_noted = False
         for token in tokens:
@@ -316,12 +290,14 @@ class _Reader:
                         outlook_noted = True
             elif token.kind == "colon":
                 if in_group or any("@" in t.text for t in entry if t.kind != "quoted"):
-                    self.problem("a stray ':' read as a separator", doubtful=True)
+                    self.problem(
+                        "a stray ':' read as a separator", doubtful=True, broken=True
+                    )
                     self.entry(entry)
                 else:
-                    if any("@" in t.text for t in entry):
-                        # A group named like an address: a stray quote may have
-                        # turned a list of addresses into the group's name.
+                    # A group named like an address: a stray quote may have
+                    # turned a list of addresses into the group's name.
+                    if _shows_other(self.shown(entry), set()):
                         self.problem("a group name holds an address", doubtful=True)
                     self.result.groups.append(_phrase(entry))
                     in_group = True
@@ -332,89 +308,49 @@ class _Reader:
         if in_group:
             self.problem("a group without its closing ';'")
         # A stray "(" can turn addresses into a comment that still closes.
-        keys = {a.key for a in self.result.addresses}
-        if any(_holds_other(t.text, keys) for t in tokens if t.kind == "comment"):
+        if _shows_other(self.comments, _seen_keys(self.result.addresses)):
             self.problem("a comment holds an address", doubtful=True)
-        if any(p.doubtful for p in self.result.problems):
-            self._count_address_like_text()
+        self._count_shown_text()
         return self.result
 
-    def _count_address_like_text(self) -> None:
-        """Fail closed: in a malformed list, anything shaped like an address counts."""
-        keys = {a.key for a in self.result.addresses}
+    def _count_shown_text(self) -> None:
+        """Count every address a reader sees outside the mailboxes; in a malformed
+        list (fail closed), anything shaped like an address anywhere in it."""
+        keys = _seen_keys(self.result.addresses)
+        texts = self.texts
+        if any(p.doubtful for p in self.result.problems):
+            # A stray quote may sit inside an address (a"@x) or between two (a@x"b@y).
+            raw = (self.text.replace('"', ""), self.text.replace('"', " "))
+            texts = [*texts, *(shown_text(t) for t in raw)]
+        origin = Origin.STRAY if self.broken else Origin.TEXT
         extra = 0
-        # A stray quote may sit inside an address (a"@x) or between two (a@x"b@y).
-        texts = (self.text.replace('"', ""), self.text.replace('"', " "))
-        for match in (m for text in texts for m in _ADDRESS_LIKE.finditer(text)):
-            addr = normalise_addr(match.group().strip("'."))
-            key = Address(addr).key
-            if addr != "@" and key not in keys:
+        for found in (a for text in texts for a in _shown_addresses(text)):
+            addr = normalise_addr(found)
+            key = address_key(addr)
+            if key not in keys:
                 keys.add(key)
-                self.result.addresses.append(Address(addr))
+                self.result.addresses.append(Address(addr, origin=origin))
                 extra += 1
         if extra:
             self.problem(
-                f"{extra} more address-like text{'s' if extra != 1 else ''} "
-                "counted because the list is malformed",
+                f"{extra} more address-like text{'s' if extra != 1 else ''} counted",
                 doubtful=True,
             )
 
 
-# The common case, a list whose every entry is plainly ``addr``, ``Name <addr>`` or
-# ``"Name" <addr>`` separated by commas, is read by one expression; anything else
-# (groups, comments, semicolons, quoting, odd characters) takes the full reader.
-_ATEXT = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~-"
-_PLAIN_ADDR = rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
-_PLAIN_ENTRY = re.compile(
-    rf"""
-    \s*
-    (?P<entry>
-        (?P<name>[^\s"(),:;<>@\[\]\\]+(?:[ \t]+[^\s"(),:;<>@\[\]\\]+)*)?
-        \s*<(?P<addr>{_PLAIN_ADDR})>
-      | "(?P<quoted>[^"\\@]*)"\s*<(?P<qaddr>{_PLAIN_ADDR})>
-      | (?P<bare>{_PLAIN_ADDR})
-    )
-    \s*(?:,|\Z)
-    """,
-    re.VERBOSE,
-)
-
-
-def _read_plain(text: str) -> AddressList | None:
-    """The fast path: the addresses of a plain list, or None to use the full reader."""
-    result = AddressList()
-    pos = 0
-    size = len(text.rstrip())
-    match_at = _PLAIN_ENTRY.match
-    while pos < size:
-        match = match_at(text, pos)
-        if match is None or match.end() == pos:
-            return None
-        entry, name, addr, quoted, qaddr, bare = match.groups()
-        if bare is not None:
-            addr, name = bare, ""
-        elif qaddr is not None:
-            addr, name = qaddr, decode_words(quoted).strip()
-        elif name:
-            if "  " in name or "\t" in name:
-                name = " ".join(name.split())
-            name = decode_words(name)
-        else:
-            name = ""
-        local, _, domain = addr.rpartition("@")
-        result.addresses.append(Address(f"{local}@{domain.lower()}", name, entry))
-        pos = match.end()
-    return result
-
-
-def parse_address_list(text: str) -> AddressList:
+def parse_address_list(text: str, *, broken: bool = False) -> AddressList:
     """Read one To/Cc/Bcc header value (unfolded text) into addresses and problems.
 
     Args:
         text: the field body, RFC 2047 encoded words still encoded.
+        broken: the field's bytes were already repaired (NUL bytes, bytes that are
+            not UTF-8, lines that were not folded): an address only shown may then
+            be a swallowed recipient (:attr:`Origin.STRAY`).
 
     Returns:
         The addresses in order (duplicates kept), the groups seen, and the problems.
     """
-    plain = _read_plain(text)
-    return plain if plain is not None else _Reader(text).read()
+    plain = read_plain(text)
+    if plain is None:
+        return _Reader(text, broken=broken).read()
+    return AddressList([Address(addr, name, entry) for addr, name, entry in plain])

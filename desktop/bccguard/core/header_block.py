@@ -19,6 +19,9 @@ _FIELD_START = re.compile(rb"([A-Za-z0-9!#$%&'*+.^_`|~-]+)[ \t]*:")
 # A bare CR ends a line too (old Mac files): otherwise a whole header is one field.
 _NEWLINE = re.compile(rb"\r\n|\n|\r")
 _BLANK_LINE = re.compile(rb"(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))")
+# Editors that save a message as UTF-8 may put a byte order mark before its first
+# field; mail programs that read the file skip it, and so does the check.
+_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +76,15 @@ class HeaderBlock:
 _UNFOLDED_LINE = re.compile(rb"(?:\r\n|\n|\r(?!\n))(?![ \t])")
 
 
-def _logical_lines(raw: bytes) -> Iterator[tuple[int, int, int]]:
+def _logical_lines(raw: bytes, pos: int = 0) -> Iterator[tuple[int, int, int]]:
     """Yield (start, first_line_end, end) of each line with its continuations.
 
     ``first_line_end`` is where the first physical line's text ends (before its line
-    break); ``end`` is where the next unfolded line starts.
+    break); ``end`` is where the next unfolded line starts. Lines start at ``pos``.
     """
-    pos = 0
     size = len(raw)
     search = _NEWLINE.search
-    for match in _UNFOLDED_LINE.finditer(raw):
+    for match in _UNFOLDED_LINE.finditer(raw, pos):
         first = search(raw, pos)
         yield pos, first.start() if first else size, match.end()
         pos = match.end()
@@ -131,13 +133,14 @@ def parse_header_block(raw: bytes) -> HeaderBlock:
     body_offset = len(raw)
     has_separator = False
     newline = _newline(raw[:4096])
+    begin = len(_BOM) if raw.startswith(_BOM) else 0
 
     def close(end: int) -> None:
         if current is not None:
             name, start, value_start, repaired = current
             fields.append(HeaderField(name, raw[value_start:end], start, end, repaired))
 
-    for start, first_end, _end in _logical_lines(raw):
+    for start, first_end, _end in _logical_lines(raw, begin):
         content = raw[start:first_end]
         if not content:
             close(start)
@@ -155,7 +158,7 @@ def parse_header_block(raw: bytes) -> HeaderBlock:
             close(start)
             name = match.group(1).decode("ascii")
             current = (name, start, start + match.end(), False)
-        elif start == 0 and content.startswith(b"From "):
+        elif start == begin and content.startswith(b"From "):
             pass  # an mbox separator line, not a header
         elif current is None:
             line_no = _line_number(raw, start)

@@ -1,8 +1,10 @@
 """A message's recipients as the check sees them: visible, hidden, and the sender's own.
 
-Visible recipients are the distinct addresses in every copy of To and Cc (group members
-included); hidden ones are Bcc addresses (drafts) or envelope recipients the headers do
-not show (the proxy). Only the top-level header block is read.
+Visible recipients are the distinct people in every copy of To and Cc, and of
+Resent-To and Resent-Cc (RFC 5322 §3.6.6: mail programs show them to readers), group
+members included; hidden ones are Bcc and Resent-Bcc addresses (drafts) or envelope
+recipients the headers do not show (the proxy). Only the top-level header block is
+read.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from bccguard.core.address_list import (
     Address,
     AddressList,
     Problem,
-    decode_words,
-    normalise_addr,
     parse_address_list,
 )
+from bccguard.core.encoded_words import decode_words
 from bccguard.core.header_block import HeaderBlock, HeaderField, parse_header_block
+from bccguard.core.identity import normalise_addr
 
-VISIBLE_FIELDS = ("to", "cc")
-HIDDEN_FIELDS = ("bcc",)
-SENDER_FIELDS = ("from", "sender")
+VISIBLE_FIELDS = ("to", "cc", "resent-to", "resent-cc")
+HIDDEN_FIELDS = ("bcc", "resent-bcc")
+# Whoever resent the message (RFC 5322 §3.6.6) sends it as much as its author.
+SENDER_FIELDS = ("from", "sender", "resent-from", "resent-sender")
 
 # Addresses this plain need no deeper validation; the rest go to email-validator.
 _PLAIN = re.compile(
@@ -67,24 +70,30 @@ def _field_text(header_field: HeaderField, problems: list[Problem]) -> str:
 
 
 def _read_fields(
-    header: HeaderBlock, names: Sequence[str], problems: list[Problem]
+    header: HeaderBlock,
+    names: Sequence[str],
+    problems: list[Problem],
 ) -> list[Address]:
+    """Every address in every copy of the fields ``names``; problems go to
+    ``problems``."""
     found: list[Address] = []
     for name in names:
         for header_field in header.all(name):
+            field_problems: list[Problem] = []
             if header_field.repaired:
-                problems.append(
+                field_problems.append(
                     Problem(
                         f"{header_field.name} continues on a line that is not folded",
                         doubtful=True,
                     )
                 )
-            text = _field_text(header_field, problems)
-            result: AddressList = parse_address_list(text)
-            for problem in result.problems:
-                problems.append(
-                    Problem(f"{header_field.name}: {problem.text}", problem.doubtful)
-                )
+            text = _field_text(header_field, field_problems)
+            result: AddressList = parse_address_list(text, broken=bool(field_problems))
+            field_problems.extend(
+                Problem(f"{header_field.name}: {p.text}", p.doubtful)
+                for p in result.problems
+            )
+            problems.extend(field_problems)
             found.extend(result.addresses)
     return found
 

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bccguard.core.address_list import Address, ascii_domain, normalise_addr
+from bccguard.core.address_list import Address
+from bccguard.core.identity import address_key, ascii_domain
 from bccguard.core.public_domains import is_public_mail_domain
 
 # More than ten strangers who see each other is a mass mail, not a conversation.
@@ -40,7 +41,7 @@ class Policy:
         threshold: a message is held when more than this many recipients are exposed.
         trusted_domains: organisation domains whose members may see each other
             (subdomains included); never a public mail domain.
-        own_addresses: the sender's addresses; they are never exposed.
+        own_addresses: the keys of the sender's addresses; they are never exposed.
         action: what happens to a held message.
     """
 
@@ -69,20 +70,19 @@ class Policy:
         own_addresses: Iterable[str] = (),
         action: Action = Action.ASK,
     ) -> Policy:
-        """A policy from plain values, normalising domains and addresses."""
+        """A policy from plain values, normalising domains and addresses (keys)."""
         return cls(
             threshold=threshold,
             trusted_domains=frozenset(
                 ascii_domain(d.strip().lstrip("@").rstrip(".")) for d in trusted_domains
             ),
-            own_addresses=frozenset(
-                Address(normalise_addr(a.strip())).key for a in own_addresses
-            ),
+            own_addresses=frozenset(address_key(a.strip()) for a in own_addresses),
             action=action,
         )
 
     def with_own(self, addresses: Iterable[Address]) -> Policy:
-        """This policy with more of the sender's own addresses."""
+        """This policy with more of the sender's own addresses (by key: the sender
+        is recognised however the address is written)."""
         keys = self.own_addresses | {a.key for a in addresses}
         return Policy(
             self.threshold, self.trusted_domains, frozenset(keys), self.action
@@ -105,7 +105,7 @@ class Policy:
         """True when ``address`` is in a trusted domain or one of its subdomains."""
         if not self.trusted_domains:
             return False
-        domain = ascii_domain(address.domain)
+        domain = address.key.rpartition("@")[2]  # UTS #46 form, from what was written
         while domain:
             if domain in self.trusted_domains:
                 return True
