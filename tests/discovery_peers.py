@@ -11,6 +11,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -112,11 +113,12 @@ class AutoconfigServer:
         return Autoconfig(urls=self.urls(), ca_file=self.ca_file, timeout=5, **options)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def autoconfig_server(discovery_ca: DiscoveryCa) -> Iterator[AutoconfigServer]:
+@contextmanager
+def running_autoconfig(ca: DiscoveryCa) -> Iterator[AutoconfigServer]:
+    """An :class:`AutoconfigServer` for the time of the ``with``."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    discovery_ca.ca.issue_cert("127.0.0.1").configure_cert(context)
-    state = AutoconfigServer(0, discovery_ca.ca_file)
+    ca.ca.issue_cert("127.0.0.1").configure_cert(context)
+    state = AutoconfigServer(0, ca.ca_file)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -139,10 +141,18 @@ def autoconfig_server(discovery_ca: DiscoveryCa) -> Iterator[AutoconfigServer]:
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def autoconfig_server(discovery_ca: DiscoveryCa) -> Iterator[AutoconfigServer]:
+    with running_autoconfig(discovery_ca) as server:
+        yield server
 
 
 @dataclass
@@ -186,8 +196,9 @@ class DnsServer:
         return response.to_wire()
 
 
-@pytest.fixture
-def dns_server() -> Iterator[DnsServer]:
+@contextmanager
+def running_dns() -> Iterator[DnsServer]:
+    """A :class:`DnsServer` for the time of the ``with``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(0.2)
@@ -206,10 +217,18 @@ def dns_server() -> Iterator[DnsServer]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield state
-    stop.set()
-    thread.join(5)
-    sock.close()
+    try:
+        yield state
+    finally:
+        stop.set()
+        thread.join(5)
+        sock.close()
+
+
+@pytest.fixture
+def dns_server() -> Iterator[DnsServer]:
+    with running_dns() as server:
+        yield server
 
 
 def write_ca(path: Path, ca: DiscoveryCa) -> None:
@@ -233,14 +252,15 @@ class MailHost:
     autoconfig: AutoconfigServer
 
 
-@pytest.fixture
-def mail_host(
-    discovery_ca: DiscoveryCa, autoconfig_server: AutoconfigServer, dovecot: object
+@contextmanager
+def running_mail_host(
+    ca: DiscoveryCa, autoconfig: AutoconfigServer, imap_port: int
 ) -> Iterator[MailHost]:
+    """The SMTP server of :class:`MailHost`, and the autoconfig file for it."""
     from tests.smtp_sink import LoopbackController, Sink
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    discovery_ca.ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.ca.issue_cert("127.0.0.1").configure_cert(context)
     handler = Sink(users={SIGN_IN_USER: SIGN_IN_PASSWORD})
     controller = LoopbackController(
         handler,
@@ -250,8 +270,7 @@ def mail_host(
         auth_required=True,
     )
     controller.start()
-    imap_port = dovecot.port  # type: ignore[attr-defined]
-    autoconfig_server.serve(
+    autoconfig.serve(
         "corp.example",
         autoconfig_xml(
             ("127.0.0.1", controller.port, "STARTTLS"),
@@ -259,5 +278,16 @@ def mail_host(
             username=SIGN_IN_USER,
         ),
     )
-    yield MailHost(controller.port, imap_port, handler, autoconfig_server)
-    controller.stop()
+    try:
+        yield MailHost(controller.port, imap_port, handler, autoconfig)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_host(
+    discovery_ca: DiscoveryCa, autoconfig_server: AutoconfigServer, dovecot: object
+) -> Iterator[MailHost]:
+    port = dovecot.port  # type: ignore[attr-defined]
+    with running_mail_host(discovery_ca, autoconfig_server, port) as host:
+        yield host

@@ -107,7 +107,7 @@ def test_a_tester_adds_an_account_without_typing_a_server_name(
     next_page(qtbot, wizard, wizard.servers_page)
     page = wizard.servers_page
     assert "publishes for mail programs" in page.source.text()
-    assert f"127.0.0.1:{mail_host.smtp_port} (starttls)" in page.table.text()
+    assert f"127.0.0.1:{mail_host.smtp_port} — STARTTLS" in page.table.text()
     assert not page.confirm.isVisible()  # the domain's own HTTPS answered
     next_page(qtbot, wizard, wizard.credentials_page)
     assert wizard.credentials_page.username.text() == SIGN_IN_USER
@@ -168,7 +168,7 @@ def test_servers_from_srv_elsewhere_must_be_confirmed(
     page = wizard.servers_page
     assert "DNS records (SRV)" in page.source.text()
     assert page.confirm.isVisible()
-    assert "smtp.mailhost.example is not part of corp.example" in page.warning.text()
+    assert "Not in corp.example: smtp.mailhost.example." in page.warning.text()
     next_button = wizard.button(QWizard.WizardButton.NextButton)
     assert not next_button.isEnabled()
     page.confirm.setChecked(True)
@@ -213,7 +213,7 @@ def test_thunderbird_accounts_can_be_taken(
     wizard.address_page.use_imported.click()
     qtbot.waitUntil(lambda: wizard.currentPage() is wizard.servers_page)
     assert "Thunderbird profile" in wizard.servers_page.source.text()
-    assert "smtp.corp.example:587 (starttls)" in wizard.servers_page.table.text()
+    assert "smtp.corp.example:587 — STARTTLS" in wizard.servers_page.table.text()
 
 
 def test_the_assistant_alone_saves_through_its_callable(

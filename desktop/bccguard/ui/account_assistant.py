@@ -34,7 +34,13 @@ from bccguard.adapters.thunderbird_profile import (
     ThunderbirdProfileError,
     import_profile,
 )
-from bccguard.core.discovery import Auth, DiscoveryError, MailServers, domain_of
+from bccguard.core.discovery import (
+    Auth,
+    DiscoveryError,
+    MailServers,
+    Server,
+    domain_of,
+)
 from bccguard.ui.i18n import tr
 from bccguard.ui.settings_form import ERROR_STYLE, OK_STYLE, WARNING_STYLE
 
@@ -48,6 +54,11 @@ SOURCE_TEXT = {
     "srv": "your domain's DNS records (SRV), which are not authenticated",
     "mx": "the provider that receives your domain's mail (MX), not authenticated",
     "thunderbird": "your Thunderbird profile",
+}
+TLS_TEXT = {
+    "implicit": "TLS",
+    "starttls": "STARTTLS",
+    "none": "not encrypted (this computer only)",
 }
 FAILURE_TEXT = {
     "name-not-found": "The server name was not found. Check your Internet "
@@ -221,10 +232,14 @@ class AddressPage(QWizardPage):
             self._wizard.next()
 
 
+def _describe(server: Server) -> str:
+    return f"{server.host}:{server.port} — {tr(TLS_TEXT[server.tls])}"
+
+
 def _server_rows(servers: MailServers) -> str:
-    rows = [(tr("Outgoing (SMTP) server"), servers.smtp.describe())]
+    rows = [(tr("Outgoing (SMTP) server"), _describe(servers.smtp))]
     if servers.imap is not None:
-        rows.append((tr("Incoming (IMAP) server"), servers.imap.describe()))
+        rows.append((tr("Incoming (IMAP) server"), _describe(servers.imap)))
     rows.append((tr("User name"), servers.username()))
     return (
         "<table>"
@@ -244,6 +259,7 @@ class ServersPage(QWizardPage):
         super().__init__()
         self._wizard = wizard
         self.setTitle(tr("Servers found"))
+        self.setSubTitle(tr("Check them before you type your password."))
         self.source = QLabel()
         self.source.setWordWrap(True)
         self.table = QLabel()
@@ -264,7 +280,10 @@ class ServersPage(QWizardPage):
         servers = self._wizard.servers
         assert servers is not None
         self.source.setText(
-            tr("Found in {source}:", source=tr(SOURCE_TEXT[servers.source.value]))
+            tr(
+                "Where they come from: {source}.",
+                source=tr(SOURCE_TEXT[servers.source.value]),
+            )
         )
         self.table.setText(_server_rows(servers))
         self.help.setText(
@@ -281,9 +300,10 @@ class ServersPage(QWizardPage):
         if outside:
             self.warning.setText(
                 tr(
-                    "{hosts} is not part of {domain}, and this answer could have "
-                    "been forged on the way. Your password will go to it: use it "
-                    "only if you know that {domain} uses this provider.",
+                    "Not in {domain}: {hosts}. This answer is not authenticated "
+                    "and could have been forged on the way, and your password "
+                    "would go there. Go on only if you know that {domain} uses "
+                    "this provider.",
                     hosts=", ".join(servers.outside_domain()),
                     domain=servers.domain,
                 )
@@ -325,8 +345,8 @@ class CredentialsPage(QWizardPage):
         self.username.setText(servers.username())
         self.setSubTitle(
             tr(
-                "BccGuard signs in to {host} with it to send your mail. The password "
-                "is kept in your system's keyring.",
+                "BccGuard signs in to {host} with this password to send your "
+                "mail. It is kept in your system's keyring.",
                 host=servers.smtp.host,
             )
         )
@@ -380,6 +400,7 @@ class ConnectionTestPage(QWizardPage):
         self.setTitle(tr("Connection test"))
         self.setSubTitle(tr("BccGuard signs in to each server. Nothing is sent."))
         self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
         self.step = QLabel()
         self.results = QLabel()
         self.results.setWordWrap(True)
@@ -429,9 +450,13 @@ class ConnectionTestPage(QWizardPage):
         assert servers is not None
         server = servers.smtp if service == "smtp" else servers.imap
         assert server is not None
+        where = f"{server.host}:{server.port}"
         if service == "imap":
             self.progress.setValue(1)
-        self.step.setText(tr("Signing in to {server}…", server=server.host))
+            text = tr("Signing in to the incoming server {server}…", server=where)
+        else:
+            text = tr("Signing in to the outgoing server {server}…", server=where)
+        self.step.setText(text)
 
     def _done(self, outcome: object) -> None:
         self._running = None
@@ -475,6 +500,7 @@ class SavedPage(QWizardPage):
         super().__init__()
         self._wizard = wizard
         self.setTitle(tr("Account saved"))
+        self.setSubTitle(tr("One step is left."))
         self.message = QLabel()
         self.message.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -503,8 +529,8 @@ class SavedPage(QWizardPage):
             self.message.setText(
                 tr(
                     "{email} is saved, and BccGuard now checks the mail it sends. "
-                    "One step is left: your mail program must send through "
-                    "BccGuard. Finish shows you how.",
+                    "Your mail program must send through BccGuard too: Finish "
+                    "shows you how to set it up.",
                     email=servers.email,
                 )
             )
@@ -531,6 +557,7 @@ class AccountAssistant(QWizard):
         self.setWindowTitle(tr("BccGuard — add an account"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.resize(640, 480)
         for which, text in (
             (QWizard.WizardButton.BackButton, tr("< Back")),

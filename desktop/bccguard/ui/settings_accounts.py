@@ -217,7 +217,7 @@ class AccountsTab(QWidget):
     def _title(row: AccountRow) -> str:
         name = str(row.values.get("name") or tr("(no name)"))
         email = row.values.get("email")
-        return f"{name} — {email}" if email else name
+        return f"{name} — {email}" if email and email != name else name
 
     def add_account(self) -> None:
         """Add an empty account and select it for editing."""
