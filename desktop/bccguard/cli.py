@@ -1,12 +1,15 @@
 """The ``bccguard`` command: the tray app by default, and subcommands for scripts.
 
 Exit codes: 0 pass / success, 1 hold, 2 error (one line on stderr, no traceback).
+Output to a pipe whose reader has gone (``bccguard check --json FILE | head -1``)
+ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,6 +48,31 @@ def _open(path: str) -> BinaryIO:
         raise CliError(f"cannot read {path}: {error.strerror}") from error
 
 
+def _write_out(data: str | bytes) -> bool:
+    """Write ``data`` to stdout; False when the reader has gone (a closed pipe)."""
+    try:
+        if isinstance(data, str):
+            sys.stdout.write(data)
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return False
+    return True
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that nothing fails again at exit.
+
+    https://docs.python.org/3/library/signal.html#note-on-sigpipe
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     try:
         policy = Policy.build(
@@ -60,13 +88,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
-    verdict = check(read_message(raw), policy)
+    message = read_message(raw)
+    why = message.not_a_message
+    if why is not None:
+        raise CliError(f"{args.file} is not a message: {why}")
+    verdict = check(message, policy)
     if args.json:
-        print(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
+        text = json.dumps(verdict.to_json(), ensure_ascii=False, indent=2)
     else:
-        print(f"{verdict.decision.value.upper()}: {verdict.reasons[0]}")
-        for reason in verdict.reasons[1:]:
-            print(f"  - {reason}")
+        lines = [f"{verdict.decision.value.upper()}: {verdict.reasons[0]}"]
+        lines.extend(f"  - {reason}" for reason in verdict.reasons[1:])
+        text = "\n".join(lines)
+    _write_out(text + "\n")  # a reader gone early changes no verdict
     return EXIT_HOLD if verdict.held else EXIT_PASS
 
 
@@ -84,8 +117,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     except ConversionError as error:
         raise CliError(f"not converted: {error}") from error
     if args.output in (None, "-"):
-        sys.stdout.buffer.write(converted)
-        sys.stdout.buffer.flush()
+        if not _write_out(converted):
+            return EXIT_ERROR  # the message did not get out whole
     else:
         try:
             Path(args.output).write_bytes(converted)
@@ -164,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except (CliError, GuardCliError) as error:
         print(error, file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # any other command's output, cut short by its reader
+        _silence_stdout()
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130

@@ -21,16 +21,29 @@ def load_corpus() -> dict[str, dict[str, Any]]:
     return entries
 
 
+_ENV = {**os.environ, "PYTHONWARNINGS": "error"}
+
+
 def run_cli(
     *args: str, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """Run ``python -m bccguard`` in a fresh interpreter, as a user would."""
-    env = {**os.environ, "PYTHONWARNINGS": "error"}
     return subprocess.run(
         [sys.executable, "-m", "bccguard", *args],
         input=stdin,
         capture_output=True,
         check=False,
         timeout=60,
-        env=env,
+        env=_ENV,
+    )
+
+
+def start_cli(*args: str) -> subprocess.Popen[bytes]:
+    """Start ``python -m bccguard`` with its output going to pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bccguard", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_ENV,
     )

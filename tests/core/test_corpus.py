@@ -14,7 +14,7 @@ import pytest
 from bccguard.core.message import read_message
 from bccguard.core.policy import Policy
 from bccguard.core.verdict import Decision, check
-from tests.core.corpus import CORPUS, load_corpus, run_cli
+from tests.core.corpus import CORPUS, load_corpus, run_cli, start_cli
 
 ENTRIES = load_corpus()
 NAMES = sorted(ENTRIES)
@@ -28,6 +28,8 @@ CLI_NAMES = [
     "forwarded-message-attachment.eml",
     "empty.eml",
     "latin1-bytes-in-to.eml",
+    "not-a-message-binary.eml",
+    "not-a-message-text.eml",
     "encoded-words-bare-addresses.eml",
     "resent-to-cc.eml",
     "own-address-in-capitals.eml",
@@ -48,6 +50,7 @@ def test_corpus_is_complete() -> None:
     assert len(files) >= 45
     verdicts = {e["verdict"] for e in ENTRIES.values()}
     assert verdicts == {"pass", "hold"}
+    assert {e.get("cli", "verdict") for e in ENTRIES.values()} == {"verdict", "error"}
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -82,6 +85,15 @@ def test_cli_check_json(name: str) -> None:
     for domain in entry["trusted_domains"]:
         args += ["--trusted-domain", domain]
     done = run_cli(*args, str(CORPUS / name))
+    if entry.get("cli") == "error":  # not a message: an error, never a verdict
+        assert done.returncode == 2
+        assert done.stdout == b""
+        lines = done.stderr.decode().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0] == f"{CORPUS / name} is not a message: " + (
+            "it is empty" if name == "empty.eml" else "it has no header field"
+        )
+        return
     assert done.stderr == b""
     result = json.loads(done.stdout)
     assert done.returncode == (1 if entry["verdict"] == "hold" else 0)
@@ -114,7 +126,9 @@ def test_cli_text_output_on_pass() -> None:
         ("check", "--trusted-domain", "gmail.com", "x.eml"),
         ("check",),
         ("no-such-command",),
-        ("convert", str(CORPUS / "stray-brackets.eml")),
+        ("convert", str(CORPUS / "not-a-message-binary.eml")),
+        ("convert", str(CORPUS / "empty.eml")),
+        ("check", str(CORPUS / "not-a-message-text.eml")),
     ],
 )
 def test_cli_errors_are_one_line_without_traceback(args: tuple[str, ...]) -> None:
@@ -124,6 +138,47 @@ def test_cli_errors_are_one_line_without_traceback(args: tuple[str, ...]) -> Non
     lines = done.stderr.decode().splitlines()
     assert len(lines) == 1, lines
     assert "Traceback" not in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(("check", "--json"), 1), (("check",), 1), (("convert",), 2)],
+    ids=["check-json", "check", "convert"],
+)
+def test_output_to_a_closed_pipe_ends_quietly(args: tuple[str, ...], code: int) -> None:
+    # ``bccguard check --json FILE | head -1``: the reader is gone before the end.
+    process = start_cli(*args, str(CORPUS / "newsletter-wrong-300.eml"))
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    with process.stderr:
+        errors = process.stderr.read()
+    assert process.wait(60) == code  # a check still says pass or hold
+    assert errors == b""
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"\r\n", b" \t\r\n\r\n", bytes(range(256)) * 4, b"no header here\n\nbody\n"],
+    ids=["empty", "blank-line", "white-space", "binary", "text"],
+)
+def test_input_that_is_not_a_message_is_held_with_the_reason(raw: bytes) -> None:
+    message = read_message(raw)
+    assert message.not_a_message is not None
+    verdict = check(message, Policy(threshold=0))
+    assert verdict.held
+    assert [f.rule for f in verdict.findings] == ["not-a-message"]
+    assert verdict.reasons[0].startswith("not a message: ")
+
+
+def test_a_header_field_makes_a_message() -> None:
+    assert read_message(b"X-Anything: 1\r\n\r\n").not_a_message is None
+    assert (
+        read_message(
+            b"From x Tue Jun 11 09:14:03 2024\nTo: a@x.example\n"
+        ).not_a_message
+        is None
+    )
 
 
 def test_a_recipient_header_of_pure_junk_holds() -> None:

@@ -6,7 +6,8 @@ Resent- forms, From, Sender; one string per copy of the field, unfolded) of one
 corpus message, the policy it was checked with, and the expected outcome from
 ``corpus.json``. Messages whose recipient headers cannot be written as plain strings
 (bytes that are not UTF-8, NUL bytes, lines that are not folded) are left out: they
-exist only as raw bytes.
+exist only as raw bytes; so is input that is not a message (the plugin only ever
+reads a compose window or a message's header fields).
 
 Two hand-worked tables pin the rules under the counts on both sides: ``identities``
 (an address as written, and the key that says who it is: bccguard.core.identity)
@@ -94,10 +95,13 @@ SHOWN = [
 
 
 def _values(raw: bytes) -> dict[str, list[str]] | None:
-    """The header values as strings, or None when they only exist as bytes."""
+    """The header values as strings, or None when they only exist as bytes (or the
+    input is not a message)."""
     from bccguard.core.header_block import parse_header_block
 
     block = parse_header_block(raw)
+    if not block.fields:
+        return None
     values: dict[str, list[str]] = {}
     for name in FIELDS:
         values[name] = []

@@ -90,6 +90,9 @@ def _header_end(raw: bytes, message: ParsedMessage) -> int:
 
 
 def _check_convertible(message: ParsedMessage) -> None:
+    why = message.not_a_message
+    if why is not None:
+        raise ConversionError(f"not a message: {why}")
     if message.doubtful:
         details = "; ".join(p.text for p in message.problems if p.doubtful)
         raise ConversionError(
@@ -101,8 +104,9 @@ def to_draft_bcc(raw: bytes, style: ToStyle = ToStyle.SENDER) -> bytes:
     """The draft form: every To/Cc recipient moves to Bcc.
 
     Raises:
-        ConversionError: when the recipient headers cannot be read reliably; a
-            conversion that might drop a recipient is never made.
+        ConversionError: when the input is not a message, or its recipient headers
+            cannot be read reliably; a conversion that might drop a recipient is
+            never made.
     """
     message = read_message(raw)
     _check_convertible(message)

@@ -4,7 +4,7 @@ Visible recipients are the distinct people in every copy of To and Cc, and of
 Resent-To and Resent-Cc (RFC 5322 §3.6.6: mail programs show them to readers), group
 members included; hidden ones are Bcc and Resent-Bcc addresses (drafts) or envelope
 recipients the headers do not show (the proxy). Only the top-level header block is
-read.
+read; input without a single header field is not a message at all.
 """
 
 from __future__ import annotations
@@ -48,11 +48,25 @@ class ParsedMessage:
     message_id: str
     problems: tuple[Problem, ...]
     header: HeaderBlock
+    empty: bool = False
 
     @property
     def doubtful(self) -> bool:
         """True when a problem may have made the visible count wrong."""
         return any(p.doubtful for p in self.problems)
+
+    @property
+    def not_a_message(self) -> str | None:
+        """Why the input is not a message, or None when it is one.
+
+        A message begins with its header fields (RFC 5322 §2.1); input without a
+        single one (empty, binary junk, plain text) cannot show who sees whom.
+        """
+        if self.empty:
+            return "it is empty"
+        if not self.header.fields:
+            return "it has no header field"
+        return None
 
 
 def _field_text(header_field: HeaderField, problems: list[Problem]) -> str:
@@ -163,4 +177,5 @@ def read_message(raw: bytes, envelope: Sequence[str] | None = None) -> ParsedMes
         message_id=header.first_text("message-id"),
         problems=tuple(problems),
         header=header,
+        empty=not raw or raw.isspace(),
     )

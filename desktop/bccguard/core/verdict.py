@@ -12,9 +12,10 @@ from bccguard.core.message import ParsedMessage
 from bccguard.core.policy import Policy
 from bccguard.core.rules import Finding, Rule
 from bccguard.core.rules.exposed_recipients import ExposedRecipients
+from bccguard.core.rules.not_a_message import NotAMessage
 from bccguard.core.rules.unreadable_recipients import UnreadableRecipients
 
-RULES: tuple[Rule, ...] = (ExposedRecipients(), UnreadableRecipients())
+RULES: tuple[Rule, ...] = (NotAMessage(), ExposedRecipients(), UnreadableRecipients())
 
 
 class Decision(StrEnum):

@@ -206,6 +206,8 @@ class SubmissionDesk:
             return "451 4.3.0 BccGuard could not store the message; try again later"
         automatic = {Action.CONVERT: Resolution.BCC, Action.BLOCK: Resolution.DISCARD}
         resolution = automatic.get(action)
+        if verdict.message.not_a_message is not None and resolution is Resolution.BCC:
+            resolution = None  # converting cannot make it a message: the user decides
         if held.state is HeldState.WAITING and resolution is not None:
             try:
                 done = await asyncio.wrap_future(
