@@ -28,7 +28,14 @@ class DnsLookupError(LookupFailedError):
 
 
 def _default_resolver() -> dns.resolver.Resolver:
-    return dns.resolver.Resolver()
+    """The system's resolver; without a configuration, one with no servers (its
+    questions then fail as DnsLookupError instead of the assistant not opening)."""
+    try:
+        return dns.resolver.Resolver()
+    except dns.resolver.NoResolverConfiguration:
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = []
+        return resolver
 
 
 @dataclass(frozen=True, slots=True)
