@@ -49,6 +49,8 @@ class ParsedMessage:
     problems: tuple[Problem, ...]
     header: HeaderBlock
     empty: bool = False
+    # Recipient fields with a doubtful reading in which no recipient was found.
+    unreadable_fields: tuple[str, ...] = ()
 
     @property
     def doubtful(self) -> bool:
@@ -87,9 +89,13 @@ def _read_fields(
     header: HeaderBlock,
     names: Sequence[str],
     problems: list[Problem],
+    unreadable: list[str],
 ) -> list[Address]:
-    """Every address in every copy of the fields ``names``; problems go to
-    ``problems``."""
+    """Every address in every copy of the fields ``names``.
+
+    Problems go to ``problems``; a field read in doubt and without a single
+    recipient (one it is addressed to, not only shown) goes to ``unreadable``.
+    """
     found: list[Address] = []
     for name in names:
         for header_field in header.all(name):
@@ -108,6 +114,9 @@ def _read_fields(
                 for p in result.problems
             )
             problems.extend(field_problems)
+            doubtful = any(p.doubtful for p in field_problems)
+            if doubtful and not any(a.recipient for a in result.addresses):
+                unreadable.append(header_field.name)
             found.extend(result.addresses)
     return found
 
@@ -150,9 +159,10 @@ def read_message(raw: bytes, envelope: Sequence[str] | None = None) -> ParsedMes
     """
     header = parse_header_block(raw)
     problems = [Problem(text) for text in header.problems]
-    visible = distinct(_read_fields(header, VISIBLE_FIELDS, problems))
-    senders = distinct(_read_fields(header, SENDER_FIELDS, []))
-    hidden_raw = _read_fields(header, HIDDEN_FIELDS, problems)
+    unreadable: list[str] = []
+    visible = distinct(_read_fields(header, VISIBLE_FIELDS, problems, unreadable))
+    senders = distinct(_read_fields(header, SENDER_FIELDS, [], []))
+    hidden_raw = _read_fields(header, HIDDEN_FIELDS, problems, unreadable)
     if envelope is not None:
         hidden_raw.extend(Address(normalise_addr(a)) for a in envelope)
     visible_keys = {a.key for a in visible}
@@ -178,4 +188,5 @@ def read_message(raw: bytes, envelope: Sequence[str] | None = None) -> ParsedMes
         problems=tuple(problems),
         header=header,
         empty=not raw or raw.isspace(),
+        unreadable_fields=tuple(unreadable),
     )
