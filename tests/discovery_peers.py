@@ -89,6 +89,7 @@ class AutoconfigServer:
     ca_file: str
     files: dict[str, bytes] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> Location
 
     @property
     def base(self) -> str:
@@ -123,6 +124,13 @@ def running_autoconfig(ca: DiscoveryCa) -> Iterator[AutoconfigServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append(self.path)
+            location = state.redirects.get(self.path.split("?")[0])
+            if location is not None:
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = state.files.get(self.path.split("?")[0])
             if body is None:
                 self.send_error(404)

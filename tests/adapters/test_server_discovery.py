@@ -201,3 +201,19 @@ def test_a_dns_server_that_does_not_answer_is_a_failure_not_nothing() -> None:
     resolver.port = 9  # discard: nothing answers
     with pytest.raises(DnsLookupError):
         DnsDiscovery(resolver, timeout=0.5).srv(EMAIL)
+
+
+def test_a_redirect_is_followed_only_to_https(
+    autoconfig_server: AutoconfigServer,
+) -> None:
+    first = "/autoconfig.corp.example/mail/config-v1.1.xml"
+    autoconfig_server.files["/elsewhere.xml"] = autoconfig_xml(
+        ("smtp.corp.example", 465, "SSL")
+    )
+    autoconfig_server.redirects[first] = autoconfig_server.base + "/elsewhere.xml"
+    servers = autoconfig_server.autoconfig()(EMAIL)
+    assert servers is not None and servers.smtp.host == "smtp.corp.example"
+    plain = f"http://127.0.0.1:{autoconfig_server.port}/elsewhere.xml"
+    autoconfig_server.redirects[first] = plain
+    with pytest.raises(AutoconfigError, match="redirect to a non-HTTPS URL"):
+        autoconfig_server.autoconfig()(EMAIL)
