@@ -8,10 +8,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backends import fail
 
 from bccguard import cli, cli_guard
 from bccguard.adapters.dns_discovery import DnsDiscovery
+from bccguard.adapters.secrets import FileSecretStore
 from bccguard.adapters.server_discovery import ServerDiscovery
 from bccguard.adapters.settings_file import load_settings
 from tests.discovery_peers import (  # noqa: F401
@@ -31,6 +34,7 @@ from tests.discovery_peers import (  # noqa: F401
 
 @pytest.fixture
 def home(
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     discovery_ca: DiscoveryCa,
@@ -40,7 +44,10 @@ def home(
     folder = tmp_path / "home"
     folder.mkdir(mode=0o700)
     monkeypatch.setenv("BCCGUARD_HOME", str(folder))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    # No secure keyring: passwords go to the private file, where the test looks.
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    request.addfinalizer(lambda: keyring.set_keyring(previous))
     # The connection test trusts the system's certificates: here, the test CA.
     monkeypatch.setenv("SSL_CERT_FILE", discovery_ca.ca_file)
     lookup = DnsDiscovery(dns_server.resolver(), timeout=3)
@@ -74,6 +81,8 @@ def test_an_address_is_enough(
     )
     assert (account.imap_port, account.imap_tls) == (mail_host.imap_port, "none")
     assert account.smtp_username == SIGN_IN_USER
+    stored = FileSecretStore(home / "secrets.json").get(f"account:{account.name}")
+    assert stored == SIGN_IN_PASSWORD
     assert mail_host.sink.received == []  # type: ignore[attr-defined]
 
 
