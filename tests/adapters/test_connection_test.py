@@ -168,3 +168,11 @@ def test_every_kind_has_words(kind: FailureKind) -> None:
     from bccguard.adapters.connection_test import FAILURE_TEXT
 
     assert FAILURE_TEXT[kind]
+
+
+def test_no_password_goes_unencrypted_over_a_network(auth_sink: SinkServer) -> None:
+    # A profile may list a remote server without TLS: nothing is even tried.
+    for check in (check_smtp, check_imap):
+        result = check(Server("mail.corp.example", 25, "none"), USERNAME, PASSWORD)
+        assert result.kind is FailureKind.TLS
+        assert result.detail == "no encryption offered"

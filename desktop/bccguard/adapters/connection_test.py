@@ -22,6 +22,7 @@ from imapclient.exceptions import IMAPClientError
 from bccguard.adapters.imap_connection import ImapEndpoint, ImapError, connect, logout
 from bccguard.adapters.log_redaction import SecretRedactingFilter
 from bccguard.core.discovery import MailServers, Server
+from bccguard.core.hosts import is_loopback_host
 
 _log = logging.getLogger(__name__)
 _log.addFilter(SecretRedactingFilter())
@@ -122,6 +123,13 @@ def _network_failure(error: BaseException) -> tuple[FailureKind, str]:
     return FailureKind.UNREACHABLE, str(error) or type(error).__name__
 
 
+def _in_the_clear(service: str, server: Server) -> CheckResult | None:
+    """A password never crosses a network unencrypted (as in the relay)."""
+    if server.tls == "none" and not is_loopback_host(server.host):
+        return CheckResult(service, server, FailureKind.TLS, "no encryption offered")
+    return None
+
+
 def _reply(error: smtplib.SMTPResponseException) -> str:
     words = error.smtp_error
     if isinstance(words, bytes):
@@ -144,6 +152,8 @@ def check_smtp(
     timeout: float = 20.0,
 ) -> CheckResult:
     """Connect, secure the line as configured, and AUTH; then QUIT."""
+    if refused := _in_the_clear("smtp", server):
+        return refused
     conn: smtplib.SMTP | None = None
     try:
         if server.tls == "implicit":
@@ -200,6 +210,8 @@ def check_imap(
     timeout: float = 20.0,
 ) -> CheckResult:
     """LOGIN (or AUTHENTICATE XOAUTH2) over the configured TLS; then LOGOUT."""
+    if refused := _in_the_clear("imap", server):
+        return refused
     try:
         endpoint = ImapEndpoint(
             host=server.host,
