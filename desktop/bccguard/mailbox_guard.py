@@ -109,7 +109,9 @@ class MailboxGuard:
         relays: Relays | None = None,
     ) -> None:
         self.settings = settings
-        # The outbox sends through the same relays (and outgoing form) as the proxy.
+        # The outbox sends through the same relays (and outgoing form) as the proxy;
+        # relays made here are closed here.
+        self._own_relays = relays is None
         self.relays = relays or Relays(lambda: self.settings, secrets)
         self.secrets = secrets
         self.events = events
@@ -150,6 +152,8 @@ class MailboxGuard:
         for watcher in self.watchers:
             watcher.join(10)
         self.watchers.clear()
+        if self._own_relays:
+            self.relays.close()
 
     def _on_status(self, account: str, status: str, detail: str) -> None:
         self.events.emit(MailboxStatus(account, status == "ok", detail))
