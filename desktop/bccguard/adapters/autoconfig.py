@@ -99,6 +99,7 @@ class Autoconfig:
             with opener.open(request, timeout=self.timeout) as response:
                 body: bytes = response.read(_MAX_BYTES + 1)
         except urllib.error.HTTPError as error:
+            error.close()  # it holds the response, and with it the connection
             raise AutoconfigError(f"HTTP {error.code}") from error
         except urllib.error.URLError as error:
             raise AutoconfigError(str(error.reason)) from error
