@@ -102,15 +102,17 @@ def _thunderbird_wrote_profile(home: Path) -> Path:
     try:
         deadline = time.monotonic() + 60
         prefs = profile / "prefs.js"
+        # Until Thunderbird has written what only it knows (the account's folder)
+        # beside our prefs: a busy machine may take a few seconds more for that.
+        wanted = ("mail.smtpserver.smtp2.hostname", "mail.server.server1.directory")
         while time.monotonic() < deadline:
-            if prefs.is_file() and "mail.smtpserver.smtp2.hostname" in prefs.read_text(
-                errors="replace"
-            ):
+            text = prefs.read_text(errors="replace") if prefs.is_file() else ""
+            if all(name in text for name in wanted):
                 break
             time.sleep(0.3)
         else:
             pytest.fail("Thunderbird did not write prefs.js")
-        time.sleep(1)
+        time.sleep(0.5)
     finally:
         stop(process)
     (profile / "user.js").unlink()
