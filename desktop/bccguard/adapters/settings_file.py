@@ -57,6 +57,12 @@ def dumps(settings: Settings) -> str:
         lines.append(f"[{table}]")
         lines.extend(f"{k} = {_value(v)}" for k, v in data[table].items())
         lines.append("")
+    for provider, client in data["oauth"].items():
+        # Only a registration someone made: an empty table would say nothing.
+        if any(client.values()):
+            lines.append(f"[oauth.{provider}]")
+            lines.extend(f"{k} = {_value(v)}" for k, v in client.items())
+            lines.append("")
     for account in data["accounts"]:
         lines.append("[[accounts]]")
         lines.extend(f"{k} = {_value(v)}" for k, v in account.items())

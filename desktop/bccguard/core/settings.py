@@ -19,6 +19,7 @@ LOOPBACK_HOST = "127.0.0.1"
 PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
 TLS_MODES = ("starttls", "implicit", "none")
 IMAP_TLS_MODES = ("implicit", "starttls", "none")
+OAUTH_PROVIDERS = ("google", "microsoft")
 
 
 class SettingsError(ValueError):
@@ -78,6 +79,36 @@ LANGUAGES = ("auto", "en", "it")
 
 
 @dataclass(frozen=True, slots=True)
+class OAuthClientSettings:
+    """[oauth.google], [oauth.microsoft]: BccGuard's own registration with a
+    provider (never an id borrowed from another program).
+
+    The endpoints and scopes default to the provider's (empty); they are settable
+    for an organisation's own authorization server and for tests.
+    """
+
+    client_id: str = ""
+    client_secret: str = ""  # Google's "desktop app" clients get one; it is not secret
+    tenant: str = ""  # Microsoft: "common" when empty, or the organisation's id
+    authorization_endpoint: str = ""
+    token_endpoint: str = ""
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSettings:
+    """[oauth]: one client registration per provider."""
+
+    google: OAuthClientSettings = field(default_factory=OAuthClientSettings)
+    microsoft: OAuthClientSettings = field(default_factory=OAuthClientSettings)
+
+    def client(self, provider: str) -> OAuthClientSettings:
+        """The registration for ``provider`` ("google" or "microsoft")."""
+        value: OAuthClientSettings = getattr(self, provider)
+        return value
+
+
+@dataclass(frozen=True, slots=True)
 class Account:
     """[[accounts]]: one identity and the upstream server that sends its mail."""
 
@@ -97,6 +128,7 @@ class Account:
     imap_oauth2: bool = False  # the stored secret is an OAuth2 access token
     action: str | None = None  # this identity's own action (else the policy's)
     outbox_folder: str = ""  # opt-in: mail put in this IMAP folder is sent by BccGuard
+    oauth: str = ""  # "google" | "microsoft": sign-in by OAuth2 ([oauth.<provider>])
 
     def recipient_limit(self) -> int:
         """Recipients per upstream message: explicit, else the provider preset."""
@@ -111,6 +143,7 @@ class Settings:
     proxy: ProxySettings = field(default_factory=ProxySettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
     accounts: tuple[Account, ...] = ()
 
     def base_policy(self, account: Account | None = None) -> Policy:
@@ -288,6 +321,62 @@ def _ui(data: Mapping[str, Any]) -> UiSettings:
     )
 
 
+def _check_endpoint(path: str, value: object) -> str:
+    """An HTTPS address (plain HTTP only to this machine, for a local server)."""
+    if not isinstance(value, str):
+        raise SettingsError(path, "must be text")
+    url = value.strip()
+    if not url:
+        return ""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    if scheme == "https" and host:
+        return url
+    if scheme == "http" and host and is_loopback_host(host):
+        return url
+    raise SettingsError(
+        path,
+        "must be an https:// address (http:// only to this machine), not {url}",
+        url=url,
+    )
+
+
+def _oauth_client(path: str, data: Mapping[str, Any]) -> OAuthClientSettings:
+    _known(path, data, OAuthClientSettings)
+    texts = {}
+    for name in ("client_id", "client_secret", "tenant"):
+        value = data.get(name, "")
+        if not isinstance(value, str):
+            raise SettingsError(_key(path, name), "must be text")
+        texts[name] = value.strip()
+    scopes = data.get("scopes", [])
+    if not isinstance(scopes, list) or not all(
+        isinstance(s, str) and s.strip() and " " not in s.strip() for s in scopes
+    ):
+        raise SettingsError(_key(path, "scopes"), "must be a list of scope names")
+    return OAuthClientSettings(
+        client_id=texts["client_id"],
+        client_secret=texts["client_secret"],
+        tenant=texts["tenant"],
+        authorization_endpoint=_check_endpoint(
+            _key(path, "authorization_endpoint"),
+            data.get("authorization_endpoint", ""),
+        ),
+        token_endpoint=_check_endpoint(
+            _key(path, "token_endpoint"), data.get("token_endpoint", "")
+        ),
+        scopes=tuple(s.strip() for s in scopes),
+    )
+
+
+def _oauth(data: Mapping[str, Any]) -> OAuthSettings:
+    _known("oauth", data, OAuthSettings)
+    return OAuthSettings(
+        google=_oauth_client("oauth.google", data.get("google", {})),
+        microsoft=_oauth_client("oauth.microsoft", data.get("microsoft", {})),
+    )
+
+
 def _check_host(path: str, host: str) -> str:
     if not is_plain_host(host):
         raise SettingsError(
@@ -351,6 +440,9 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
             _key(path, "imap_oauth2"), data.get("imap_oauth2", False)
         ),
         outbox_folder=str(data.get("outbox_folder", "")).strip(),
+        oauth=_check_choice(
+            _key(path, "oauth"), data.get("oauth", ""), ("", *OAUTH_PROVIDERS)
+        ),
         action=None
         if data.get("action") is None
         else _check_choice(
@@ -397,11 +489,21 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     names = [a.name for a in parsed]
     if len(set(names)) != len(names):
         raise SettingsError("accounts", "two accounts have the same name")
+    oauth = _oauth(data.get("oauth", {}))
+    for i, account in enumerate(parsed):
+        if account.oauth and not oauth.client(account.oauth).client_id:
+            raise SettingsError(
+                f"accounts[{i}].oauth",
+                "needs BccGuard's client id for {provider} in [oauth.{provider}] "
+                "(see the README: Signing in with Google or Microsoft)",
+                provider=account.oauth,
+            )
     return Settings(
         policy=_policy(data.get("policy", {})),
         proxy=_proxy(data.get("proxy", {})),
         delivery=_delivery(data.get("delivery", {})),
         ui=_ui(data.get("ui", {})),
+        oauth=oauth,
         accounts=parsed,
     )
 
@@ -423,5 +525,9 @@ def settings_to_mapping(settings: Settings) -> dict[str, Any]:
         "proxy": table(settings.proxy),
         "delivery": table(settings.delivery),
         "ui": table(settings.ui),
+        "oauth": {
+            "google": table(settings.oauth.google),
+            "microsoft": table(settings.oauth.microsoft),
+        },
         "accounts": [table(a) for a in settings.accounts],
     }

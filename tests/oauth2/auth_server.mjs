@@ -1,0 +1,42 @@
+// A real OpenID Connect authorization server for the tests (npm oidc-provider):
+// one public native client, PKCE required, refresh tokens rotated (a spent one
+// presented again revokes the whole grant), short-lived access tokens.
+// Usage: node auth_server.mjs PORT ACCESS_TOKEN_SECONDS
+// Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:PORT.
+import Provider from 'oidc-provider';
+
+const port = Number(process.argv[2]);
+const accessTtl = Number(process.argv[3] || 3600);
+const issuer = `http://127.0.0.1:${port}`;
+
+const provider = new Provider(issuer, {
+  clients: [
+    {
+      client_id: 'bccguard-test',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      // RFC 8252 §7.3: any port of the loopback address is accepted.
+      redirect_uris: ['http://127.0.0.1/'],
+    },
+  ],
+  pkce: { required: () => true },
+  rotateRefreshToken: true,
+  scopes: ['openid', 'offline_access', 'email'],
+  claims: { email: ['email'] },
+  ttl: { AccessToken: accessTtl, RefreshToken: 14 * 24 * 3600, Grant: 14 * 24 * 3600 },
+  features: {
+    devInteractions: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+  },
+  async findAccount(_ctx, id) {
+    return { accountId: id, async claims() { return { sub: id, email: id }; } };
+  },
+});
+provider.on('server_error', (_ctx, err) => console.error('server_error', err));
+
+provider.listen(port, '127.0.0.1', () => {
+  console.log(`ready ${issuer}`);
+});

@@ -1,0 +1,158 @@
+"""A real OpenID Connect authorization server on loopback (npm oidc-provider), and
+a headless "browser" that signs in on its login and consent pages.
+
+oidc-provider comes from npm at the version pinned in tests/oauth2/package.json
+(and its package-lock.json), installed with ``npm ci`` into tests/oauth2/node_modules
+when it is missing or another version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+import requests
+
+HERE = Path(__file__).resolve().parent / "oauth2"
+NODE_MODULES = HERE / "node_modules"
+CLIENT_ID = "bccguard-test"
+SCOPES = ("openid", "offline_access", "email")
+
+
+def pinned_version() -> str:
+    package = json.loads((HERE / "package.json").read_text(encoding="utf-8"))
+    version: str = package["devDependencies"]["oidc-provider"]
+    return version
+
+
+def installed_version() -> str | None:
+    try:
+        package = NODE_MODULES / "oidc-provider" / "package.json"
+        version: str = json.loads(package.read_text(encoding="utf-8"))["version"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return version
+
+
+def install() -> None:
+    """The pinned oidc-provider, installed first when it is not there yet."""
+    if installed_version() == pinned_version():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is not installed (.ci/install-system-packages installs it)")
+    result = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=HERE,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert installed_version() == pinned_version()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class AuthServer:
+    """A running oidc-provider: its issuer and endpoints."""
+
+    issuer: str
+
+    @property
+    def authorization_endpoint(self) -> str:
+        return f"{self.issuer}/auth"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/token"
+
+    def oauth_table(self) -> dict[str, object]:
+        """The ``[oauth.google]`` table that points BccGuard at this server."""
+        return {
+            "client_id": CLIENT_ID,
+            "authorization_endpoint": self.authorization_endpoint,
+            "token_endpoint": self.token_endpoint,
+            "scopes": list(SCOPES),
+        }
+
+
+@contextlib.contextmanager
+def running_auth_server(access_token_seconds: int = 3600) -> Iterator[AuthServer]:
+    """Start oidc-provider on a free loopback port; stop it afterwards."""
+    install()
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed (.ci/install-system-packages installs it)")
+    port = _free_port()
+    process = subprocess.Popen(
+        [node, "auth_server.mjs", str(port), str(access_token_seconds)],
+        cwd=HERE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("ready "), f"oidc-provider did not start: {line!r}"
+        yield AuthServer(issuer=line.split()[1])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+class _Form(HTMLParser):
+    """The first form of a page: its action and its fields."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form" and not self.action:
+            self.action = values.get("action", "")
+        elif tag == "input" and values.get("name"):
+            self.fields[values["name"]] = values.get("value", "")
+
+
+def browse_sign_in(url: str, login: str, *, timeout: float = 30.0) -> None:
+    """What a user does in the browser: open the URL, sign in, consent. The last
+    redirect goes to BccGuard's loopback listener, like a browser's would."""
+    session = requests.Session()
+    deadline = time.monotonic() + timeout
+    response = session.get(url, timeout=timeout)
+    while time.monotonic() < deadline:
+        response.raise_for_status()
+        if "<form" not in response.text:
+            return  # the loopback listener's "signed in" page
+        form = _Form()
+        form.feed(response.text)
+        fields = dict(form.fields)
+        if "login" in fields:
+            fields.update(login=login, password="any")
+        response = session.post(
+            urljoin(response.url, form.action), data=fields, timeout=timeout
+        )
+    raise AssertionError("the sign-in pages did not end")
