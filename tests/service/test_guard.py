@@ -15,7 +15,7 @@ from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 from bccguard.core.decision_proof import HEADER, make_proof, proof_key
 from bccguard.core.held import HeldState, Resolution
 from bccguard.core.incidents import IncidentKind
-from bccguard.core.settings import PolicySettings, Settings
+from bccguard.core.settings import DeliverySettings, PolicySettings, Settings
 from bccguard.events import GuardState, MessageHeld, StateChanged
 from bccguard.service import Guard
 from tests.smtp_sink import SinkServer
@@ -541,3 +541,23 @@ def test_stopping_cuts_a_slow_server_short_and_the_message_is_not_lost(
     (kept,) = again.held_messages()
     assert kept.state is HeldState.UNCERTAIN
     assert len(kept.uncertain) == 30 and len(upstream.received) == 1
+
+
+def test_the_same_message_sent_again_while_on_its_way_is_relayed_once(
+    make_guard: GuardFactory, upstream: SinkServer
+) -> None:
+    # Two connections with the same message (a client that gave up and retried):
+    # the second waits for the first's outcome instead of relaying a second copy.
+    upstream.handler.delay_final = 1.5
+    guard = make_guard(Settings(delivery=DeliverySettings(take_over_after=30.0)))
+    data = b"To: a@x.example\r\nMessage-ID: <twice@x.example>\r\n\r\nhi\r\n"
+    first: list[tuple[int, str]] = []
+    sender = threading.Thread(
+        target=lambda: first.append(submit(guard, data, ["a@x.example"]))
+    )
+    sender.start()
+    wait_for(lambda: len(upstream.received) == 1)  # the server has it, not confirmed
+    second = submit(guard, data, ["a@x.example"])
+    sender.join()
+    assert first[0][0] == 250 and second[0] == 250
+    assert len(upstream.received) == 1

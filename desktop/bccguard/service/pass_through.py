@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from bccguard.adapters.held_store import HeldStore, HeldStoreError
 from bccguard.adapters.relay_reply import reply_for
@@ -59,6 +60,9 @@ class PassFlight:
         self._journaled = False
         self._held_id = ""  # set once taken on
         self.done = threading.Event()
+        # The reply for a client that sends the same message while it is on its
+        # way: set when it ends here or when BccGuard takes it on.
+        self.answered: Future[str] = Future()
         self.reply = ""
         self.result: RelayResult | None = None  # when it ended here (not taken on)
 
@@ -87,6 +91,8 @@ class PassFlight:
                 if self._journaled:
                     self._journal.end(self.key)
             self.done.set()
+            if not self.answered.done():
+                self.answered.set_result(self.reply)
             return self.reply
 
     def _before_dot(self, batch: tuple[str, ...]) -> None:
@@ -140,10 +146,12 @@ class PassFlight:
             if self._journaled:
                 self._journal.end(self.key)
             log.info("took on %s: the server is slow to answer", record.message_id)
-            return (
+            reply = (
                 f"250 2.0.0 BccGuard has it ({record.id}): the server is slow to "
                 "confirm, BccGuard finishes the delivery and tells you"
             )
+            self.answered.set_result(reply)
+            return reply
 
     def _record(self) -> HeldMessage:
         record = HeldMessage.from_verdict(

@@ -97,10 +97,13 @@ class SubmissionDesk:
         """The answer for a submission BccGuard has seen, or None."""
         flight = self._flights.get(key)
         if flight is not None:  # the same message is on its way: wait for it
-            await asyncio.to_thread(flight.done.wait, self._budget())
-            return flight.reply or (
-                "451 4.3.0 BccGuard is still sending this message; try again later"
-            )
+            try:  # on the loop: a thread per waiting retry could starve others
+                return await asyncio.wait_for(
+                    asyncio.shield(asyncio.wrap_future(flight.answered)),
+                    self._budget(),
+                )
+            except TimeoutError:
+                return "451 4.3.0 BccGuard is still sending this message; try later"
         recent = self._recent.get(key)
         if recent is not None and self._clock() - recent[0] < _RECENT_SECONDS:
             return recent[1]
