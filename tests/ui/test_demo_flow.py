@@ -80,6 +80,7 @@ def test_send_as_is_becomes_an_incident_with_an_apology(
     qtbot.waitUntil(lambda: len(desktop.dialogs) == 1, timeout=10_000)
     dialog = next(iter(desktop.dialogs.values()))
     qtbot.mouseClick(dialog.as_is_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.confirm.yes_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: any(i.kind.value == "sent-as-is" for i in desktop.incidents.list()),
         timeout=10_000,
@@ -175,7 +176,9 @@ def test_group_apology_in_italian_and_two_individual_ones(
     guard's relay; nobody's address is shown again and the record says it all."""
     desktop.send_sample()
     qtbot.waitUntil(lambda: len(desktop.dialogs) == 1, timeout=10_000)
-    next(iter(desktop.dialogs.values())).as_is_button.click()
+    dialog = next(iter(desktop.dialogs.values()))
+    dialog.as_is_button.click()
+    dialog.confirm.yes_button.click()
     assert desktop.sink is not None
     qtbot.waitUntil(lambda: len(desktop.sink.messages()) == 1, timeout=10_000)
     qtbot.waitUntil(

@@ -149,6 +149,8 @@ def test_each_button_decides(
     shown = Shown(qtbot, [in_state(state, held_id="h1")])
     shown.window.table.selectRow(0)
     qtbot.mouseClick(shown.window.buttons[key], Qt.MouseButton.LeftButton)
+    if key == "as-is":  # the second, explicit step
+        qtbot.mouseClick(shown.window.confirm.yes_button, Qt.MouseButton.LeftButton)
     assert shown.decided == [("h1", expected)]
 
 

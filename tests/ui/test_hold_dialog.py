@@ -44,6 +44,8 @@ def test_each_button_decides(qtbot, button: str, expected: Resolution) -> None:
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.mouseClick(getattr(dialog, button), Qt.MouseButton.LeftButton)
+    if expected is Resolution.AS_IS:  # the second, explicit step
+        qtbot.mouseClick(dialog.confirm.yes_button, Qt.MouseButton.LeftButton)
     assert decided == [("abcd1234", expected)]
     assert not dialog.isVisible()
 

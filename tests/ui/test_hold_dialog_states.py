@@ -145,10 +145,12 @@ def test_a_newer_record_is_shown_in_place(qtbot) -> None:
     assert decided == [("w1", Resolution.DISCARD)]
 
 
-def test_alt_s_sends_a_waiting_message_as_is(qtbot) -> None:
+def test_alt_s_asks_before_sending_a_waiting_message_as_is(qtbot) -> None:
     decided: list = []
     dialog = dialog_for(qtbot, in_state("waiting", "w2"), decided)
     alt(qtbot, dialog, Qt.Key.Key_S)
+    assert decided == []
+    qtbot.mouseClick(dialog.confirm.yes_button, Qt.MouseButton.LeftButton)
     assert decided == [("w2", Resolution.AS_IS)]
 
 

@@ -233,6 +233,7 @@ class DesktopApp:
             self.decide,
             deadline=deadline,
             always_convert=self.always_convert if account is not None else None,
+            later=self._decide_later,
         )
         dialog.finished.connect(lambda _result, i=held.id: self._retire(i))
         self.dialogs[held.id] = dialog
@@ -256,6 +257,16 @@ class DesktopApp:
                 "{n} people would see each other's address: {subject}",
                 n=held.exposed_count,
                 subject=held.subject,
+            ),
+        )
+
+    def _decide_later(self, held: HeldMessage) -> None:
+        """The hold dialog was closed without an answer: say where the message is."""
+        self.notify(
+            tr("Decide later"),
+            tr(
+                "“{subject}” waits in BccGuard: tray menu → Held messages.",
+                subject=held.subject or tr("(no subject)"),
             ),
         )
 

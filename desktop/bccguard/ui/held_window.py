@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from bccguard.core.held import HeldMessage, HeldState, Origin, Refusal, Resolution
+from bccguard.ui.exposure_confirm import ExposureConfirm
 from bccguard.ui.i18n import ntr, tr
 from bccguard.ui.record_table import RecordTable
 
@@ -493,6 +494,8 @@ class HeldWindow(QWidget):
         self.as_is_button = self.buttons[AS_IS]
         self.discard_button = self.buttons[DISCARD]
         self._actions: dict[str, Action] = {}
+        self._confirming: str | None = None  # the record "send as is" asks about
+        self.confirm = ExposureConfirm(self._as_is_confirmed, self._as_is_cancelled)
         bar = QWidget()
         bar.setLayout(row)
         # The row keeps its height when a record allows no answer: nothing jumps.
@@ -504,6 +507,7 @@ class HeldWindow(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.details)
         layout.addWidget(self.refusals)
+        layout.addWidget(self.confirm)
         layout.addWidget(bar)
 
         self.timer = QTimer(self)
@@ -636,13 +640,22 @@ class HeldWindow(QWidget):
             self._show_refusals(refusal_lines(held))
             actions = actions_for(held)
         self._actions = {a.key: a for a in actions}
+        as_is = self._actions.get(AS_IS)
+        if self._confirming is not None and (
+            held is None
+            or held.id != self._confirming
+            or as_is is None
+            or not as_is.enabled
+        ):
+            self._confirming = None
+            self.confirm.hide()
         for key, button in self.buttons.items():
             action = self._actions.get(key)
             button.setVisible(action is not None)
             if action is not None:
                 button.setText(action.label)
                 button.setToolTip(action.tip)
-                button.setEnabled(action.enabled)
+                button.setEnabled(action.enabled and self._confirming is None)
 
     def _show_refusals(self, sections: list[tuple[str, list[str]]]) -> None:
         lines: list[tuple[str, bool]] = []
@@ -673,8 +686,29 @@ class HeldWindow(QWidget):
     def _answer(self, key: str) -> None:
         held = self.selected()
         action = self._actions.get(key)
-        if held is not None and action is not None and action.enabled:
+        if held is None or action is None or not action.enabled:
+            return
+        if key == AS_IS:
+            # Everyone's address would be shown: ask again, naming how many people.
+            self._confirming = held.id
+            self._selection_changed()
+            self.confirm.ask(held.exposed_count)
+            return
+        self._decide(held.id, action.resolution)
+
+    def _as_is_confirmed(self) -> None:
+        held = self.selected()
+        action = self._actions.get(AS_IS)
+        confirming, self._confirming = self._confirming, None
+        self.confirm.hide()
+        if held is not None and held.id == confirming and action is not None:
             self._decide(held.id, action.resolution)
+        self._selection_changed()
+
+    def _as_is_cancelled(self) -> None:
+        self._confirming = None
+        self.confirm.hide()
+        self._selection_changed()
 
 
 # A stand-in record for the greyed buttons shown while nothing is selected.

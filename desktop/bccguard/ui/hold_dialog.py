@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.ui.exposure_confirm import ExposureConfirm
 from bccguard.ui.held_window import (
     ACTION_KEYS,
     AS_IS,
@@ -43,6 +44,7 @@ from bccguard.ui.held_window import (
 from bccguard.ui.i18n import tr
 
 Decide = Callable[[str, Resolution], None]
+Later = Callable[[HeldMessage], None]
 Clock = Callable[[], float]
 
 _PRIMARY_STYLE = (
@@ -76,6 +78,7 @@ class HoldDialog(QDialog):
         *,
         deadline: float | None = None,
         always_convert: Callable[[HeldMessage], None] | None = None,
+        later: Later | None = None,
         clock: Clock = time.time,
         parent: QWidget | None = None,
     ) -> None:
@@ -84,6 +87,7 @@ class HoldDialog(QDialog):
         self._decide = decide
         self._deadline = deadline
         self._always_convert = always_convert
+        self._later = later
         self._clock = clock
         self._actions: dict[str, Action] = {}
         self.decision: Resolution | None = None
@@ -117,6 +121,15 @@ class HoldDialog(QDialog):
 
         self.countdown = QLabel()
         self.countdown.setStyleSheet("color: #5f6368;")
+        self.later_hint = QLabel(
+            tr(
+                "Esc or closing this window: decide later. It waits in BccGuard: "
+                "tray menu → Held messages."
+            )
+        )
+        self.later_hint.setWordWrap(True)
+        self.later_hint.setStyleSheet("color: #5f6368;")
+        self.confirm = ExposureConfirm(self._as_is_confirmed, self._as_is_cancelled)
 
         self.buttons: dict[str, QPushButton] = {}
         for key in ACTION_KEYS:
@@ -155,7 +168,9 @@ class HoldDialog(QDialog):
         layout.addWidget(self.search)
         layout.addWidget(self.recipients, 1)
         layout.addWidget(self.countdown)
+        layout.addWidget(self.later_hint)
         layout.addWidget(self.always)
+        layout.addWidget(self.confirm)
         layout.addLayout(self._button_row)
 
         self._timer = QTimer(self)
@@ -183,6 +198,8 @@ class HoldDialog(QDialog):
         self._fill_recipients(held)
         self.countdown.setVisible(waiting)
         self.always.setVisible(waiting and self._always_convert is not None)
+        self.later_hint.setVisible(held.state.needs_user)
+        self.confirm.hide()
         self._show_actions(actions_for(held))
         self._tick()
 
@@ -289,6 +306,29 @@ class HoldDialog(QDialog):
         action = self._actions.get(key)
         if action is None or not action.enabled:
             return
+        if key == AS_IS:
+            self._ask_as_is()
+            return
+        self._done(action)
+
+    def _ask_as_is(self) -> None:
+        """Everyone's address would be shown: ask again, naming how many people."""
+        for button in self.buttons.values():
+            button.setEnabled(False)
+            button.setDefault(False)
+        self.confirm.ask(self.held.exposed_count)
+
+    def _as_is_confirmed(self) -> None:
+        action = self._actions.get(AS_IS)
+        if action is not None and action.enabled:
+            self._done(action)
+
+    def _as_is_cancelled(self) -> None:
+        self.confirm.hide()
+        self._show_actions(actions_for(self.held))
+
+    def _done(self, action: Action) -> None:
+        key = action.key
         resolution = action.resolution
         self.decision = resolution
         self._timer.stop()
@@ -302,9 +342,17 @@ class HoldDialog(QDialog):
         self.accept()
 
     def reject(self) -> None:
-        """Esc or the close button: decide later; the message stays held."""
+        """Esc or the close button: decide later; the message stays held.
+
+        Esc while "send as is" asks again only takes the question back.
+        """
+        if self.confirm.isVisible():
+            self._as_is_cancelled()
+            return
         self._timer.stop()
         super().reject()
+        if self._later is not None and self.held.state.needs_user:
+            self._later(self.held)
 
     def close_quietly(self) -> None:
         """Close because the message was decided elsewhere (CLI, another window)."""
