@@ -49,6 +49,7 @@ from bccguard.ui.outbox_window import OutboxWindow
 from bccguard.ui.single_instance import InstanceServer, ask_running_instance
 from bccguard.ui.status_window import StatusWindow
 from bccguard.ui.tray import TrayActions, TrayIcon, TrayMenu
+from bccguard.ui.window_places import WindowPlaces
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class DesktopApp:
         self.notifications: list[tuple[str, str]] = []
         self._last_alert: MailboxAlert | None = None
         self.windows: dict[str, QWidget] = {}
+        self.places = WindowPlaces(home / "window-places.json")
         self._results = _Relay()
         self._results.done.connect(lambda call: call())
 
@@ -183,6 +185,7 @@ class DesktopApp:
             self.menu,
             self.bridge.signals,
             self._results,
+            self.places,
         ]
         for widget in widgets:
             if widget is not None:
@@ -439,6 +442,7 @@ class DesktopApp:
         if window is None:
             window = factory()
             window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+            self.places.attach(key, window)
             self.windows[key] = window
         window.show()
         window.raise_()
@@ -524,6 +528,7 @@ class DesktopApp:
             sender_address=incident.sender,
             language=language(),
         )
+        self.places.attach("apology", wizard)
         self.windows[f"apology-{incident.id}"] = wizard
         wizard.show()
         wizard.raise_()

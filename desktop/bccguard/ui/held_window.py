@@ -696,6 +696,13 @@ class HeldWindow(QWidget):
             return
         self._decide(held.id, action.resolution)
 
+    def escape(self) -> None:
+        """Esc: take back the "send as is" question if one is open, else close."""
+        if self.confirm.isVisible():
+            self._as_is_cancelled()
+        else:
+            self.close()
+
     def _as_is_confirmed(self) -> None:
         held = self.selected()
         action = self._actions.get(AS_IS)
