@@ -445,7 +445,7 @@ class FinishPage(QWizardPage):
             self.draft_button.setToolTip(tr("No IMAP account is set up for Drafts."))
         self.send_button.clicked.connect(wizard.send_now)
         self.draft_button.clicked.connect(wizard.save_to_drafts)
-        self.export_button.clicked.connect(self._choose_export)
+        self.export_button.clicked.connect(self.choose_export)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(
@@ -493,7 +493,8 @@ class FinishPage(QWizardPage):
             + tr("From: {sender}", sender=f"{sender.name} <{sender.address}>")
         )
 
-    def _choose_export(self) -> None:
+    def choose_export(self) -> None:
+        """Ask where to write the .eml file(s), then write them."""
         wizard = self._wizard
         if wizard.audience() is Audience.GROUP:
             path, _ = QFileDialog.getSaveFileName(

@@ -14,7 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication, QWidget, QWizard
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QMessageBox,
+    QWidget,
+    QWizard,
+)
 
 from bccguard.core.apology import (
     LANGUAGES,
@@ -94,6 +100,11 @@ class ApologyWizard(QWizard):
         self.default_language = language if language in LANGUAGES else "en"
         self._clock = clock
         self.outcomes: list[tuple[tuple[str, ...], str]] = []
+        self.kept = False  # sent, saved to Drafts or exported: nothing to lose
+        self._sending = False
+        self.unsent_question: QMessageBox | None = None  # while it asks
+        self.unsent_buttons: dict[str, QAbstractButton] = {}
+        self._may_close = False
         self.setWindowTitle(tr("BccGuard — apologise"))
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
@@ -202,6 +213,7 @@ class ApologyWizard(QWizard):
             return
         self.finish_page.send_button.setEnabled(False)
         self.finish_page.status.setText(tr("Sending…"))
+        self._sending = True
 
         def work() -> None:
             outcomes = []
@@ -219,7 +231,9 @@ class ApologyWizard(QWizard):
 
     def _on_sent(self, outcomes: list[tuple[tuple[str, ...], str]]) -> None:
         self.outcomes = outcomes
+        self._sending = False
         ok = [o for o in outcomes if o[1].startswith("2")]
+        self.kept = self.kept or bool(ok)
         failed = [o for o in outcomes if not o[1].startswith("2")]
         people = sum(len(r) for r, _ in ok)
         self._record(
@@ -253,6 +267,7 @@ class ApologyWizard(QWizard):
         except Exception as error:
             self.finish_page.status.setText(tr("Not saved: {error}", error=str(error)))
             return
+        self.kept = True
         self._record(
             "apology-saved-to-drafts", f"{len(messages)} messages; {replies[0]}"
         )
@@ -282,6 +297,7 @@ class ApologyWizard(QWizard):
                 tr("Not saved: {error}", error=error.strerror or str(error))
             )
             return []
+        self.kept = True
         self._record("apology-exported", f"{len(files)} .eml files")
         self.finish_page.status.setText(
             tr(
@@ -291,6 +307,61 @@ class ApologyWizard(QWizard):
             )
         )
         return files
+
+    # -- leaving ------------------------------------------------------------------
+
+    def done(self, result: int) -> None:
+        """Finish, Cancel, Esc or the close button: never lose a written apology.
+
+        The question does not block (a window-modal box), so a closing wizard is
+        never stuck in a nested event loop.
+        """
+        if self._may_close or not self._unsent():
+            super().done(result)
+        elif self.unsent_question is None:
+            self._ask_unsent(result)
+
+    def _unsent(self) -> bool:
+        """An apology was written and neither sent, saved nor exported."""
+        written = self.pageIds()[3] in self.visitedIds()  # the edit page
+        text = self.edit_page.editor.toPlainText().strip()
+        return written and bool(text) and not self.kept and not self._sending
+
+    def _ask_unsent(self, result: int) -> None:
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(tr("Apology not sent"))
+        box.setText(tr("The apology has not been sent. Keep it before closing?"))
+        box.setInformativeText(tr("Discarded, the text you wrote is lost."))
+        role = QMessageBox.ButtonRole
+        drafts = box.addButton(tr("Save to Drafts"), role.AcceptRole)
+        drafts.setEnabled(self.save_draft is not None)
+        if self.save_draft is None:
+            drafts.setToolTip(tr("No IMAP account is set up for Drafts."))
+        export = box.addButton(tr("Export .eml…"), role.AcceptRole)
+        discard = box.addButton(tr("Discard"), role.DestructiveRole)
+        back = box.addButton(tr("Back"), role.RejectRole)
+        box.setDefaultButton(back)
+        box.setEscapeButton(back)
+        self.unsent_buttons = {
+            "drafts": drafts,
+            "export": export,
+            "discard": discard,
+            "back": back,
+        }
+        self.unsent_question = box
+        box.buttonClicked.connect(lambda button: self._unsent_answer(button, result))
+        box.open()
+
+    def _unsent_answer(self, button: object, result: int) -> None:
+        self.unsent_question = None
+        if button is self.unsent_buttons["drafts"]:
+            self.save_to_drafts()
+        elif button is self.unsent_buttons["export"]:
+            self.finish_page.choose_export()
+        if button is self.unsent_buttons["discard"] or self.kept:
+            self._may_close = True
+            super().done(result)
 
     def _record(self, action: str, detail: str) -> None:
         if self.log is None or not self.incident.id:
