@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QApplication,
@@ -158,9 +158,24 @@ class CheckWindow(QWidget):
         except OSError as error:
             QMessageBox.warning(self, tr("Cannot open"), f"{path}: {error.strerror}")
             return
-        self.source_label.setText(path.name)
         self.draft_uid = None
+        self._show_source(
+            tr("Showing the file {name}", name=path.name), str(path), path.name
+        )
         self.show_message(raw)
+
+    def _show_source(self, text: str, tip: str = "", title: str = "") -> None:
+        """Say what is shown; a file or a draft replaces text pasted before."""
+        if title:
+            self._debounce.stop()
+            with QSignalBlocker(self.paste):
+                self.paste.clear()
+        self.source_label.setText(text)
+        self.source_label.setToolTip(tip)
+        if self.draft_uid is None:
+            self.convert_button.setText(tr("Convert to Bcc and save…"))
+        base = tr("BccGuard — check a message")
+        self.setWindowTitle(f"{base} — {title}" if title else base)
 
     def _choose_draft(self) -> None:
         if self._drafts is None:
@@ -187,7 +202,8 @@ class CheckWindow(QWidget):
             QMessageBox.warning(self, tr("Drafts not available"), str(error))
             return
         self.draft_uid = uid
-        self.source_label.setText(tr("draft in {account}", account=self._drafts.name))
+        where = tr("draft in {account}", account=self._drafts.name)
+        self._show_source(where, title=where)
         self.convert_button.setText(tr("Convert to Bcc in Drafts"))
         self.show_message(raw)
 
@@ -195,7 +211,7 @@ class CheckWindow(QWidget):
         text = self.paste.toPlainText()
         if text.strip():
             self.draft_uid = None
-            self.source_label.setText(tr("pasted text"))
+            self._show_source(tr("pasted text"))
             self.show_message(message_from_paste(text))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
