@@ -34,7 +34,13 @@ from bccguard.core.incidents import Incident
 from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
 from bccguard.demo import send_sample
-from bccguard.events import MailboxAlert, MailboxAlertKind, MessageRelayed, StateChanged
+from bccguard.events import (
+    GuardState,
+    MailboxAlert,
+    MailboxAlertKind,
+    MessageRelayed,
+    StateChanged,
+)
 from bccguard.mailbox_guard import MailboxGuard, SentFolderLookup, endpoint_for
 from bccguard.service import Guard
 from bccguard.ui.apology_wizard import ApologyWizard
@@ -48,7 +54,7 @@ from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.outbox_window import OutboxWindow
 from bccguard.ui.single_instance import InstanceServer, ask_running_instance
 from bccguard.ui.status_window import StatusWindow
-from bccguard.ui.tray import TrayActions, TrayIcon, TrayMenu
+from bccguard.ui.tray import UNTIL_RESUMED, TrayActions, TrayIcon, TrayMenu
 from bccguard.ui.window_places import WindowPlaces
 
 log = logging.getLogger(__name__)
@@ -111,10 +117,11 @@ class DesktopApp:
             open_held=self.open_held,
             open_settings=self.open_settings,
             open_incidents=self.open_incidents,
-            pause=self.guard.pause,
+            pause=self.pause,
             quit=self.quit,
             send_sample=self.send_sample if demo else None,
             open_outbox=self.open_outbox if demo else None,
+            paused_until=lambda: self.guard.paused_until,
         )
         self.menu = TrayMenu(actions)
         tray_ok = (
@@ -419,6 +426,16 @@ class DesktopApp:
             self.tray.showMessage(title, text, icon, 8000)
 
     # -- user actions ---------------------------------------------------------------
+
+    def pause(self, seconds: float) -> None:
+        """Pause the guard (0 resumes); the tray shows guarding again at the end."""
+        self.guard.pause(seconds)
+        if 0 < seconds < UNTIL_RESUMED:
+            QTimer.singleShot(int(seconds * 1000) + 500, self._pause_over)
+
+    def _pause_over(self) -> None:
+        if self.guard.paused_until == 0 and self.menu.state.state is GuardState.PAUSED:
+            self.guard.pause(0)  # says "guarding" again
 
     def decide(self, held_id: str, resolution: Resolution) -> None:
         """Hand the user's answer to the guard (it relays off the GUI thread)."""

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from bccguard.events import StateChanged
 from bccguard.ui.i18n import tr
 from bccguard.ui.icons import state_pixmap
-from bccguard.ui.tray import TrayMenu, state_text
+from bccguard.ui.tray import TrayMenu
 
 
 class StatusWindow(QWidget):
@@ -47,7 +47,7 @@ class StatusWindow(QWidget):
         """Show the guard's new state."""
         self.menu.state = event
         self.icon.setPixmap(state_pixmap(event.state, 48))
-        self.title.setText(state_text(event))
+        self.title.setText(self.menu.state_line())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window minimises it: the guard keeps running."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,8 +23,25 @@ _STATE_TEXT = {
 }
 
 
-def state_text(event: StateChanged) -> str:
-    """One line for people about the guard's state."""
+# "Until I resume" is a pause longer than anyone waits; shown without an end.
+UNTIL_RESUMED = 10 * 365 * 24 * 3600.0
+_NO_END_AFTER = 30 * 24 * 3600.0
+
+
+def pause_text(until: float, now: float) -> str:
+    """When a pause ends, in words: "Paused until 10:42: mail is not checked"."""
+    if until - now > _NO_END_AFTER:
+        return tr("Paused until you resume: mail is not checked")
+    end, today = time.localtime(until), time.localtime(now)
+    same_day = end[:3] == today[:3]
+    when = time.strftime("%H:%M" if same_day else "%a %H:%M", end)
+    return tr("Paused until {time}: mail is not checked", time=when)
+
+
+def state_text(event: StateChanged, paused_until: float = 0.0, now: float = 0.0) -> str:
+    """One line for people about the guard's state (with the pause's end)."""
+    if event.state is GuardState.PAUSED and paused_until > 0:
+        return pause_text(paused_until, now or time.time())
     return tr(_STATE_TEXT[event.state], detail=event.detail)
 
 
@@ -34,11 +52,13 @@ class TrayActions:
     open_check: Callable[[], object]
     open_held: Callable[[], None]
     open_settings: Callable[[], None]
-    pause: Callable[[int], None]  # seconds; 0 resumes
+    pause: Callable[[float], None]  # seconds; 0 resumes
     quit: Callable[[], None]
     open_incidents: Callable[[], None] | None = None
     send_sample: Callable[[], None] | None = None  # demo mode only
     open_outbox: Callable[[], None] | None = None  # demo mode only
+    paused_until: Callable[[], float] = lambda: 0.0  # 0: not paused
+    clock: Callable[[], float] = time.time
 
 
 class TrayMenu(QMenu):
@@ -56,7 +76,7 @@ class TrayMenu(QMenu):
         """Build the entries for the current state (called on aboutToShow)."""
         self.clear()
         a = self.actions_
-        status = self.addAction(state_text(self.state))
+        status = self.addAction(self.state_line())
         status.setEnabled(False)
         self.addSeparator()
         if a.send_sample is not None:
@@ -80,9 +100,15 @@ class TrayMenu(QMenu):
         else:
             self._add(tr("Pause for 15 minutes"), lambda: a.pause(15 * 60))
             self._add(tr("Pause for 1 hour"), lambda: a.pause(60 * 60))
+            self._add(tr("Pause until I resume"), lambda: a.pause(UNTIL_RESUMED))
         self._add(tr("Settings…"), a.open_settings)
         self.addSeparator()
         self._add(tr("Quit BccGuard"), a.quit)
+
+    def state_line(self) -> str:
+        """The guard's state in words, with the end of a pause."""
+        a = self.actions_
+        return state_text(self.state, a.paused_until(), a.clock())
 
     def _add(self, text: str, slot: Callable[[], object]) -> QAction:
         action = self.addAction(text)
@@ -114,4 +140,4 @@ class TrayIcon(QSystemTrayIcon):
         """Update the icon and tooltip for the guard's new state."""
         self.menu.state = event
         self.setIcon(state_icon(event.state))
-        self.setToolTip(f"BccGuard — {state_text(event)}")
+        self.setToolTip(f"BccGuard — {self.menu.state_line()}")
