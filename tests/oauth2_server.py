@@ -156,3 +156,19 @@ def browse_sign_in(url: str, login: str, *, timeout: float = 30.0) -> None:
             urljoin(response.url, form.action), data=fields, timeout=timeout
         )
     raise AssertionError("the sign-in pages did not end")
+
+
+MAIL_SERVER_CLIENT = ("mail-server", "mail-server-secret")
+
+
+def introspect(server: AuthServer, token: str) -> dict[str, object]:
+    """What a mail server learns about ``token`` (RFC 7662), as Dovecot asks."""
+    answer = requests.post(
+        f"{server.issuer}/token/introspection",
+        data={"token": token},
+        auth=MAIL_SERVER_CLIENT,
+        timeout=10,
+    )
+    answer.raise_for_status()
+    result: dict[str, object] = answer.json()
+    return result

@@ -18,6 +18,8 @@ from bccguard.adapters.imap_connection import FolderRole, ImapEndpoint, ImapErro
 from bccguard.adapters.imap_mailbox import file_as_sent, in_sent_folder
 from bccguard.adapters.imap_state_store import ImapStateStore
 from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher, RetryLater
+from bccguard.adapters.oauth2_client import OAuthError
+from bccguard.adapters.oauth2_tokens import account_tokens
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore
 from bccguard.core.bcc_conversion import ToStyle, to_draft_bcc, to_relay_form
@@ -53,8 +55,14 @@ def imap_password_key(account_name: str) -> str:
     return f"account-imap:{account_name}"
 
 
-def endpoint_for(account: Account, secrets: SecretStore) -> ImapEndpoint:
-    """How to log in to ``account``'s mailbox (password: else the SMTP one)."""
+def endpoint_for(
+    account: Account, secrets: SecretStore, settings: Settings | None = None
+) -> ImapEndpoint:
+    """How to log in to ``account``'s mailbox: by an OAuth2 access token when the
+    account signs in so (``settings`` has the client registration), else by its
+    IMAP password, else the SMTP one."""
+    if account.oauth and settings is not None:
+        return _oauth2_endpoint(account, secrets, settings)
 
     def password() -> str | None:
         return secrets.get(imap_password_key(account.name)) or secrets.get(
@@ -68,6 +76,27 @@ def endpoint_for(account: Account, secrets: SecretStore) -> ImapEndpoint:
         username=account.imap_username or account.smtp_username or account.email,
         password=password,
         oauth2=account.imap_oauth2,
+    )
+
+
+def _oauth2_endpoint(
+    account: Account, secrets: SecretStore, settings: Settings
+) -> ImapEndpoint:
+    """An endpoint whose password is an access token, refreshed before login."""
+
+    def token() -> str | None:
+        try:
+            return account_tokens(settings, account, secrets).access_token()
+        except OAuthError as error:
+            raise ImapError(str(error)) from error
+
+    return ImapEndpoint(
+        host=account.imap_host,
+        port=account.imap_port,
+        tls=account.imap_tls,
+        username=account.imap_username or account.email,
+        password=token,
+        oauth2=True,
     )
 
 
@@ -85,7 +114,8 @@ class SentFolderLookup:
         if account is None or not account.imap_host:
             return None
         try:
-            return in_sent_folder(endpoint_for(account, self._secrets), held.message_id)
+            endpoint = endpoint_for(account, self._secrets, self._settings())
+            return in_sent_folder(endpoint, held.message_id)
         except ImapError as error:
             log.warning(
                 "could not look in the Sent folder of %s: %s", account.name, error
@@ -126,7 +156,7 @@ class MailboxGuard:
         for account in self.settings.accounts:
             if not account.imap_host:
                 continue
-            endpoint = endpoint_for(account, self.secrets)
+            endpoint = endpoint_for(account, self.secrets, self.settings)
             for role in FolderRole:
                 if role is FolderRole.OUTBOX and not account.outbox_folder:
                     continue
@@ -208,7 +238,10 @@ class MailboxGuard:
         if not result.delivered:
             raise RetryLater(reply_for(result))
         file_as_sent(
-            endpoint_for(account, self.secrets), item.folder, item.uid, sent_copy
+            endpoint_for(account, self.secrets, self.settings),
+            item.folder,
+            item.uid,
+            sent_copy,
         )
         self._alert(MailboxAlertKind.OUTBOX_SENT, item, message, verdict)
         return True

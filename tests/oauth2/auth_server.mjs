@@ -20,6 +20,16 @@ const provider = new Provider(issuer, {
       // RFC 8252 §7.3: any port of the loopback address is accepted.
       redirect_uris: ['http://127.0.0.1/'],
     },
+    {
+      // The mail servers' own client: it only asks whether a token is active
+      // (RFC 7662 introspection), as Dovecot's oauth2 passdb does.
+      client_id: 'mail-server',
+      client_secret: 'mail-server-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
   ],
   pkce: { required: () => true },
   rotateRefreshToken: true,
@@ -28,7 +38,7 @@ const provider = new Provider(issuer, {
   ttl: { AccessToken: accessTtl, RefreshToken: 14 * 24 * 3600, Grant: 14 * 24 * 3600 },
   features: {
     devInteractions: { enabled: true },
-    introspection: { enabled: true },
+    introspection: { enabled: true, allowedPolicy: async () => true },
     revocation: { enabled: true },
   },
   async findAccount(_ctx, id) {

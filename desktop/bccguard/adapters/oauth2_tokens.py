@@ -31,13 +31,16 @@ from authlib.integrations.base_client.errors import OAuthError as AuthlibOAuthEr
 from authlib.integrations.requests_client import OAuth2Session
 from filelock import FileLock, Timeout
 
+from bccguard.adapters import paths
 from bccguard.adapters.oauth2_client import (
     OAuthClient,
     OAuthTemporaryError,
     SignInNeededError,
+    oauth_client,
 )
 from bccguard.adapters.private_files import private_dir
 from bccguard.adapters.secrets import SecretStore, SecretStoreError
+from bccguard.core.settings import Account, Settings
 
 _log = logging.getLogger(__name__)
 
@@ -263,3 +266,27 @@ class TokenProvider:
             yield
         finally:
             self._file_lock.release()
+
+
+def account_tokens(
+    settings: Settings,
+    account: Account,
+    secrets: SecretStore,
+    home: Path | None = None,
+) -> TokenProvider:
+    """The token provider of an account that signs in by OAuth2.
+
+    Args:
+        settings: Where the provider's client registration is.
+        account: An account whose ``oauth`` names its provider.
+        secrets: Where its tokens are stored.
+        home: BccGuard's home, where the refresh lock lives (default: the one
+            every BccGuard process of this user shares).
+
+    Raises:
+        OAuthConfigError: the provider has no client id configured.
+    """
+    client = oauth_client(settings, account.oauth)
+    return TokenProvider(
+        account.name, client, secrets, home if home is not None else paths.home()
+    )

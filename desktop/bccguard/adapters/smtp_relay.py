@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import overload
 
 from bccguard.adapters.log_redaction import SecretRedactingFilter
+from bccguard.adapters.oauth2_client import OAuthError, SignInNeededError
 from bccguard.adapters.smtp_transaction import StaleConnection, reply_text, transact
 from bccguard.core.held import Delivery, RecipientOutcome
 from bccguard.core.hosts import is_loopback_host  # settings refuse the same
@@ -224,6 +225,7 @@ class SmtpRelay:
         password: Callable[[], str | None] | None = None,
         *,
         keep_alive: float = 0.0,
+        renew_password: Callable[[str], str | None] | None = None,
     ) -> None:
         """Prepare a relay; nothing connects until `send`.
 
@@ -234,6 +236,8 @@ class SmtpRelay:
             keep_alive: Seconds an idle connection is kept for the next `send`
                 (0: every `send` ends with QUIT). A relay that keeps connections
                 must be `close`d.
+            renew_password: For xoauth2: given the token the server refused,
+                returns a renewed one; the login is tried once more with it.
 
         Raises:
             RelayConfigError: A username without a password source, or a CA
@@ -243,6 +247,7 @@ class SmtpRelay:
             raise RelayConfigError("upstream.username: set, but no password source")
         self._config = config
         self._password = password
+        self._renew_password = renew_password
         self._keep_alive = keep_alive
         self._idle: list[tuple[smtplib.SMTP, float]] = []
         self._live: weakref.WeakSet[smtplib.SMTP] = weakref.WeakSet()
@@ -485,7 +490,7 @@ class SmtpRelay:
             )
         try:
             if cfg.auth_mechanism == "xoauth2":
-                conn.auth("XOAUTH2", _Xoauth2(cfg.username, secret))
+                self._bearer_login(conn, cfg.username, secret)
             else:
                 conn.login(cfg.username, secret)
         except smtplib.SMTPAuthenticationError as e:
@@ -501,11 +506,44 @@ class SmtpRelay:
                 f"upstream {cfg.address} offers no login method BccGuard can use",
             ) from None
 
+    def _bearer_login(self, conn: smtplib.SMTP, username: str, token: str) -> None:
+        """OAuth2 by the mechanism the server advertises (XOAUTH2 first, else
+        OAUTHBEARER, RFC 7628); a refused token is renewed and tried once more."""
+        offered = conn.esmtp_features.get("auth", "").upper().split()
+        mechanism = "OAUTHBEARER" if "XOAUTH2" not in offered else "XOAUTH2"
+        if mechanism not in offered:
+            raise smtplib.SMTPNotSupportedError("no OAuth2 mechanism offered")
+        try:
+            conn.auth(mechanism, _Bearer(mechanism, username, token))
+        except smtplib.SMTPAuthenticationError as e:
+            if self._renew_password is None or e.smtp_code not in (534, 535):
+                raise
+            renewed = self._renewed(username, token)
+            conn.auth(mechanism, _Bearer(mechanism, username, renewed))
+
+    def _renewed(self, username: str, refused: str) -> str:
+        """A new token after the server refused ``refused``."""
+        assert self._renew_password is not None
+        try:
+            secret = self._renew_password(refused)
+        except SignInNeededError as e:
+            raise _UpstreamFailure(535, str(e), sign_in=True) from None
+        except OAuthError as e:
+            raise _UpstreamFailure(454, str(e)) from None
+        if not secret:
+            raise _UpstreamFailure(454, f"no token for {username}")
+        _redactor.add_secret(secret)
+        return secret
+
     def _read_secret(self, username: str) -> str:
         """Ask the password source; its failure is a temporary one (RFC 4954 454)."""
         assert self._password is not None  # checked in __init__
         try:
             secret = self._password()
+        except SignInNeededError as e:  # an expired or revoked OAuth2 grant
+            raise _UpstreamFailure(535, str(e), sign_in=True) from None
+        except OAuthError as e:
+            raise _UpstreamFailure(454, str(e)) from None
         except Exception:
             _log.warning("reading the password for %s failed", username, exc_info=True)
             secret = None
@@ -653,11 +691,17 @@ def _tls_context(config: UpstreamConfig) -> ssl.SSLContext:
     return context
 
 
-class _Xoauth2:
-    """smtplib's answer for SASL XOAUTH2 (Google, Microsoft): the bearer token."""
+class _Bearer:
+    """smtplib's answer for SASL XOAUTH2 (Google, Microsoft) or OAUTHBEARER
+    (RFC 7628 §3.1): the bearer token."""
 
-    def __init__(self, username: str, token: str) -> None:
-        self._initial = f"user={username}\x01auth=Bearer {token}\x01\x01"
+    def __init__(self, mechanism: str, username: str, token: str) -> None:
+        if mechanism == "OAUTHBEARER":
+            # RFC 5801 §4: "," and "=" in the authzid are escaped.
+            name = username.replace("=", "=3D").replace(",", "=2C")
+            self._initial = f"n,a={name},\x01auth=Bearer {token}\x01\x01"
+        else:
+            self._initial = f"user={username}\x01auth=Bearer {token}\x01\x01"
 
     @overload
     def __call__(self, challenge: None = None, /) -> str | None: ...
@@ -666,7 +710,9 @@ class _Xoauth2:
     def __call__(self, challenge: bytes | None = None, /) -> str | None:
         if challenge is None:
             return self._initial
-        return ""  # the server sent an error as a challenge; an empty reply ends it
+        # The server sent an error as a challenge; RFC 7628 §3.2.3: answer ^A
+        # (XOAUTH2 takes an empty line) to end the exchange.
+        return "\x01" if self._initial.startswith("n,") else ""
 
 
 def _quit(conn: smtplib.SMTP) -> None:

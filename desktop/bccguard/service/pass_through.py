@@ -169,14 +169,17 @@ class PassFlight:
         kinds = {o.delivery for o in result.outcomes()}
         if kinds == {Delivery.ACCEPTED}:
             return reply_for(result)
-        if Delivery.ACCEPTED not in kinds and Delivery.UNCERTAIN not in kinds:
+        # A refused login is BccGuard's to fix (the user signs in again, e.g. an
+        # OAuth2 grant that expired), not the mail program's: keep it waiting.
+        sign_in = Delivery.NEEDS_SIGN_IN in kinds
+        if not ({Delivery.ACCEPTED, Delivery.UNCERTAIN} & kinds) and not sign_in:
             return reply_for(result)  # nobody got it: the client may retry
         record = self._record()
         for outcome in result.batches:
             record = record.batch_done(outcome.outcomes())
         settings_plan = self._engine.retry_plan()
         record = record.attempt_started(()).attempt_finished(
-            self._clock(), settings_plan
+            self._clock(), settings_plan, sign_in=sign_in
         )
         try:
             record = self._engine.take_on(record, self.sub.data, running=False)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+from bccguard.adapters.oauth2_client import OAuthConfigError
+from bccguard.adapters.oauth2_tokens import account_tokens
 from bccguard.adapters.secrets import SecretStore
 from bccguard.adapters.smtp_relay import (
     AfterBatch,
@@ -59,7 +61,10 @@ def upstream_config(settings: Settings, account: Account) -> UpstreamConfig:
             host=account.smtp_host,
             port=account.smtp_port,
             tls=TlsMode(account.smtp_tls),
-            username=account.smtp_username or None,  # empty: a relay without AUTH
+            # empty: a relay without AUTH (OAuth2 always signs in, as the address)
+            username=account.smtp_username
+            or (account.email if account.oauth else None),
+            auth_mechanism="xoauth2" if account.oauth else None,
             max_recipients=account.recipient_limit(),
             final_reply_timeout=settings.delivery.final_reply_timeout,
         )
@@ -78,12 +83,22 @@ def account_relay(
     account = settings.account_for(mail_from)
     if account is None:
         raise GuardError("no upstream account is configured (bccguard account add)")
+    config = upstream_config(settings, account)
+    if account.oauth:
+        try:
+            tokens = account_tokens(settings, account, secrets)
+        except OAuthConfigError as error:
+            raise GuardError(f"account {account.name}: {error}") from error
+        # A token refused at login is renewed once (the server may have revoked
+        # it before its expiry), then the record waits for a sign-in.
+        return SmtpRelay(
+            config,
+            password=tokens.password,
+            renew_password=lambda refused: tokens.access_token(refused=refused),
+            keep_alive=keep_alive,
+        )
     key = account_password_key(account.name)
-    return SmtpRelay(
-        upstream_config(settings, account),
-        password=lambda: secrets.get(key),
-        keep_alive=keep_alive,
-    )
+    return SmtpRelay(config, password=lambda: secrets.get(key), keep_alive=keep_alive)
 
 
 class Relays:
