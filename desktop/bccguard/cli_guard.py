@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -284,14 +285,18 @@ def _add_discovered(args: argparse.Namespace) -> int:
             f"not saved: {', '.join(servers.outside_domain())} is outside "
             f"{servers.domain}; check it is your provider, then add --yes"
         )
-    if servers.auth.value.startswith("oauth2") and not servers.app_password_url:
+    values = servers.account_values(args.name if args.email else email)
+    provider = _OAUTH_PROVIDERS.get(servers.auth.value, "")
+    if provider and not args.password_stdin:
+        if _settings(paths.home()).oauth.client(provider).client_id:
+            return _add_oauth(values, provider)
         print(
             f"note: {servers.display_name or servers.smtp.host} signs in with "
-            "OAuth2 (a browser sign-in), which BccGuard does not do yet; a password "
+            f"OAuth2 in the browser; set BccGuard's client id in [oauth.{provider}] "
+            "(README: Signing in with Google or Microsoft) to use it; a password "
             "will probably be refused",
             file=sys.stderr,
         )
-    values = servers.account_values(args.name if args.email else email)
     if args.max_recipients:
         values["max_recipients"] = args.max_recipients
     password = _read_password(args, values)
@@ -303,6 +308,66 @@ def _add_discovered(args: argparse.Namespace) -> int:
             print("Not saved: fix the above and try again.", file=sys.stderr)
             return 1
     return _save_account(values, password)
+
+
+_OAUTH_PROVIDERS = {"oauth2-google": "google", "oauth2-microsoft": "microsoft"}
+
+
+def _add_oauth(values: dict[str, Any], provider: str) -> int:
+    """Sign in in the browser (the URL printed), store the tokens, save."""
+    home = paths.home()
+    values = {**values, "oauth": provider, "smtp_username": values["email"]}
+    if values.get("imap_host"):
+        values["imap_oauth2"] = True
+    try:
+        account = account_from_mapping(values)
+        updated = settings_from_mapping(
+            settings_to_mapping(_settings(home).with_account(account))
+        )
+    except SettingsError as error:
+        raise GuardCliError(str(error)) from error
+    store = _oauth_sign_in(updated, account, home)
+    save_settings(paths.config_file(home), updated)
+    print(f"Account {account.name} saved; signed in, tokens in {store}")
+    return 0
+
+
+def _oauth_sign_in(settings: Any, account: Any, home: Path) -> str:
+    """The browser step, headless: print the URL, wait on the loopback redirect."""
+    from bccguard.adapters.oauth2_client import OAuthError  # noqa: PLC0415
+    from bccguard.adapters.oauth2_sign_in import sign_in  # noqa: PLC0415
+    from bccguard.adapters.oauth2_tokens import account_tokens  # noqa: PLC0415
+    from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
+
+    def show(url: str) -> None:
+        print(f"Open this address in your browser to sign in to {account.email}:")
+        print(url, flush=True)
+
+    store = open_secret_store(home)
+    try:
+        tokens = account_tokens(settings, account, store, home)
+        tokens.store(sign_in(tokens.client, show, login_hint=account.email))
+    except OAuthError as error:
+        raise GuardCliError(f"not signed in: {error}") from error
+    return store.description
+
+
+def cmd_account_sign_in(args: argparse.Namespace) -> int:
+    """Sign in again to an OAuth2 account (its grant expired or was revoked)."""
+    home = paths.home()
+    settings = _settings(home)
+    account = next((a for a in settings.accounts if a.name == args.name), None)
+    if account is None:
+        raise GuardCliError(f"no account named {args.name}")
+    if not account.oauth:
+        raise GuardCliError(f"{args.name} signs in with a password, not OAuth2")
+    where = _oauth_sign_in(settings, account, home)
+    print(f"Signed in to {account.name}; tokens in {where}")
+    # A running guard sends what waited for this sign-in; none running reads the
+    # new tokens when it starts.
+    with contextlib.suppress(ControlError):
+        request(paths.control_file(home), "signed-in", account=account.name)
+    return 0
 
 
 def _confirm(servers: Any) -> bool:
@@ -539,6 +604,11 @@ def _add_account_commands(commands: Any) -> None:
     thunderbird.add_argument("--profile", help="default: Thunderbird's default")
     thunderbird.add_argument("--json", action="store_true")
     thunderbird.set_defaults(run=cmd_account_import_thunderbird)
+    sign_in = account_cmds.add_parser(
+        "sign-in", help="sign in again to an OAuth2 account (prints the URL to open)"
+    )
+    sign_in.add_argument("name", help="the account's name")
+    sign_in.set_defaults(run=cmd_account_sign_in)
     account_list = account_cmds.add_parser("list", help="list accounts")
     account_list.set_defaults(run=cmd_account_list)
 

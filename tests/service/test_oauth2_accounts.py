@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 
+from bccguard.adapters.control_channel import request
 from bccguard.adapters.oauth2_client import oauth_client
 from bccguard.adapters.oauth2_sign_in import sign_in
 from bccguard.adapters.oauth2_tokens import TokenProvider, TokenState, token_key
+from bccguard.adapters.paths import control_file
 from bccguard.core.held import HeldState
 from bccguard.core.settings import Settings, settings_from_mapping
 from bccguard.service import Guard
@@ -167,7 +169,9 @@ def test_a_revoked_grant_holds_the_mail_until_the_user_signs_in_again(
             "gmail", oauth_client(settings, "google"), secrets, home
         )
         provider.store(signed_in(settings))
-        guard.settings = settings  # what the assistant does after a sign-in
+        # What `bccguard account sign-in` says to the running guard.
+        answer = request(control_file(home), "signed-in", account="gmail")
+        assert answer["ok"]
         wait_for(lambda: len(sink.received) == 1, timeout=20)
         time.sleep(0.5)
         assert len(sink.received) == 1  # sent once

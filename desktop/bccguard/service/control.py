@@ -51,6 +51,9 @@ class ControlDesk:
                 return {"ok": False, "error": "seconds: must be a number"}
             self._pause(seconds)
             return {"ok": True, **self._status()}
+        if op == "signed-in":  # `account sign-in` stored new OAuth2 tokens
+            self._engine.signed_in(str(request.get("account", "")))
+            return {"ok": True}
         return {"ok": False, "error": f"unknown request {op!r}"}
 
     async def _decide(self, request: dict[str, Any]) -> dict[str, Any]:
