@@ -6,7 +6,6 @@ This is the only module that imports both the UI and the adapters.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -46,6 +45,7 @@ from bccguard.service import Guard
 from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
 from bccguard.ui.check_window import CheckWindow
+from bccguard.ui.display_check import desktop_problem
 from bccguard.ui.held_window import HeldWindow, outcome_summary
 from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import language, set_language, tr, tr_settings_error
@@ -593,11 +593,10 @@ def _setup_logging(home: Path) -> None:
 def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     """Start the tray app; returns the exit code."""
     started = time.perf_counter()
-    if sys.platform.startswith("linux") and not any(
-        os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
-    ):
+    problem = desktop_problem() if sys.platform.startswith("linux") else None
+    if problem is not None:
         print(
-            "bccguard: no desktop to show the tray app on (DISPLAY is not set); "
+            f"bccguard: no desktop to show the tray app on ({problem}); "
             "without one, run 'bccguard serve --demo'",
             file=sys.stderr,
         )
