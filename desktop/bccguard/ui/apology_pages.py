@@ -451,6 +451,21 @@ class FinishPage(QWizardPage):
         self.status.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse
         )
+        # A greyed button's tooltip may never show: say why in the page itself.
+        reasons = []
+        if wizard.send is None:
+            reasons.append(tr("Send now needs a mail account for sending."))
+        if wizard.save_draft is None:
+            reasons.append(
+                tr(
+                    "Save to Drafts needs an account with IMAP (Settings → Accounts); "
+                    "Export .eml… works without one."
+                )
+            )
+        self.unavailable = QLabel("\n".join(reasons))
+        self.unavailable.setWordWrap(True)
+        self.unavailable.setStyleSheet("color: #5f6368;")
+        self.unavailable.setVisible(bool(reasons))
         buttons = QHBoxLayout()
         buttons.addWidget(self.send_button, 2)
         buttons.addWidget(self.draft_button, 1)
@@ -460,6 +475,7 @@ class FinishPage(QWizardPage):
         layout.addWidget(self.recap)
         layout.addSpacing(8)
         layout.addLayout(buttons)
+        layout.addWidget(self.unavailable)
         layout.addWidget(self.status)
         layout.addStretch(1)
 

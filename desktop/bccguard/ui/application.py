@@ -107,6 +107,7 @@ class DesktopApp:
         self._retired: list[HoldDialog] = []
         self.notifications: list[tuple[str, str]] = []
         self._last_alert: MailboxAlert | None = None
+        self._on_click: Callable[[], object] | None = None
         self.windows: dict[str, QWidget] = {}
         self.places = WindowPlaces(home / "window-places.json")
         self._results = _Relay()
@@ -278,6 +279,7 @@ class DesktopApp:
                 "“{subject}” waits in BccGuard: tray menu → Held messages.",
                 subject=held.subject or tr("(no subject)"),
             ),
+            on_click=partial(self.open_held, held.id),
         )
 
     def always_convert(self, held: HeldMessage) -> None:
@@ -335,6 +337,7 @@ class DesktopApp:
                         "recorded; you can write an apology from Incidents.",
                         n=held.exposed_count,
                     ),
+                    on_click=partial(self.open_incidents, held.id),
                 )
         elif held.state in (HeldState.FAILED, HeldState.PARTLY_SENT):
             title = (
@@ -374,6 +377,7 @@ class DesktopApp:
                     subject=alert.subject,
                     n=alert.exposed_count,
                 ),
+                on_click=lambda: self._open_alert(alert),
             )
         elif alert.kind is MailboxAlertKind.SENT_EXPOSED:
             self.notify(
@@ -385,6 +389,7 @@ class DesktopApp:
                     n=alert.exposed_count,
                 ),
                 critical=True,
+                on_click=lambda: self._open_alert(alert),
             )
         elif alert.kind is MailboxAlertKind.OUTBOX_HELD:
             self.notify(
@@ -395,9 +400,14 @@ class DesktopApp:
                     subject=alert.subject,
                     n=alert.exposed_count,
                 ),
+                on_click=lambda: self._open_alert(alert),
             )
         elif alert.kind is MailboxAlertKind.OUTBOX_SENT:
-            self.notify(tr("Sent from your outbox"), alert.subject)
+            self.notify(
+                tr("Sent from your outbox"),
+                alert.subject,
+                on_click=lambda: self._open_alert(alert),
+            )
         else:
             self.notify(
                 tr("Replies to all"),
@@ -407,14 +417,26 @@ class DesktopApp:
                     count=alert.reply_all_count,
                     subject=alert.subject,
                 ),
+                on_click=lambda: self._open_alert(alert),
             )
         window = self.windows.get("incidents")
         if isinstance(window, IncidentsWindow):
             window.refresh()
 
-    def notify(self, title: str, text: str, *, critical: bool = False) -> None:
-        """A desktop notification; without a tray it shows in the status window."""
+    def notify(
+        self,
+        title: str,
+        text: str,
+        *,
+        critical: bool = False,
+        on_click: Callable[[], object] | None = None,
+    ) -> None:
+        """A desktop notification; without a tray it shows in the status window.
+
+        ``on_click`` is what a click on it opens (the newest notification's).
+        """
         self.notifications.append((title, text))
+        self._on_click = on_click
         if self.status is not None:
             self.status.detail.setText(f"{title}: {text}")
         if self.tray is not None:
@@ -493,19 +515,24 @@ class DesktopApp:
 
     def _notification_clicked(self) -> None:
         """A click on the last notification opens what it was about."""
-        alert = self._last_alert
-        if alert is not None and alert.kind is MailboxAlertKind.RISKY_DRAFT:
+        if self._on_click is not None:
+            self._on_click()
+
+    def _open_alert(self, alert: MailboxAlert) -> None:
+        if alert.kind is MailboxAlertKind.RISKY_DRAFT:
             self.open_check(alert.account).load_draft(alert.uid)
-        elif alert is not None:
+        else:
             self.open_incidents()
 
-    def open_held(self) -> None:
-        """The held messages window."""
+    def open_held(self, held_id: str = "") -> None:
+        """The held messages window (with ``held_id`` selected)."""
         window = self._show(
             "held", lambda: HeldWindow(self.guard.held_messages, self.decide)
         )
         if isinstance(window, HeldWindow):
             window.refresh()
+            if held_id:
+                window.select_id(held_id)
 
     def open_settings(self) -> None:
         """The settings window."""
@@ -522,13 +549,15 @@ class DesktopApp:
             ),
         )
 
-    def open_incidents(self) -> None:
-        """The incident record."""
+    def open_incidents(self, held_id: str = "") -> None:
+        """The incident record (with the incident of ``held_id`` selected)."""
         window = self._show(
             "incidents", lambda: IncidentsWindow(self.incidents, self.open_apology)
         )
         if isinstance(window, IncidentsWindow):
             window.refresh()
+            if held_id:
+                window.select_held(held_id)
 
     def open_apology(self, incident: Incident) -> ApologyWizard:
         """The guided apology for ``incident``; it sends through the guard's relay."""

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -58,6 +58,16 @@ _EXPORT_FILTERS = {
     ExportFormat.CSV: "Spreadsheet (*.csv)",
     ExportFormat.JSON: "JSON (*.json)",
 }
+
+
+def export_folder() -> Path:
+    """Where an export starts: the user's Documents folder, else the home folder."""
+    documents = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.DocumentsLocation
+    )
+    if documents and Path(documents).is_dir():
+        return Path(documents)
+    return Path.home()
 
 
 class IncidentsWindow(QWidget):
@@ -120,6 +130,13 @@ class IncidentsWindow(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.status.hide()
+        layout.addWidget(self.status)
         # The 72-hour clock counts down while the window is open.
         self.clock_timer = QTimer(self)
         self.clock_timer.setInterval(tick_ms)
@@ -194,6 +211,17 @@ class IncidentsWindow(QWidget):
         self.notifiable_button.setEnabled(chosen)
         self.export_button.setEnabled(bool(self.items))
 
+    def select_held(self, held_id: str) -> Incident | None:
+        """Select the incident of held message ``held_id`` (e.g. from a
+        notification); one sent as is first."""
+        rows = [r for r, i in enumerate(self.items) if i.held_id == held_id]
+        rows.sort(key=lambda r: self.items[r].kind is not IncidentKind.SENT_AS_IS)
+        if not rows:
+            return None
+        self.table.selectRow(rows[0])
+        self.table.scrollTo(self.table.model().index(rows[0], 0))
+        return self.items[rows[0]]
+
     def _apology(self) -> None:
         incident = self.selected()
         if incident is not None:
@@ -213,7 +241,7 @@ class IncidentsWindow(QWidget):
         name, chosen = QFileDialog.getSaveFileName(
             self,
             tr("Export the breach record"),
-            "bccguard-incidents.md",
+            str(export_folder() / "bccguard-incidents.md"),
             ";;".join(_EXPORT_FILTERS.values()),
         )
         if name:
@@ -222,7 +250,20 @@ class IncidentsWindow(QWidget):
     def export_to(self, path: Path, fmt: ExportFormat) -> None:
         """Write every incident to ``path`` in ``fmt``, readable only by the user
         (a breach record names the people exposed)."""
-        write_private(path, export_incidents(self._log.list(), fmt, self._clock()))
+        try:
+            data = export_incidents(self._log.list(), fmt, self._clock())
+            write_private(path, data)
+        except (OSError, IncidentLogError) as error:
+            text = error.strerror if isinstance(error, OSError) else None
+            self._say(tr("Not saved: {error}", error=text or str(error)))
+            return
+        self._say(
+            tr("Breach record saved to {path} (only you can read it).", path=str(path))
+        )
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
 
 
 def _format_for(name: str, chosen_filter: str) -> ExportFormat:
