@@ -84,9 +84,10 @@ def _oauth2_endpoint(
 ) -> ImapEndpoint:
     """An endpoint whose password is an access token, refreshed before login."""
 
-    def token() -> str | None:
+    def token(refused: str | None = None) -> str | None:
         try:
-            return account_tokens(settings, account, secrets).access_token()
+            tokens = account_tokens(settings, account, secrets)
+            return tokens.access_token(refused=refused)
         except OAuthError as error:
             raise ImapError(str(error)) from error
 
@@ -97,6 +98,7 @@ def _oauth2_endpoint(
         username=account.imap_username or account.email,
         password=token,
         oauth2=True,
+        renew_password=token,
     )
 
 

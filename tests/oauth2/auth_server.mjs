@@ -41,6 +41,10 @@ const provider = new Provider(issuer, {
     introspection: { enabled: true, allowedPolicy: async () => true },
     revocation: { enabled: true },
   },
+  // Dovecot's oauth2 passdb reads the user name from the introspection answer.
+  extraTokenClaims: async (_ctx, token) => (
+    token.kind === 'AccessToken' ? { username: token.accountId } : undefined
+  ),
   async findAccount(_ctx, id) {
     return { accountId: id, async claims() { return { sub: id, email: id }; } };
   },

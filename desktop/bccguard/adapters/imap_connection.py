@@ -38,6 +38,8 @@ class ImapEndpoint:
     username: str = ""
     password: Callable[[], str | None] = lambda: None
     oauth2: bool = False  # the secret is an OAuth2 access token (XOAUTH2)
+    # OAuth2: given the token the server refused, a renewed one (tried once more).
+    renew_password: Callable[[str], str | None] | None = None
     ca_file: str | None = None
     timeout: float = 30.0
 
@@ -106,13 +108,34 @@ def _login(client: IMAPClient, endpoint: ImapEndpoint) -> None:
         )
     try:
         if endpoint.oauth2:
-            client.oauth2_login(endpoint.username, secret)
+            _bearer_login(client, endpoint, secret)
         else:
             client.login(endpoint.username, secret)
     except IMAPClientError as error:
         raise ImapError(
             f"{endpoint.address} refused the login of {endpoint.username}"
         ) from error
+
+
+def _bearer_login(client: IMAPClient, endpoint: ImapEndpoint, token: str) -> None:
+    """OAuth2 by what the server offers (XOAUTH2, else OAUTHBEARER, RFC 7628); a
+    refused token is renewed once (it may have been revoked before its expiry)."""
+    try:
+        _bearer(client, endpoint.username, token)
+    except IMAPClientError:
+        renewed = endpoint.renew_password(token) if endpoint.renew_password else None
+        if not renewed:
+            raise
+        _bearer(client, endpoint.username, renewed)
+
+
+def _bearer(client: IMAPClient, username: str, token: str) -> None:
+    if not client.has_capability("AUTH=XOAUTH2") and client.has_capability(
+        "AUTH=OAUTHBEARER"
+    ):
+        client.oauthbearer_login(username, token)
+    else:
+        client.oauth2_login(username, token)
 
 
 def _close(client: IMAPClient) -> None:
