@@ -92,8 +92,10 @@ class Dovecot:
         *,
         introspection_url: str = "",
         tls_cert: tuple[str, str] | None = None,
+        sasl_port: int = 0,
     ) -> None:
-        """``tls_cert``: (certificate chain PEM, key PEM) to offer implicit TLS too."""
+        """``tls_cert``: (certificate chain PEM, key PEM) to offer implicit TLS too;
+        ``sasl_port``: offer Dovecot's SASL service to Postfix on that port."""
         if shutil.which("dovecot") is None:
             raise RuntimeError(
                 "dovecot is not installed (see .ci/install-system-packages)"
@@ -144,6 +146,11 @@ class Dovecot:
             mechanisms=" xoauth2" if oauth else "",
             oauth_passdb=oauth,
         )
+        if sasl_port:  # Postfix's smtpd_sasl_path = inet:127.0.0.1:PORT
+            config += (
+                "service auth {\n  inet_listener sasl {\n    address = 127.0.0.1\n"
+                f"    port = {sasl_port}\n  }}\n}}\n"
+            )
         (root / "dovecot.conf").write_text(config)
         subprocess.run(
             ["doveconf", "-c", str(root / "dovecot.conf"), "-n"],
