@@ -141,7 +141,10 @@ def main(out: Path, language: str) -> int:
     # A second sample sent as it is: an incident, and the apology that follows.
     desktop.send_sample()
     wait(app, lambda: bool(desktop.dialogs))
-    next(iter(desktop.dialogs.values())).as_is_button.click()
+    dialog = next(iter(desktop.dialogs.values()))
+    dialog.as_is_button.click()  # "send as is" asks once more, naming the people
+    save_window(app, dialog, out / f"hold-dialog-as-is{suffix}.png")
+    dialog.confirm.yes_button.click()
     wait(
         app,
         lambda: any(i.kind.value == "sent-as-is" for i in desktop.incidents.list()),

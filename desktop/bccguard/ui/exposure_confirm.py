@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from bccguard.ui.i18n import ntr, tr
 
@@ -31,21 +31,24 @@ class ExposureConfirm(QWidget):
         self.yes_button.setAutoDefault(False)
         self.back_button.clicked.connect(lambda _=False: cancelled())
         self.yes_button.clicked.connect(lambda _=False: confirmed())
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.question, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
         row.addWidget(self.back_button)
         row.addWidget(self.yes_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.question)
+        layout.addLayout(row)
         self.hide()
 
     def ask(self, exposed: int) -> None:
         """Show the question for a message that would expose ``exposed`` people."""
         self.question.setText(
             ntr(
-                "Sent as is, {n} person sees everyone's address. This cannot be "
-                "undone.",
-                "Sent as is, {n} people see each other's address. This cannot be "
-                "undone.",
+                "Sending it as is shows {n} person everyone's address. This cannot "
+                "be undone.",
+                "Sending it as is shows {n} people each other's address. This "
+                "cannot be undone.",
                 exposed,
             )
         )
