@@ -155,7 +155,7 @@ class TokenProvider:
         self._clock = clock
         path = lock_path(home, account_name)
         private_dir(path.parent)
-        self._file_lock = FileLock(str(path))
+        self._file_lock = FileLock(str(path), mode=0o600)  # private, like the home
         self._thread_lock = threading.Lock()
 
     def access_token(self, *, refused: str | None = None) -> str:

@@ -3,6 +3,7 @@ private file when no secure keyring exists."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -10,11 +11,13 @@ import secrets
 import stat
 import string
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import keyring
 import keyring.errors
+from filelock import FileLock, Timeout
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 
@@ -144,6 +147,10 @@ class FileSecretStore:
         """
         self.path = path
         self._lock = threading.Lock()
+        # Other BccGuard processes write the same file (the proxy and the CLI each
+        # store rotated OAuth2 tokens): a change is read, made and renamed into
+        # place under this lock, so that none is lost.
+        self._file_lock = FileLock(str(path.with_name(path.name + ".lock")), mode=0o600)
 
     def get(self, key: str) -> str | None:
         """Return the secret stored under `key`, or None.
@@ -161,7 +168,7 @@ class FileSecretStore:
         Raises:
             SecretStoreError: The file cannot be read or written.
         """
-        with self._lock:
+        with self._lock, self._across_processes():
             data = self._load()
             data[key] = value
             self._save(data)
@@ -172,7 +179,7 @@ class FileSecretStore:
         Raises:
             SecretStoreError: The file cannot be read or written.
         """
-        with self._lock:
+        with self._lock, self._across_processes():
             data = self._load()
             if data.pop(key, None) is not None:
                 self._save(data)
@@ -186,6 +193,18 @@ class FileSecretStore:
     def secure(self) -> bool:
         """Always False: a file is only as safe as the account that owns it."""
         return False
+
+    @contextlib.contextmanager
+    def _across_processes(self) -> Iterator[None]:
+        try:
+            private_dir(self.path.parent)
+            self._file_lock.acquire(timeout=30)
+        except (OSError, Timeout) as e:
+            raise SecretStoreError(f"cannot lock {self.path}: {e}") from e
+        try:
+            yield
+        finally:
+            self._file_lock.release()
 
     def _load(self) -> dict[str, Any]:
         """Read the file, after making sure no one else can."""
