@@ -3,13 +3,19 @@ message waits."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import Qt
 
+from bccguard.adapters.demo_sink import free_port
 from bccguard.core.held import HeldMessage, Resolution
+from bccguard.core.settings import ProxySettings, Settings
+from bccguard.ui.application import DesktopApp
 from bccguard.ui.held_window import HeldWindow
 from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import set_language
+from tests.support import MemorySecrets
 from tests.ui.held_records import in_state
 
 pytestmark = pytest.mark.gui
@@ -107,3 +113,35 @@ def test_held_window_send_as_is_asks_again(qtbot) -> None:
     qtbot.mouseClick(window.confirm.yes_button, Qt.MouseButton.LeftButton)
     assert decided == [("h1", Resolution.AS_IS)]
     assert not window.confirm.isVisible()
+
+
+def test_closing_the_hold_dialog_notifies_and_the_click_opens_the_message(
+    qtbot, qapp, tmp_path
+) -> None:
+    settings = Settings(proxy=ProxySettings(port=free_port(), decision_timeout=30))
+    desktop = DesktopApp(
+        qapp, tmp_path, settings, MemorySecrets(), demo=True, use_tray=False
+    )
+    desktop.start()
+    try:
+        desktop.send_sample()
+        qtbot.waitUntil(lambda: len(desktop.dialogs) == 1, timeout=10_000)
+        held_id, dialog = next(iter(desktop.dialogs.items()))
+        dialog.reject()  # Esc or the close button
+        title, text = desktop.notifications[-1]
+        assert title == "Decide later"
+        assert "tray menu → Held messages" in text
+        desktop._notification_clicked()
+        window = desktop.windows["held"]
+        assert isinstance(window, HeldWindow)
+        chosen = window.selected()
+        assert chosen is not None
+        assert chosen.id == held_id
+        # Answer the waiting mail program before stopping (its connection closes).
+        desktop.decide(held_id, Resolution.DISCARD)
+        qtbot.waitUntil(
+            lambda: not any(t.name == "demo-sample" for t in threading.enumerate()),
+            timeout=10_000,
+        )
+    finally:
+        desktop.shutdown()
