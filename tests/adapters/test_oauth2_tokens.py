@@ -273,3 +273,30 @@ def test_processes_racing_to_refresh_refresh_once(
     # The stored refresh token is the live one: the grant was not revoked.
     provider = TokenProvider("gmail", client, store, home)
     assert provider.access_token(refused=stored.access_token)
+
+
+def test_threads_of_one_process_racing_refresh_once(
+    client: OAuthClient, tmp_path: Path
+) -> None:
+    """The proxy's relay and the IMAP watcher, each with its own provider, find
+    the token expired at the same moment."""
+    import threading
+
+    secrets = MemorySecrets()
+    first = signed_in(client)
+    secrets.values[token_key("gmail")] = TokenState(first.refresh_token).to_json()
+    providers = [TokenProvider("gmail", client, secrets, tmp_path) for _ in range(6)]
+    start = threading.Barrier(len(providers))
+    tokens: list[str] = []
+
+    def race(provider: TokenProvider) -> None:
+        start.wait()
+        tokens.append(provider.access_token())
+
+    threads = [threading.Thread(target=race, args=(p,)) for p in providers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(tokens) == len(providers)
+    assert len(set(tokens)) == 1
