@@ -561,3 +561,19 @@ def test_the_same_message_sent_again_while_on_its_way_is_relayed_once(
     sender.join()
     assert first[0][0] == 250 and second[0] == 250
     assert len(upstream.received) == 1
+
+
+def test_a_mail_program_waiting_on_a_held_message_is_answered_when_bccguard_stops(
+    make_guard: GuardFactory,
+) -> None:
+    guard = make_guard(decision_timeout=30.0)
+    answers: list[tuple[int, str]] = []
+    client = threading.Thread(
+        target=lambda: answers.append(submit(guard, mass_mail(30), recipients(30)))
+    )
+    client.start()
+    wait_for(lambda: bool(guard.engine._waiters))  # the client waits for the user
+    guard.stop()
+    client.join(10)
+    assert answers and answers[0][0] == 421
+    assert "waits in BccGuard" in answers[0][1]

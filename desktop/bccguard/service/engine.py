@@ -345,6 +345,22 @@ class HoldEngine:
                 if waiter in waiting:
                     waiting.remove(waiter)
 
+    def stop_waiting(self) -> int:
+        """Answer every mail program still waiting (BccGuard is stopping): the
+        message waits in BccGuard; how many were answered."""
+        with self._lock:
+            waiting, self._waiters = self._waiters, {}
+        answered = 0
+        for held_id, waiters in waiting.items():
+            reply = (
+                f"421 4.3.2 BccGuard is stopping; the message waits in BccGuard as "
+                f"{held_id}: decide there"
+            )
+            for waiter in waiters:
+                _settle(waiter, reply)
+                answered += 1
+        return answered
+
     def reply_now(self, held_id: str) -> str:
         """The reply that tells a mail client where ``held_id`` stands now."""
         with self._lock:

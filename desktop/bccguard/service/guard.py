@@ -9,6 +9,7 @@ sends, the relays connect. It owns the life cycle and the state the tray shows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -168,6 +169,13 @@ class Guard:
             ).result(5)
         except (RuntimeError, TimeoutError, AttributeError):
             log.debug("control channel was not running")
+        # Mail programs still waiting on a held message get a last answer, so that
+        # their sessions end cleanly and they try again later.
+        if self.engine.stop_waiting() and self.proxy.loop is not None:
+            with contextlib.suppress(RuntimeError, TimeoutError):
+                asyncio.run_coroutine_threadsafe(
+                    asyncio.sleep(0.2), self.proxy.loop
+                ).result(2)
         self.proxy.stop()
         self.engine.stop()
         self.relays.close()
