@@ -348,7 +348,9 @@ class DesktopApp:
             self.notify(title, outcome_summary(held, time.time()), critical=True)
         elif held.state is HeldState.NEEDS_SIGN_IN:
             self.notify(
-                tr("Sign in again"),
+                tr("Sign in again to {account}", account=held.account)
+                if held.account
+                else tr("Sign in again"),
                 outcome_summary(held, time.time()),
                 critical=True,
             )
