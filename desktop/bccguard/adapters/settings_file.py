@@ -53,7 +53,7 @@ def dumps(settings: Settings) -> str:
     """The settings as TOML text."""
     data = settings_to_mapping(settings)
     lines: list[str] = []
-    for table in ("policy", "proxy", "ui"):
+    for table in ("policy", "proxy", "delivery", "ui"):
         lines.append(f"[{table}]")
         lines.extend(f"{k} = {_value(v)}" for k, v in data[table].items())
         lines.append("")
