@@ -227,3 +227,27 @@ def test_outbox_keeps_the_message_while_the_upstream_is_down(
         assert folder_messages(dovecot, "Sent") == [SMALL]
     finally:
         guard.stop()
+
+
+def idn_mail(message_id: str, *, upper: bool = False, extra: str = "") -> bytes:
+    """40 strangers at Unicode domains; ``upper``: the same people in capitals."""
+    people = [f"p{i}@bücher{i % 9}.example" for i in range(40)]
+    to = ", ".join(p.upper() if upper else p for p in people)
+    return (
+        f"From: Me <me@me.example>\r\nTo: {to}\r\nSubject: Party\r\n"
+        f"Message-ID: {message_id}\r\n{extra}\r\nhello\r\n"
+    ).encode()
+
+
+def test_a_reply_all_is_recognised_by_person_not_by_spelling(dovecot, guarded) -> None:
+    # The incident records the addresses as written (Unicode domains); a reply
+    # shows the same people in capitals: they are the same people.
+    _, events, log = guarded
+    dovecot.append("Sent", idn_mail("<idn@me.example>"))
+    wait_for(lambda: len(log.list()) == 1)
+    thread = "In-Reply-To: <idn@me.example>\r\nReferences: <idn@me.example>\r\n"
+    dovecot.append(
+        "INBOX", idn_mail("<idn-reply@s1.example>", upper=True, extra=thread)
+    )
+    wait_for(lambda: len(alerts(events, MailboxAlertKind.REPLY_ALL)) == 1)
+    assert log.list()[0].reply_all_count == 1

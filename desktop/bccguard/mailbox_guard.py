@@ -24,6 +24,7 @@ from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore
 from bccguard.core.bcc_conversion import ToStyle, to_draft_bcc, to_relay_form
 from bccguard.core.held import HeldMessage
+from bccguard.core.identity import address_key
 from bccguard.core.incidents import (
     Incident,
     IncidentKind,
@@ -329,7 +330,8 @@ class MailboxGuard:
                 continue
             incident = exposed[-1]
             shown = {a.key for a in message.visible}
-            overlap = len(shown & {a.lower() for a in incident.exposed})
+            # One person, one key: the record keeps addresses as written.
+            overlap = len(shown & {address_key(a) for a in incident.exposed})
             if overlap < 2:
                 return False  # a reply to a few, not to all
             counter = getattr(self.incidents, "count_reply_all", None)
