@@ -9,7 +9,6 @@ when it is missing or another version.
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import socket
 import subprocess
@@ -23,44 +22,17 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
+from tests.npm_packages import ensure_installed
+
 HERE = Path(__file__).resolve().parent / "oauth2"
 NODE_MODULES = HERE / "node_modules"
 CLIENT_ID = "bccguard-test"
 SCOPES = ("openid", "offline_access", "email")
 
 
-def pinned_version() -> str:
-    package = json.loads((HERE / "package.json").read_text(encoding="utf-8"))
-    version: str = package["devDependencies"]["oidc-provider"]
-    return version
-
-
-def installed_version() -> str | None:
-    try:
-        package = NODE_MODULES / "oidc-provider" / "package.json"
-        version: str = json.loads(package.read_text(encoding="utf-8"))["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-    return version
-
-
 def install() -> None:
     """The pinned oidc-provider, installed first when it is not there yet."""
-    if installed_version() == pinned_version():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is not installed (.ci/install-system-packages installs it)")
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert installed_version() == pinned_version()
+    ensure_installed(HERE, "oidc-provider")
 
 
 def _free_port() -> int:

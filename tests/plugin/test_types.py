@@ -8,11 +8,10 @@ when it is missing or another version; no build step, nothing is emitted.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests import npm_packages
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -20,39 +19,13 @@ NODE_MODULES = HERE / "node_modules"
 
 
 def pinned_version() -> str:
-    package = json.loads((HERE / "package.json").read_text(encoding="utf-8"))
-    version: str = package["devDependencies"]["typescript"]
-    return version
-
-
-def installed_version() -> str | None:
-    try:
-        package = NODE_MODULES / "typescript" / "package.json"
-        version: str = json.loads(package.read_text(encoding="utf-8"))["version"]
-    except (OSError, ValueError, KeyError):
-        return None
-    return version
+    return npm_packages.pinned_version(HERE, "typescript")
 
 
 def typescript() -> Path:
     """The pinned tsc, installed first when it is not there yet."""
-    tsc = NODE_MODULES / ".bin" / "tsc"
-    if installed_version() == pinned_version() and tsc.exists():
-        return tsc
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is not installed (.ci/install-system-packages installs it)")
-    result = subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-        cwd=HERE,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert installed_version() == pinned_version()
-    return tsc
+    npm_packages.ensure_installed(HERE, "typescript")
+    return NODE_MODULES / ".bin" / "tsc"
 
 
 def test_the_lock_file_pins_the_same_typescript() -> None:
