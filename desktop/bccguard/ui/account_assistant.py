@@ -43,6 +43,7 @@ from bccguard.core.discovery import (
 )
 from bccguard.ui.i18n import tr
 from bccguard.ui.settings_form import ERROR_STYLE, OK_STYLE, WARNING_STYLE
+from bccguard.ui.wizards import name_buttons
 
 Progress = Callable[[str], None]
 # Saves the account (its settings keys and password); returns why not, or "".
@@ -559,13 +560,7 @@ class AccountAssistant(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.resize(640, 480)
-        for which, text in (
-            (QWizard.WizardButton.BackButton, tr("< Back")),
-            (QWizard.WizardButton.NextButton, tr("Next >")),
-            (QWizard.WizardButton.FinishButton, tr("Finish")),
-            (QWizard.WizardButton.CancelButton, tr("Cancel")),
-        ):
-            self.setButtonText(which, text)
+        name_buttons(self)
         self.address_page = AddressPage(self)
         self.servers_page = ServersPage(self)
         self.credentials_page = CredentialsPage(self)

@@ -44,6 +44,7 @@ from bccguard.ui.apology_pages import (
     SituationPage,
 )
 from bccguard.ui.i18n import set_language, tr
+from bccguard.ui.wizards import name_buttons
 
 Send = Callable[[str, list[str], bytes], str]  # mail_from, recipients, data -> reply
 SaveDraft = Callable[[bytes], str]  # the draft message -> what the server said
@@ -109,13 +110,7 @@ class ApologyWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, False)
         self.resize(820, 600)
-        for which, text in (
-            (QWizard.WizardButton.BackButton, tr("< Back")),
-            (QWizard.WizardButton.NextButton, tr("Next >")),
-            (QWizard.WizardButton.FinishButton, tr("Finish")),
-            (QWizard.WizardButton.CancelButton, tr("Cancel")),
-        ):
-            self.setButtonText(which, text)
+        name_buttons(self)
         self.situation_page = SituationPage(self)
         self.audience_page = AudiencePage(self)
         self.language_page = LanguagePage(self)
