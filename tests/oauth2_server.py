@@ -63,7 +63,16 @@ class AuthServer:
             "authorization_endpoint": self.authorization_endpoint,
             "token_endpoint": self.token_endpoint,
             "scopes": list(SCOPES),
+            "issuer": self.issuer,
         }
+
+    def answer_iss(self, mode: str) -> None:
+        """What the authorization responses say of their issuer (RFC 9207) from
+        now on: "" as is, "wrong", "drop", "unpromised" (auth_server.mjs)."""
+        answer = requests.get(
+            f"{self.issuer}/test/iss", params={"mode": mode}, timeout=10
+        )
+        answer.raise_for_status()
 
 
 @contextlib.contextmanager

@@ -103,7 +103,11 @@ def test_a_refused_consent_is_a_sign_in_error(client: OAuthClient) -> None:
         redirect = url.split("redirect_uri=")[1].split("&", maxsplit=1)[0]
         target = requests.utils.unquote(redirect)
         state = url.split("state=")[1].split("&", maxsplit=1)[0]
-        requests.get(f"{target}?error=access_denied&state={state}", timeout=10)
+        requests.get(
+            target,
+            params={"error": "access_denied", "state": state, "iss": client.issuer},
+            timeout=10,
+        )
 
     with pytest.raises(SignInError, match="access_denied"):
         sign_in(client, refuse, timeout=10)

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_checkout_finds_resources_and_packaging() -> None:
     assert (resource_path("templates") / "en").is_dir()
-    assert (resource_path("translations") / "it.json").is_file()
+    assert (resource_path("locale") / "it" / "LC_MESSAGES" / "bccguard.mo").is_file()
     assert (packaging_path("linux") / "bccguard-autostart.desktop").is_file()
 
 
@@ -45,7 +45,7 @@ def test_an_installed_wheel_carries_them(tmp_path: Path) -> None:
     assert not any("screenshots" in n for n in names)
     probe = (
         "from bccguard.core.project_files import resource_path, packaging_path;"
-        "from bccguard.ui.i18n import available_languages;"
+        "from bccguard.i18n import available_languages;"
         "print(resource_path('templates'));"
         "print((packaging_path('macos') / 'org.bccguard.BccGuard.plist').is_file());"
         "print(available_languages())"

@@ -23,7 +23,7 @@ def core_modules() -> list[str]:
         info.name
         for info in pkgutil.walk_packages(bccguard.core.__path__, "bccguard.core.")
     ]
-    return ["bccguard.core", *found, "bccguard.cli"]
+    return ["bccguard.core", *found, "bccguard.i18n", "bccguard.cli"]
 
 
 def test_module_list_is_complete() -> None:

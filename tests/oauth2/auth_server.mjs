@@ -3,6 +3,12 @@
 // presented again revokes the whole grant), short-lived access tokens.
 // Usage: node auth_server.mjs PORT ACCESS_TOKEN_SECONDS
 // Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:PORT.
+//
+// Like every oidc-provider it names itself in each authorization response (the
+// RFC 9207 "iss" parameter) and says so in its metadata. For the tests of the
+// client's check, GET /test/iss?mode=M changes what the browser is sent back:
+// "" as is; "wrong" another issuer; "drop" no iss (the metadata still promises
+// it); "unpromised" no iss and a metadata that does not promise it.
 import Provider from 'oidc-provider';
 
 const port = Number(process.argv[2]);
@@ -48,6 +54,26 @@ const provider = new Provider(issuer, {
   async findAccount(_ctx, id) {
     return { accountId: id, async claims() { return { sub: id, email: id }; } };
   },
+});
+let issMode = '';
+provider.use(async (ctx, next) => {
+  if (ctx.path === '/test/iss') {
+    issMode = String(ctx.query.mode || '');
+    ctx.body = { mode: issMode };
+    return;
+  }
+  await next();
+  if (ctx.path.endsWith('/.well-known/openid-configuration') && issMode === 'unpromised') {
+    ctx.body = { ...ctx.body, authorization_response_iss_parameter_supported: false };
+  }
+  const location = ctx.response.get('Location');
+  if (!issMode || !location) return;
+  const target = new URL(location, issuer);
+  if (target.origin === issuer) return; // a page of the server, not the answer
+  if (!target.searchParams.has('code') && !target.searchParams.has('error')) return;
+  if (issMode === 'wrong') target.searchParams.set('iss', 'http://127.0.0.1:1/elsewhere');
+  else target.searchParams.delete('iss');
+  ctx.response.set('Location', target.href);
 });
 provider.on('server_error', (_ctx, err) => console.error('server_error', err));
 

@@ -39,8 +39,12 @@ class OAuthClient:
     client_secret: str = ""
     # Extra authorization request parameters the provider needs.
     extra: dict[str, str] = field(default_factory=dict)
+    # The issuer identifier (RFC 8414 §2) the sign-in's answer must name when it
+    # names one (RFC 9207); empty: not known, not compared.
+    issuer: str = ""
 
 
+_GOOGLE_ISSUER = "https://accounts.google.com"
 _GOOGLE_AUTH = "https://accounts.google.com/o/oauth2/v2/auth"
 _GOOGLE_TOKEN = "https://oauth2.googleapis.com/token"
 # https://developers.google.com/gmail/imap/xoauth2-protocol: IMAP and SMTP need
@@ -76,11 +80,20 @@ def oauth_client(settings: Settings, provider: str) -> OAuthClient:
         # Google gives a refresh token only for offline access, and again only
         # when the user consents again.
         extra = {"access_type": "offline", "prompt": "consent"}
+        issuer = _GOOGLE_ISSUER
     else:
         tenant = own.tenant or "common"
         auth = _MICROSOFT.format(tenant=tenant, what="authorize")
         token = _MICROSOFT.format(tenant=tenant, what="token")
         scopes, extra = _MICROSOFT_SCOPES, {}
+        # "common", "organizations" and "consumers" stand for many tenants, each
+        # its own issuer: only a named tenant has one to compare with.
+        issuer = (
+            ""
+            if tenant in ("common", "organizations", "consumers")
+            else f"https://login.microsoftonline.com/{tenant}/v2.0"
+        )
+    custom = bool(own.authorization_endpoint or own.token_endpoint)
     return OAuthClient(
         provider=provider,
         client_id=own.client_id,
@@ -89,4 +102,6 @@ def oauth_client(settings: Settings, provider: str) -> OAuthClient:
         token_endpoint=own.token_endpoint or token,
         scopes=own.scopes or scopes,
         extra=extra,
+        # Another server than the provider's is not the provider's issuer.
+        issuer=own.issuer or ("" if custom else issuer),
     )

@@ -41,7 +41,7 @@ from bccguard.core.discovery import (
     Server,
     domain_of,
 )
-from bccguard.ui.i18n import tr
+from bccguard.ui.i18n import N_, tr
 from bccguard.ui.settings_form import ERROR_STYLE, OK_STYLE, WARNING_STYLE
 from bccguard.ui.wizards import name_buttons
 
@@ -50,35 +50,42 @@ Progress = Callable[[str], None]
 Save = Callable[[dict[str, Any], str], str]
 
 SOURCE_TEXT = {
-    "autoconfig": "the settings your provider publishes for mail programs",
-    "bundled": "BccGuard's list of well-known providers",
-    "srv": "your domain's DNS records (SRV), which are not authenticated",
-    "mx": "the provider that receives your domain's mail (MX), not authenticated",
-    "thunderbird": "your Thunderbird profile",
+    "autoconfig": N_("the settings your provider publishes for mail programs"),
+    "bundled": N_("BccGuard's list of well-known providers"),
+    "srv": N_("your domain's DNS records (SRV), which are not authenticated"),
+    "mx": N_("the provider that receives your domain's mail (MX), not authenticated"),
+    "thunderbird": N_("your Thunderbird profile"),
 }
 TLS_TEXT = {
-    "implicit": "TLS",
-    "starttls": "STARTTLS",
-    "none": "not encrypted (this computer only)",
+    "implicit": N_("TLS"),
+    "starttls": N_("STARTTLS"),
+    "none": N_("not encrypted (this computer only)"),
 }
 FAILURE_TEXT = {
-    "name-not-found": "The server name was not found. Check your Internet "
-    "connection, or the address.",
-    "unreachable": "The server did not answer. A firewall may block it, or it is "
-    "down; try again later.",
-    "tls": "The secure connection failed: the server's certificate is not trusted "
-    "or does not fit its name. Nothing was sent.",
-    "password-refused": "The user name or password was refused.",
-    "app-password-needed": "Your provider wants an app password here (2-step "
-    "verification is on). Make one on your provider's page and use it instead "
-    "of your password.",
-    "other": "The server refused.",
+    "name-not-found": N_(
+        "The server name was not found. Check your Internet connection, or the address."
+    ),
+    "unreachable": N_(
+        "The server did not answer. A firewall may block it, or it is "
+        "down; try again later."
+    ),
+    "tls": N_(
+        "The secure connection failed: the server's certificate is not trusted "
+        "or does not fit its name. Nothing was sent."
+    ),
+    "password-refused": N_("The user name or password was refused."),
+    "app-password-needed": N_(
+        "Your provider wants an app password here (2-step "
+        "verification is on). Make one on your provider's page and use it instead "
+        "of your password."
+    ),
+    "other": N_("The server refused."),
 }
 
 # The bundled table's notes (core/provider_table.py), for the catalogue.
 NOTE_TEXT = {
     "IMAP access must be switched on in GMX's web mail settings first.": (
-        "IMAP access must be switched on in GMX's web mail settings first."
+        N_("IMAP access must be switched on in GMX's web mail settings first.")
     ),
 }
 
@@ -287,9 +294,9 @@ class ServersPage(QWizardPage):
             )
         )
         self.table.setText(_server_rows(servers))
+        page = tr("The provider’s page about these settings")
         self.help.setText(
-            f"<a href='{html.escape(servers.help_url)}'>"
-            f"{html.escape(tr('The provider’s page about these settings'))}</a>"
+            f"<a href='{html.escape(servers.help_url)}'>{html.escape(page)}</a>"
             if servers.help_url
             else ""
         )
@@ -370,9 +377,10 @@ class CredentialsPage(QWizardPage):
                 )
             )
         if servers.app_password_url:
+            words = tr("make an app password")
             link = (
                 f"<a href='{html.escape(servers.app_password_url)}'>"
-                f"{html.escape(tr('make an app password'))}</a>"
+                f"{html.escape(words)}</a>"
             )
             if servers.app_password_required or servers.auth is not Auth.PASSWORD:
                 text = tr(

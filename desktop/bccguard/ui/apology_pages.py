@@ -42,30 +42,36 @@ from bccguard.core.apology import (
     render,
 )
 from bccguard.core.tone_check import MAX_WORDS, ToneFinding, check_tone, word_count
-from bccguard.ui.i18n import language, tr
+from bccguard.ui.i18n import N_, language, tr
 
 if TYPE_CHECKING:
     from bccguard.ui.apology_wizard import ApologyWizard
 
 SITUATION_TEXT = {
-    "addresses-exposed": "Everyone's address was visible to everyone",
-    "reply-all": "People replied to all: ask them to stop",
-    "complaint": "Answer someone who complained",
+    "addresses-exposed": N_("Everyone's address was visible to everyone"),
+    "reply-all": N_("People replied to all: ask them to stop"),
+    "complaint": N_("Answer someone who complained"),
 }
-LANGUAGE_TEXT = {"en": "English", "it": "Italian"}
+LANGUAGE_TEXT = {"en": N_("English"), "it": N_("Italian")}
 TONE_TEXT = {
-    "no-apology": "There is no apology in it: say plainly that you are sorry.",
-    "but-after-apology": "A “but” after an apology takes it back: leave it out.",
-    "conditional-apology": "This apologises for their feelings, not for your "
-    "mistake: apologise for what you did.",
-    "blaming-others": "Do not blame others or the tools: take responsibility.",
-    "excuse": "This sounds like an excuse: explain briefly what happened, without it.",
-    "too-long": "{words} words: keep an apology short (at most {limit}).",
+    "no-apology": N_("There is no apology in it: say plainly that you are sorry."),
+    "but-after-apology": N_("A “but” after an apology takes it back: leave it out."),
+    "conditional-apology": N_(
+        "This apologises for their feelings, not for your "
+        "mistake: apologise for what you did."
+    ),
+    "blaming-others": N_("Do not blame others or the tools: take responsibility."),
+    "excuse": N_(
+        "This sounds like an excuse: explain briefly what happened, without it."
+    ),
+    "too-long": N_("{words} words: keep an apology short (at most {limit})."),
 }
 PLACEHOLDER_TEXT = {
-    "unknown": "Unknown placeholder {placeholder} on line {line}. Known: {known}.",
-    "missing": "No value for {placeholder} on line {line}.",
-    "unmatched": "A brace on line {line} does not close: write it twice to keep it.",
+    "unknown": N_("Unknown placeholder {placeholder} on line {line}. Known: {known}."),
+    "missing": N_("No value for {placeholder} on line {line}."),
+    "unmatched": N_(
+        "A brace on line {line} does not close: write it twice to keep it."
+    ),
 }
 _FLAG_COLOUR = QColor("#fce8b2")
 _ERROR_COLOUR = QColor("#f6c6c2")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from bccguard.core.held import HeldMessage, HeldState, Origin, Refusal, Resolution
 from bccguard.ui.exposure_confirm import ExposureConfirm
-from bccguard.ui.i18n import ntr, tr
+from bccguard.ui.i18n import N_, ntr, tr
 from bccguard.ui.record_table import RecordTable
 
 Decide = Callable[[str, Resolution], None]
@@ -35,15 +35,15 @@ Clock = Callable[[], float]
 
 # How the states read in the list (and in the hold dialog's title).
 _STATE_TEXT = {
-    HeldState.WAITING: "Waiting for you",
-    HeldState.QUEUED: "Waiting to be sent",
-    HeldState.SENDING: "Sending",
-    HeldState.UNCERTAIN: "May have been sent",
-    HeldState.NEEDS_SIGN_IN: "Waiting for you to sign in",
-    HeldState.SENT: "Sent",
-    HeldState.PARTLY_SENT: "Partly sent",
-    HeldState.FAILED: "Could not be sent",
-    HeldState.DISCARDED: "Not sent",
+    HeldState.WAITING: N_("Waiting for you"),
+    HeldState.QUEUED: N_("Waiting to be sent"),
+    HeldState.SENDING: N_("Sending"),
+    HeldState.UNCERTAIN: N_("May have been sent"),
+    HeldState.NEEDS_SIGN_IN: N_("Waiting for you to sign in"),
+    HeldState.SENT: N_("Sent"),
+    HeldState.PARTLY_SENT: N_("Partly sent"),
+    HeldState.FAILED: N_("Could not be sent"),
+    HeldState.DISCARDED: N_("Not sent"),
 }
 
 # Action keys: one button each, in the window and in the dialog.

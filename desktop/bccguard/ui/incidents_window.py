@@ -29,16 +29,16 @@ from bccguard.core.incidents import (
     IncidentLogError,
     notification_clock,
 )
-from bccguard.ui.i18n import tr
+from bccguard.ui.i18n import N_, tr
 from bccguard.ui.record_table import RecordTable
 
 _KIND_TEXT = {
-    IncidentKind.HELD: "Held, not decided",
-    IncidentKind.CONVERTED: "Converted to Bcc",
-    IncidentKind.SENT_AS_IS: "Sent as is",
-    IncidentKind.DISCARDED: "Not sent",
-    IncidentKind.DETECTED_IN_SENT: "Found in Sent",
-    IncidentKind.APOLOGY_SENT: "Apology sent",
+    IncidentKind.HELD: N_("Held, not decided"),
+    IncidentKind.CONVERTED: N_("Converted to Bcc"),
+    IncidentKind.SENT_AS_IS: N_("Sent as is"),
+    IncidentKind.DISCARDED: N_("Not sent"),
+    IncidentKind.DETECTED_IN_SENT: N_("Found in Sent"),
+    IncidentKind.APOLOGY_SENT: N_("Apology sent"),
 }
 
 CLOCK_COLUMN = 4

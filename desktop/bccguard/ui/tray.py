@@ -10,16 +10,16 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from bccguard.events import GuardState, StateChanged
-from bccguard.ui.i18n import tr
+from bccguard.ui.i18n import N_, tr
 from bccguard.ui.icons import state_icon
 
 _STATE_TEXT = {
-    GuardState.STARTING: "Starting…",
-    GuardState.GUARDING: "Guarding your outgoing mail",
-    GuardState.PAUSED: "Paused: mail is not checked",
-    GuardState.ATTENTION: "A held message needs your decision",
-    GuardState.ERROR: "Not guarding: {detail}",
-    GuardState.STOPPED: "Stopped",
+    GuardState.STARTING: N_("Starting…"),
+    GuardState.GUARDING: N_("Guarding your outgoing mail"),
+    GuardState.PAUSED: N_("Paused: mail is not checked"),
+    GuardState.ATTENTION: N_("A held message needs your decision"),
+    GuardState.ERROR: N_("Not guarding: {detail}"),
+    GuardState.STOPPED: N_("Stopped"),
 }
 
 
