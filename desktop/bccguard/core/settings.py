@@ -93,6 +93,9 @@ class OAuthClientSettings:
     authorization_endpoint: str = ""
     token_endpoint: str = ""
     scopes: tuple[str, ...] = ()
+    # The authorization server's issuer identifier (RFC 8414), for the RFC 9207
+    # check of the sign-in's answer; empty: the provider's own.
+    issuer: str = ""
 
     # The authorization server's issuer identifier (RFC 8414), for the RFC 9207
     # check of the sign-in's answer; empty: the provider's own.
@@ -369,6 +372,7 @@ def _oauth_client(path: str, data: Mapping[str, Any]) -> OAuthClientSettings:
             _key(path, "token_endpoint"), data.get("token_endpoint", "")
         ),
         scopes=tuple(s.strip() for s in scopes),
+        issuer=_check_endpoint(_key(path, "issuer"), data.get("issuer", "")),
     )
 
 
