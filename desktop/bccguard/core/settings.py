@@ -97,9 +97,6 @@ class OAuthClientSettings:
     # check of the sign-in's answer; empty: the provider's own.
     issuer: str = ""
 
-    # The authorization server's issuer identifier (RFC 8414), for the RFC 9207
-    # check of the sign-in's answer; empty: the provider's own.
-    issuer: str = ""
 
 @dataclass(frozen=True, slots=True)
 class OAuthSettings:
@@ -380,7 +377,6 @@ def _oauth(data: Mapping[str, Any]) -> OAuthSettings:
     _known("oauth", data, OAuthSettings)
     return OAuthSettings(
         google=_oauth_client("oauth.google", data.get("google", {})),
-        issuer=_check_endpoint(_key(path, "issuer"), data.get("issuer", "")),
         microsoft=_oauth_client("oauth.microsoft", data.get("microsoft", {})),
     )
 
