@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bccguard.native_host.manifest import SYSTEMS, ManifestError, find_xpi, install
+from bccguard.native_host.manifest import SYSTEMS, ManifestError, install
 
 
 def _cmd_native_host(args: argparse.Namespace) -> int:
@@ -29,14 +29,41 @@ def _cmd_install_thunderbird(args: argparse.Namespace) -> int:
     print(f"launcher: {done.launcher}")
     if done.registry_key:
         print(f"registry key: {done.registry_key}")
-    xpi = find_xpi()
-    if xpi is None:
-        print(
-            "plugin: not built yet; run packaging/thunderbird/build_xpi.py, then "
-            "install dist/bccguard.xpi in Thunderbird (Add-ons > Install from file)"
-        )
-    else:
-        print(f"plugin: {xpi} (Thunderbird: Add-ons > Install Add-on From File)")
+    return _install_plugin(args.profile)
+
+
+def _install_plugin(profile: Path | None) -> int:
+    """Side-load the plugin into ``profile`` (default: Thunderbird's default one)."""
+    from bccguard.adapters.thunderbird_addon import (  # noqa: PLC0415
+        AddonError,
+        find_xpi,
+        side_load,
+    )
+    from bccguard.adapters.thunderbird_profile import (  # noqa: PLC0415
+        ThunderbirdProfileError,
+        default_profile,
+    )
+
+    try:
+        xpi = find_xpi()
+        if profile is None:
+            try:
+                profile = default_profile()
+            except ThunderbirdProfileError as error:
+                print(
+                    f"plugin: {xpi} (no Thunderbird profile found: {error}; start "
+                    "Thunderbird once and run this again, or install the file in "
+                    "Thunderbird under Add-ons and Themes > Install Add-on From File)"
+                )
+                return 0
+        placed = side_load(xpi, profile)
+    except AddonError as error:
+        print(f"bccguard install-thunderbird: plugin: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"plugin: {placed} (restart Thunderbird and allow BccGuard when it asks "
+        "about the new add-on)"
+    )
     return 0
 
 
@@ -58,5 +85,12 @@ def add_native_commands(commands: Any) -> None:
         choices=SYSTEMS,
         default=platform.system(),
         help="the operating system to write for (default: this one)",
+    )
+    installer.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="the Thunderbird profile to add the plugin to (default: Thunderbird's "
+        "default profile)",
     )
     installer.set_defaults(run=_cmd_install_thunderbird)

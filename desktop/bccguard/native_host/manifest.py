@@ -118,12 +118,3 @@ def install(
         return Installation(manifest, launcher)
     registry(REGISTRY_KEY, str(manifest))
     return Installation(manifest, launcher, "HKEY_CURRENT_USER\\" + REGISTRY_KEY)
-
-
-def find_xpi() -> Path | None:
-    """The built plugin: installed beside BccGuard, or in a source checkout's dist/."""
-    candidates = [
-        Path(sys.prefix) / "share" / "bccguard" / "bccguard.xpi",
-        Path(__file__).resolve().parents[3] / "dist" / "bccguard.xpi",
-    ]
-    return next((p for p in candidates if p.is_file()), None)
