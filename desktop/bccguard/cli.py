@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bccguard import __version__
+from bccguard.cli_desktop import DesktopMissingError, desktop_missing
 from bccguard.cli_guard import GuardCliError, add_guard_commands
 from bccguard.cli_incidents import add_incident_commands
 from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
@@ -185,17 +186,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_tray(*, demo: bool) -> int:
+    """The tray app; Qt is imported here only, so every other command runs without."""
+    try:
+        from bccguard.ui.application import run_app  # noqa: PLC0415 (Qt on demand)
+    except ModuleNotFoundError as error:
+        raise desktop_missing(error) from error
+    return run_app(demo=demo)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
         if run is None:
-            from bccguard.ui.application import run_app  # noqa: PLC0415 (Qt on demand)
-
-            return run_app(demo=args.demo)
+            return _run_tray(demo=args.demo)
         return run(args)
-    except (CliError, GuardCliError) as error:
+    except (CliError, GuardCliError, DesktopMissingError) as error:
         print(error, file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # any other command's output, cut short by its reader

@@ -16,6 +16,7 @@ from typing import Any
 from bccguard.adapters import paths
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.private_files import write_private
+from bccguard.cli_desktop import desktop_missing
 from bccguard.cli_guard import GuardCliError
 from bccguard.core.apology import (
     LANGUAGES,
@@ -144,7 +145,10 @@ def cmd_apologize(args: argparse.Namespace) -> int:
     log = _log()
     incident = _incident(log, args.incident)
     if not args.print:
-        from bccguard.ui.apology_wizard import run_wizard  # noqa: PLC0415 (Qt)
+        try:
+            from bccguard.ui.apology_wizard import run_wizard  # noqa: PLC0415 (Qt)
+        except ModuleNotFoundError as error:
+            raise desktop_missing(error) from error
 
         return run_wizard(
             incident, log, send=_send_through_account(), language=_ui_language()

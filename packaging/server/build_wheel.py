@@ -1,0 +1,177 @@
+"""Build the bccguard-server wheel: BccGuard without the desktop part, without Qt.
+
+The top-level pyproject.toml builds ``bccguard``, the whole app: ``pip install .``
+gives the tray app, as the README says. Servers want the guard, the CLI, the native
+host and the milter without Qt for Python, and Python packaging has no default
+extras to leave it out by. So this script assembles a second distribution from the
+same sources: it stages the source tree without ``bccguard/ui``, writes a
+pyproject.toml derived from the top-level one (name ``bccguard-server``, the Qt
+requirements and the ``bccguard.ui`` package left out, everything else as it is)
+and builds that with pip. Both distributions install the import package
+``bccguard``: install one of them, not both.
+
+    python packaging/server/build_wheel.py [--outdir dist]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME = "bccguard-server"
+QT_REQUIREMENTS = frozenset(
+    {"pyside6", "pyside6-essentials", "pyside6-addons", "shiboken6"}
+)
+DESKTOP_PACKAGE = "bccguard.ui"
+DEVELOPMENT_EXTRAS = frozenset({"test", "dev"})  # they pull in pytest-qt and Qt
+# What the build reads: the package, its data, the plugin the .xpi is built from.
+STAGED = (
+    "desktop",
+    "resources",
+    "packaging",
+    "plugin",
+    "setup.py",
+    "MANIFEST.in",
+    "README.md",
+)
+SKIPPED = shutil.ignore_patterns(
+    "__pycache__", "*.egg-info", "node_modules", "screenshots", ".*"
+)
+
+
+class BuildError(Exception):
+    """The source tree cannot be turned into the server distribution."""
+
+
+def _requirement_name(requirement: str) -> str:
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if match is None:
+        raise BuildError(f"not a requirement: {requirement!r}")
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()  # PEP 503 normalisation
+
+
+def server_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The server distribution's pyproject.toml, from the desktop one's."""
+    project = dict(config["project"])
+    project["name"] = NAME
+    project["description"] = project["description"] + " Server edition: no Qt."
+    project["dependencies"] = [
+        r
+        for r in project["dependencies"]
+        if _requirement_name(r) not in QT_REQUIREMENTS
+    ]
+    extras = {
+        name: requirements
+        for name, requirements in project.get("optional-dependencies", {}).items()
+        if name not in DEVELOPMENT_EXTRAS
+    }
+    project.pop("optional-dependencies", None)
+    if extras:
+        project["optional-dependencies"] = extras
+    setuptools = dict(config["tool"]["setuptools"])
+    packages = [
+        p
+        for p in setuptools["packages"]
+        if p != DESKTOP_PACKAGE and not p.startswith(DESKTOP_PACKAGE + ".")
+    ]
+    if len(packages) == len(setuptools["packages"]):
+        raise BuildError(f"{DESKTOP_PACKAGE} is not in the package list")
+    setuptools["packages"] = packages
+    return {
+        "build-system": config["build-system"],
+        "project": project,
+        "tool": {"setuptools": setuptools},
+    }
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int):
+        return json.dumps(value)  # a JSON string is a TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = (f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{ " + ", ".join(pairs) + " }"
+    raise BuildError(f"cannot write {value!r} as TOML")
+
+
+def to_toml(config: dict[str, Any]) -> str:
+    """``config`` as TOML: one table per section, nested values inline."""
+    lines: list[str] = []
+
+    def table(name: str, body: dict[str, Any]) -> None:
+        lines.append(f"[{name}]")
+        lines.extend(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in body.items())
+        lines.append("")
+
+    table("build-system", config["build-system"])
+    table("project", config["project"])
+    table("tool.setuptools", config["tool"]["setuptools"])
+    return "\n".join(lines)
+
+
+def assemble(stage: Path, root: Path = ROOT) -> Path:
+    """Stage ``root``'s sources without the desktop part; returns ``stage``."""
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    for name in STAGED:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, stage / name, ignore=SKIPPED)
+        elif source.is_file():
+            shutil.copy2(source, stage / name)
+        else:
+            raise BuildError(f"{source} is missing")
+    ui = stage / "desktop" / Path(*DESKTOP_PACKAGE.split("."))
+    shutil.rmtree(ui)
+    text = "# Generated by packaging/server/build_wheel.py: edit the top-level one.\n"
+    (stage / "pyproject.toml").write_text(
+        text + to_toml(server_config(config)), encoding="utf-8"
+    )
+    return stage
+
+
+def build(outdir: Path, root: Path = ROOT, pip_args: tuple[str, ...] = ()) -> Path:
+    """Build the server wheel into ``outdir``; returns the wheel's path.
+
+    ``pip_args`` go to ``pip wheel`` (e.g. ``--no-build-isolation``).
+    """
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    version = config["project"]["version"]
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bccguard-server-") as folder:
+        stage = assemble(Path(folder) / "src", root)
+        command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q"]
+        command += [*pip_args, "-w", str(outdir), str(stage)]
+        if subprocess.run(command, check=False).returncode != 0:
+            raise BuildError("pip could not build the server wheel (see above)")
+    wheel = outdir / f"bccguard_server-{version}-py3-none-any.whl"
+    if not wheel.is_file():
+        raise BuildError(f"pip built no {wheel.name} in {outdir}")
+    return wheel
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--outdir", type=Path, default=ROOT / "dist")
+    args = parser.parse_args()
+    try:
+        print(build(args.outdir))
+    except (BuildError, OSError) as error:
+        print(f"build_wheel: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
