@@ -22,6 +22,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
 
 from bccguard.adapters.private_files import private_dir, write_private
+from bccguard.core.phrase import Phrase
 
 _log = logging.getLogger(__name__)
 
@@ -30,11 +31,11 @@ LOCAL_SECRET_KEY = "proxy-local-secret"
 
 _POSIX = os.name == "posix"
 _DESCRIPTIONS = {
-    "keyring.backends.SecretService": "Secret Service keyring",
-    "keyring.backends.libsecret": "Secret Service keyring (libsecret)",
-    "keyring.backends.kwallet": "KDE Wallet",
-    "keyring.backends.macOS": "macOS Keychain",
-    "keyring.backends.Windows": "Windows Credential Manager",
+    "keyring.backends.SecretService": Phrase("Secret Service keyring"),
+    "keyring.backends.libsecret": Phrase("Secret Service keyring (libsecret)"),
+    "keyring.backends.kwallet": Phrase("KDE Wallet"),
+    "keyring.backends.macOS": Phrase("macOS Keychain"),
+    "keyring.backends.Windows": Phrase("Windows Credential Manager"),
 }
 
 
@@ -59,7 +60,7 @@ class SecretStore(Protocol):
 
     @property
     def description(self) -> str:
-        """Where the secrets live, in words for the user."""
+        """Where the secrets live, in words for the user (a Phrase, translatable)."""
         ...
 
     @property
@@ -124,7 +125,7 @@ class KeyringSecretStore:
         for prefix, text in _DESCRIPTIONS.items():
             if module.startswith(prefix):
                 return text
-        return f"keyring ({type(self._backend).__name__})"
+        return Phrase("keyring ({name})", name=type(self._backend).__name__)
 
     @property
     def secure(self) -> bool:
@@ -187,7 +188,7 @@ class FileSecretStore:
     @property
     def description(self) -> str:
         """Where the secrets live, in words for the user."""
-        return "file readable only by you (no secure keyring found)"
+        return Phrase("file readable only by you (no secure keyring found)")
 
     @property
     def secure(self) -> bool:

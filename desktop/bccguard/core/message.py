@@ -24,6 +24,7 @@ from bccguard.core.address_list import (
 from bccguard.core.encoded_words import decode_words
 from bccguard.core.header_block import HeaderBlock, HeaderField, parse_header_block
 from bccguard.core.identity import normalise_addr
+from bccguard.core.phrase import Phrase
 
 VISIBLE_FIELDS = ("to", "cc", "resent-to", "resent-cc")
 HIDDEN_FIELDS = ("bcc", "resent-bcc")
@@ -65,9 +66,9 @@ class ParsedMessage:
         single one (empty, binary junk, plain text) cannot show who sees whom.
         """
         if self.empty:
-            return "it is empty"
+            return Phrase("it is empty")
         if not self.header.fields:
-            return "it has no header field"
+            return Phrase("it has no header field")
         return None
 
 

@@ -9,7 +9,7 @@ user interface or the CLI can look the template up in the catalogue and fill it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -55,3 +55,11 @@ class Phrase(str):
 def nphrase(singular: str, plural: str, n: int, /, **values: Any) -> Phrase:
     """A phrase whose form depends on ``n`` (filled in as ``{n}``)."""
     return Phrase._made(singular, plural, n, {"n": n, **values})
+
+
+def joined(separator: str, parts: Sequence[str]) -> Phrase:
+    """Phrases said one after another (each translated on its own)."""
+    template = separator.join(f"{{part{i}}}" for i in range(len(parts)))
+    return Phrase._made(
+        template, None, None, {f"part{i}": p for i, p in enumerate(parts)}
+    )

@@ -31,7 +31,7 @@ from bccguard.core.pasted import message_from_paste
 from bccguard.core.policy import Policy
 from bccguard.core.verdict import Verdict, check
 from bccguard.ui.draft_picker import DraftPicker, DraftSource
-from bccguard.ui.i18n import tr
+from bccguard.ui.i18n import tr, tr_phrase
 
 _PASS_STYLE = "background: #e6f4ea; color: #0d652d; padding: 10px; border-radius: 4px;"
 _HOLD_STYLE = "background: #fef7e0; color: #8a4b00; padding: 10px; border-radius: 4px;"
@@ -236,7 +236,7 @@ class CheckWindow(QWidget):
         held = verdict.held
         self.banner.setStyleSheet(_HOLD_STYLE if held else _PASS_STYLE)
         self.banner.setText(
-            tr("Would be held: {reason}", reason=verdict.reasons[0])
+            tr("Would be held: {reason}", reason=tr_phrase(verdict.reasons[0]))
             if held
             else tr("Fine to send: nobody is exposed beyond the threshold.")
         )
@@ -250,7 +250,7 @@ class CheckWindow(QWidget):
             self.domains.setItem(row, 0, QTableWidgetItem(domain))
             self.domains.setItem(row, 1, QTableWidgetItem(str(count)))
         self.reasons.clear()
-        self.reasons.addItems(list(verdict.reasons))
+        self.reasons.addItems([tr_phrase(reason) for reason in verdict.reasons])
         self.convert_button.setEnabled(bool(verdict.message.visible))
 
     def replace_draft(self, data: bytes) -> None:

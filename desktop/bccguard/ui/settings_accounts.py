@@ -29,7 +29,7 @@ from bccguard.core.settings import (
     settings_to_mapping,
 )
 from bccguard.service import account_password_key
-from bccguard.ui.i18n import tr
+from bccguard.ui.i18n import tr, tr_phrase
 from bccguard.ui.settings_form import (
     ERROR_STYLE,
     WARNING_STYLE,
@@ -103,7 +103,9 @@ class AccountsTab(QWidget):
         layout.addWidget(self.warning)
         layout.addLayout(top, 1)
         if secrets.secure:  # otherwise the warning above says where
-            where = tr("Passwords are kept in: {where}.", where=secrets.description)
+            where = tr(
+                "Passwords are kept in: {where}.", where=tr_phrase(secrets.description)
+            )
             layout.addWidget(wrapped_label(where))
 
         for row in self.rows:

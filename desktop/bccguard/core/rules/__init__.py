@@ -19,7 +19,7 @@ class Finding:
     """Why a rule wants the message held."""
 
     rule: str
-    reason: str
+    reason: str  # a Phrase, so the edge can say it in the user's language
 
 
 class Rule(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bccguard.core.address_list import Address
 from bccguard.core.message import ParsedMessage
+from bccguard.core.phrase import nphrase
 from bccguard.core.policy import Policy
 from bccguard.core.rules import Finding
 
@@ -23,7 +24,13 @@ class ExposedRecipients:
         domains = len({a.domain for a in exposed})
         return Finding(
             self.name,
-            f"{len(exposed)} recipients from {domains} domain"
-            f"{'s' if domains != 1 else ''} would see each other's address "
-            f"(more than {policy.threshold})",
+            nphrase(
+                "{n} recipient from {domains} would see each other's address "
+                "(more than {threshold})",
+                "{n} recipients from {domains} would see each other's address "
+                "(more than {threshold})",
+                len(exposed),
+                domains=nphrase("{n} domain", "{n} domains", domains),
+                threshold=policy.threshold,
+            ),
         )

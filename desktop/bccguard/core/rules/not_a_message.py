@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bccguard.core.address_list import Address
 from bccguard.core.message import ParsedMessage
+from bccguard.core.phrase import Phrase
 from bccguard.core.policy import Policy
 from bccguard.core.rules import Finding
 
@@ -19,4 +20,6 @@ class NotAMessage:
     ) -> Finding | None:
         """Fire when the input is not a message."""
         why = message.not_a_message
-        return None if why is None else Finding(self.name, f"not a message: {why}")
+        if why is None:
+            return None
+        return Finding(self.name, Phrase("not a message: {why}", why=why))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bccguard.core.address_list import Address
 from bccguard.core.message import ParsedMessage
+from bccguard.core.phrase import Phrase
 from bccguard.core.policy import Policy
 from bccguard.core.rules import Finding
 
@@ -22,6 +23,8 @@ class UnreadableRecipients:
             return None
         return Finding(
             self.name,
-            "the recipient headers are malformed, so BccGuard cannot be sure who "
-            "would see whom",
+            Phrase(
+                "the recipient headers are malformed, so BccGuard cannot be sure "
+                "who would see whom"
+            ),
         )
