@@ -5,6 +5,7 @@ This is the only module that imports both the UI and the adapters.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -50,6 +51,7 @@ from bccguard.ui.held_window import HeldWindow, outcome_summary
 from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import language, set_language, tr, tr_settings_error
 from bccguard.ui.icons import app_icon
+from bccguard.ui.immortal_singletons import make_singletons_immortal
 from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.outbox_window import OutboxWindow
 from bccguard.ui.single_instance import InstanceServer, ask_running_instance
@@ -112,6 +114,7 @@ class DesktopApp:
         self.places = WindowPlaces(home / "window-places.json")
         self._results = _Relay()
         self._results.done.connect(lambda call: call())
+        self._closed = False
 
         actions = TrayActions(
             open_check=self.open_check,
@@ -168,14 +171,29 @@ class DesktopApp:
                 self._on_held(held, deadline=None)
 
     def quit(self) -> None:
-        """Stop the guard and leave; held messages stay on disk."""
+        """Stop the guard and leave; held messages stay on disk.
+
+        Called from the menu's Quit action, whose menu the shutdown deletes: the
+        shutdown runs once that action's signal has returned.
+        """
+        QTimer.singleShot(0, self._quit_now)
+
+    def _quit_now(self) -> None:
         self.shutdown()
         # exit(), not quit(): Qt 6's quit() asks every window to close first, and the
         # status window refuses (closing it only minimises the app).
         self.app.exit(0)
 
     def shutdown(self) -> None:
-        """Stop the guard and the demo sink, and delete every window."""
+        """Stop the guard and the demo sink, and delete every window (once).
+
+        In order: the threads that report events stop, the bridge and the result
+        relay fall silent, the windows close, the tray icon hides, and Qt deletes
+        them all now, while the QApplication lives.
+        """
+        if self._closed:
+            return
+        self._closed = True
         for dialog in list(self.dialogs.values()):
             dialog.close_quietly()
         self.mailboxes.stop()
@@ -183,6 +201,11 @@ class DesktopApp:
         if self.sink is not None:
             self.sink.stop()
             self.sink = None
+        self.bridge.signals.blockSignals(True)  # a late event from a thread: dropped
+        self._results.blockSignals(True)
+        self._on_click = None
+        for window in [*self.dialogs.values(), *self.windows.values()]:
+            window.hide()
         if self.tray is not None:
             self.tray.hide()
         widgets: list[QObject | None] = [
@@ -203,6 +226,7 @@ class DesktopApp:
         self.status = None
         self.tray = None
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        self._retired.clear()  # deleted by Qt when they closed
 
     def bring_forward(self) -> None:
         """Another start asked this instance to show itself."""
@@ -458,6 +482,8 @@ class DesktopApp:
             QTimer.singleShot(int(seconds * 1000) + 500, self._pause_over)
 
     def _pause_over(self) -> None:
+        if self._closed:
+            return
         if self.guard.paused_until == 0 and self.menu.state.state is GuardState.PAUSED:
             self.guard.pause(0)  # says "guarding" again
 
@@ -465,7 +491,11 @@ class DesktopApp:
         """Hand the user's answer to the guard (it relays off the GUI thread)."""
         future: Future[HeldMessage] = self.guard.decide(held_id, resolution)
         future.add_done_callback(
-            lambda f: self._results.done.emit(lambda: self._decision_done(f))
+            lambda f: (
+                None
+                if self._closed
+                else self._results.done.emit(lambda: self._decision_done(f))
+            )
         )
 
     def _decision_done(self, future: Future[HeldMessage]) -> None:
@@ -624,6 +654,7 @@ def _setup_logging(home: Path) -> None:
 def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
     """Start the tray app; returns the exit code."""
     started = time.perf_counter()
+    make_singletons_immortal()  # before any Qt call: PySide6 over-releases them
     problem = desktop_problem() if sys.platform.startswith("linux") else None
     if problem is not None:
         print(
@@ -660,6 +691,12 @@ def run_app(*, demo: bool = False, argv: list[str] | None = None) -> int:
         0, lambda: log.info("ready in %.2f s", time.perf_counter() - started)
     )
     code = app.exec()
+    # However the loop ended, the windows go first (once); then the last Python
+    # references, while the QApplication still exists: nothing of Qt is left for
+    # the garbage collector to free at interpreter exit.
+    desktop.shutdown()
     server.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    del desktop, server
+    gc.collect()
     return int(code)
