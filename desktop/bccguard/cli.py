@@ -19,6 +19,7 @@ from bccguard import __version__
 from bccguard.cli_desktop import DesktopMissingError, desktop_missing
 from bccguard.cli_guard import GuardCliError, add_guard_commands
 from bccguard.cli_incidents import add_incident_commands
+from bccguard.cli_milter import add_milter_commands
 from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
 from bccguard.core.header_block import read_header_part
 from bccguard.core.message import read_message
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert_cmd.set_defaults(run=_cmd_convert)
     add_guard_commands(commands)
     add_incident_commands(commands)
+    add_milter_commands(commands)
     add_native_commands(commands)
     return parser
 

@@ -16,14 +16,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from bccguard.adapters.held_store import HeldStore, HeldStoreError
 from bccguard.adapters.relay_reply import reply_for
-from bccguard.adapters.smtp_relay import BatchOutcome, RelayResult
+from bccguard.adapters.smtp_relay import (
+    AfterBatch,
+    BatchOutcome,
+    BeforeFinalDot,
+    RelayResult,
+)
 from bccguard.core.bcc_conversion import ToStyle, to_relay_form
 from bccguard.core.held import (
     HeldError,
@@ -39,7 +44,6 @@ from bccguard.events import EventSink, HeldUpdated, MessageHeld, MessageRelayed
 from bccguard.service.errors import GuardError
 from bccguard.service.incident_record import IncidentRecorder
 from bccguard.service.journal import JournalEntry
-from bccguard.service.relays import Relays
 from bccguard.service.replies import reply_for_record, retry_reply
 
 log = logging.getLogger(__name__)
@@ -74,6 +78,43 @@ class MessageStore(Protocol):
         ...
 
 
+class Outlet(Protocol):
+    """How released messages leave: the relays of the accounts (the desktop), or
+    Postfix's queue (the milter). ``Relays`` is the desktop's."""
+
+    def account_key(self, mail_from: str) -> str:
+        """The name of the way ``mail_from``'s mail leaves by ("" if none)."""
+        ...
+
+    def pool(self, key: str) -> ThreadPoolExecutor:
+        """The workers for the way ``key``.
+
+        Raises:
+            GuardError: stopping.
+        """
+        ...
+
+    def send(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        data: bytes,
+        *,
+        before_final_dot: BeforeFinalDot | None = None,
+        after_batch: AfterBatch | None = None,
+    ) -> RelayResult:
+        """Send ``data``; never raises for a refusal (it is in the result)."""
+        ...
+
+
+class CopySender(Protocol):
+    """Sends the next copy of a one-by-one run (``service.individual_run``)."""
+
+    def attempt(self, record: HeldMessage) -> HeldMessage:
+        """Send one copy (or wait for the budget); the record as written after."""
+        ...
+
+
 Waiter = Future[str]
 
 
@@ -83,7 +124,7 @@ class HoldEngine:
     def __init__(
         self,
         store: MessageStore,
-        relays: Relays,
+        relays: Outlet,
         events: EventSink,
         settings: Callable[[], Settings],
         *,
@@ -176,9 +217,13 @@ class HoldEngine:
         recipients: tuple[str, ...],
         data: bytes,
         verdict: Verdict,
+        extra: Mapping[str, str] | None = None,
     ) -> HeldMessage:
         """Store a held submission durably and tell the user (or find the record
         of the same submission, a client's retry).
+
+        ``extra``: what the caller needs to find the message again (the milter:
+        Postfix's queue ID).
 
         Raises:
             HeldStoreError: it could not be stored (nothing was promised yet).
@@ -198,7 +243,11 @@ class HoldEngine:
                 if not known.has_data:
                     return self._attach(known, data)
                 return known
-            record = replace(record, account=self._relays.account_key(mail_from))
+            record = replace(
+                record,
+                account=self._relays.account_key(mail_from),
+                extra=dict(extra or {}),
+            )
             self._store.add(record, data)
             self._remember(record)
         self._incidents.held(record)

@@ -1,0 +1,167 @@
+"""[milter] settings: which mail the milter looks at, and how it reaches Postfix.
+
+They live in ``milter.toml`` beside the policy's ``config.toml`` in BCCGUARD_HOME:
+the policy (thresholds, trusted domains, actions) is the desktop's, read through
+``Settings.policy_for``; only what is the server's own is here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bccguard.core.settings import SettingsError
+
+# Postfix's own default (postconf header_size_limit): the excess of a longer
+# header is discarded before a milter sees it.
+POSTFIX_HEADER_SIZE_LIMIT = 102_400
+# The privileged queue helper, run through sudo (packaging/milter/sudoers).
+DEFAULT_QUEUE_HELPER = ("sudo", "-n", "/usr/lib/bccguard/postfix-queue")
+_KEYS = frozenset(
+    {
+        "trusted_networks",
+        "header_size_limit",
+        "brake_replies",
+        "brake_minutes",
+        "notify",
+        "queue_helper",
+        "sendmail",
+        "postfix_config",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MilterSettings:
+    """What the milter needs beyond the policy.
+
+    Attributes:
+        trusted_networks: client networks (CIDR) whose mail is checked without
+            SASL (empty: only authenticated submissions are checked).
+        header_size_limit: Postfix's header_size_limit; a recipient header
+            near it may have been cut and is never counted as complete.
+        brake_replies: replies to an exposed thread within ``brake_minutes``
+            after which further replies are held (0: no brake).
+        brake_minutes: the brake's window.
+        notify: tell the sender of a held or rejected message.
+        queue_helper: the command that runs Postfix's queue tools with the
+            privileges they need.
+        sendmail: Postfix's sendmail, for re-injecting a converted release and
+            for the notices.
+        postfix_config: Postfix's configuration folder ("" for its default).
+    """
+
+    trusted_networks: tuple[str, ...] = ()
+    header_size_limit: int = POSTFIX_HEADER_SIZE_LIMIT
+    brake_replies: int = 20
+    brake_minutes: float = 60.0
+    notify: bool = True
+    queue_helper: tuple[str, ...] = DEFAULT_QUEUE_HELPER
+    sendmail: str = "/usr/sbin/sendmail"
+    postfix_config: str = ""
+
+    def trusts_client(self, address: str) -> bool:
+        """True when ``address`` (the SMTP client's IP) is in a trusted network."""
+        try:
+            ip = ipaddress.ip_address(address.strip("[]"))
+        except ValueError:
+            return False
+        return any(
+            ip in ipaddress.ip_network(n, strict=False) for n in self.trusted_networks
+        )
+
+
+def milter_file(home: Path) -> Path:
+    """The milter's settings file in BccGuard's home."""
+    return home / "milter.toml"
+
+
+def load_milter_settings(path: Path) -> MilterSettings:
+    """The settings in ``path`` (defaults when it does not exist).
+
+    Raises:
+        SettingsError: the file is not TOML or holds a bad value (its key path).
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return MilterSettings()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SettingsError(path.name, "cannot be read: {why}", why=error) from error
+    return milter_settings_from_mapping(data.get("milter", {}))
+
+
+def milter_settings_from_mapping(data: Any) -> MilterSettings:
+    """Validate a ``[milter]`` table.
+
+    Raises:
+        SettingsError: naming the first bad key, e.g. ``milter.brake_minutes``.
+    """
+    if not isinstance(data, dict):
+        raise SettingsError("milter", "must be a table")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise SettingsError(f"milter.{unknown[0]}", "unknown setting")
+    defaults = MilterSettings()
+    networks = _texts("trusted_networks", data.get("trusted_networks", []))
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as error:
+            raise SettingsError(
+                "milter.trusted_networks", "{net} is not a network", net=network
+            ) from error
+    helper = _texts(
+        "queue_helper", data.get("queue_helper", list(defaults.queue_helper))
+    )
+    if not helper:
+        raise SettingsError("milter.queue_helper", "must name a command")
+    return MilterSettings(
+        trusted_networks=networks,
+        header_size_limit=_number(
+            "header_size_limit",
+            data.get("header_size_limit", defaults.header_size_limit),
+            1024,
+        ),
+        brake_replies=_number(
+            "brake_replies", data.get("brake_replies", defaults.brake_replies), 0
+        ),
+        brake_minutes=float(
+            _number(
+                "brake_minutes", data.get("brake_minutes", defaults.brake_minutes), 1
+            )
+        ),
+        notify=_flag("notify", data.get("notify", defaults.notify)),
+        queue_helper=helper,
+        sendmail=_text("sendmail", data.get("sendmail", defaults.sendmail)),
+        postfix_config=_text("postfix_config", data.get("postfix_config", "")),
+    )
+
+
+def _number(key: str, value: object, low: float) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+        raise SettingsError(
+            f"milter.{key}", "must be a number of at least {low}", low=low
+        )
+    return int(value)
+
+
+def _flag(key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise SettingsError(f"milter.{key}", "must be true or false")
+    return value
+
+
+def _text(key: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise SettingsError(f"milter.{key}", "must be text")
+    return value.strip()
+
+
+def _texts(key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"milter.{key}", "must be a list of text")
+    return tuple(v.strip() for v in value if v.strip())
