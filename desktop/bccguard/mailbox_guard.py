@@ -224,8 +224,7 @@ class MailboxGuard:
         if account is None:
             return False
         message = verdict.message
-        policy = self._policy(account)
-        convert = verdict.held and policy.action is Action.CONVERT
+        convert = verdict.held and verdict.action is Action.CONVERT  # rules too
         if verdict.held and not convert:
             self._alert(MailboxAlertKind.OUTBOX_HELD, item, message, verdict)
             return True

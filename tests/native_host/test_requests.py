@@ -38,7 +38,12 @@ def test_policy_defaults_without_a_config(home: Path) -> None:
     reply.pop("decision_key")
     assert reply == {
         "ok": True,
-        "policy": {"threshold": 10, "trusted_domains": [], "action": "ask"},
+        "policy": {
+            "threshold": 10,
+            "trusted_domains": [],
+            "action": "ask",
+            "rules": [],
+        },
     }
 
 
@@ -111,6 +116,7 @@ def test_policy_from_the_desktop_settings(home: Path) -> None:
         "threshold": 3,
         "trusted_domains": ["corp.example"],
         "action": "block",
+        "rules": [],
     }
 
 

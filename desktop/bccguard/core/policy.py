@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from bccguard.core.address_list import Address
 from bccguard.core.identity import address_key, ascii_domain
 from bccguard.core.public_domains import is_public_mail_domain
+from bccguard.core.recipient_rules import RecipientRule
 
 # More than ten strangers who see each other is a mass mail, not a conversation.
 # Thunderbird warns at 15 To+Cc but counts colleagues and duplicates too.
@@ -43,12 +44,14 @@ class Policy:
             (subdomains included); never a public mail domain.
         own_addresses: the keys of the sender's addresses; they are never exposed.
         action: what happens to a held message.
+        rules: the recipient rules (``bccguard.core.recipient_rules``), in order.
     """
 
     threshold: int = DEFAULT_THRESHOLD
     trusted_domains: frozenset[str] = field(default_factory=frozenset)
     own_addresses: frozenset[str] = field(default_factory=frozenset)
     action: Action = Action.ASK
+    rules: tuple[RecipientRule, ...] = ()
 
     def __post_init__(self) -> None:
         if self.threshold < 0:
@@ -69,6 +72,7 @@ class Policy:
         trusted_domains: Iterable[str] = (),
         own_addresses: Iterable[str] = (),
         action: Action = Action.ASK,
+        rules: Iterable[RecipientRule] = (),
     ) -> Policy:
         """A policy from plain values, normalising domains and addresses (keys)."""
         return cls(
@@ -78,24 +82,18 @@ class Policy:
             ),
             own_addresses=frozenset(address_key(a.strip()) for a in own_addresses),
             action=action,
+            rules=tuple(rules),
         )
 
     def with_own(self, addresses: Iterable[Address]) -> Policy:
         """This policy with more of the sender's own addresses (by key: the sender
         is recognised however the address is written)."""
         keys = self.own_addresses | {a.key for a in addresses}
-        return Policy(
-            self.threshold, self.trusted_domains, frozenset(keys), self.action
-        )
+        return replace(self, own_addresses=frozenset(keys))
 
     def with_own_keys(self, keys: frozenset[str]) -> Policy:
         """This policy with more own-address keys (from another policy)."""
-        return Policy(
-            self.threshold,
-            self.trusted_domains,
-            self.own_addresses | keys,
-            self.action,
-        )
+        return replace(self, own_addresses=self.own_addresses | keys)
 
     def is_own(self, address: Address) -> bool:
         """True for one of the sender's own addresses."""

@@ -14,6 +14,12 @@ from bccguard.core.address_list import Address, normalise_addr
 from bccguard.core.bcc_conversion import ToStyle
 from bccguard.core.hosts import is_loopback_host, is_plain_host
 from bccguard.core.policy import DEFAULT_THRESHOLD, Action, Policy, PolicyError
+from bccguard.core.rule_settings import (
+    ListSettings,
+    RuleSettings,
+    RuleSettingsError,
+    rules_from_mapping,
+)
 
 LOOPBACK_HOST = "127.0.0.1"
 PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
@@ -148,6 +154,8 @@ class Settings:
     ui: UiSettings = field(default_factory=UiSettings)
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     accounts: tuple[Account, ...] = ()
+    lists: tuple[ListSettings, ...] = ()  # [[lists]]: bccguard.core.rule_settings
+    rules: tuple[RuleSettings, ...] = ()  # [[rules]]
 
     def base_policy(self, account: Account | None = None) -> Policy:
         """The core policy for mail from ``account`` (its threshold wins)."""
@@ -165,6 +173,7 @@ class Settings:
             trusted_domains=self.policy.trusted_domains,
             own_addresses=own,
             action=Action(action),
+            rules=[rule.resolve(self.lists) for rule in self.rules],
         )
 
     def policy_for(self, sender: str) -> Policy:
@@ -478,6 +487,20 @@ def account_from_mapping(data: Mapping[str, Any], path: str = "") -> Account:
     return _account(path, data)
 
 
+def recipient_rules_from_mapping(
+    data: Mapping[str, Any],
+) -> tuple[tuple[ListSettings, ...], tuple[RuleSettings, ...]]:
+    """The [[lists]] and [[rules]] tables (:mod:`bccguard.core.rule_settings`).
+
+    Raises:
+        SettingsError: naming the first bad key, e.g. ``rules[0].effect: ...``.
+    """
+    try:
+        return rules_from_mapping(data)
+    except RuleSettingsError as error:
+        raise SettingsError(error.path, error.problem, **error.values) from error
+
+
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     """Validate a parsed TOML document into :class:`Settings`.
 
@@ -502,6 +525,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
                 "(see the README: Signing in with Google or Microsoft)",
                 provider=account.oauth,
             )
+    lists, rules = recipient_rules_from_mapping(data)
     return Settings(
         policy=_policy(data.get("policy", {})),
         proxy=_proxy(data.get("proxy", {})),
@@ -509,6 +533,8 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         ui=_ui(data.get("ui", {})),
         oauth=oauth,
         accounts=parsed,
+        lists=lists,
+        rules=rules,
     )
 
 
@@ -534,4 +560,6 @@ def settings_to_mapping(settings: Settings) -> dict[str, Any]:
             "microsoft": table(settings.oauth.microsoft),
         },
         "accounts": [table(a) for a in settings.accounts],
+        "lists": [table(li) for li in settings.lists],
+        "rules": [table(r) for r in settings.rules],
     }

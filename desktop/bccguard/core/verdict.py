@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from bccguard.core.address_list import Address
 from bccguard.core.message import ParsedMessage
-from bccguard.core.policy import Policy
+from bccguard.core.policy import Action, Policy
+from bccguard.core.recipient_rules import RULE_FINDING, RuleOutcome, weigh
 from bccguard.core.rules import Finding, Rule
 from bccguard.core.rules.exposed_recipients import ExposedRecipients
 from bccguard.core.rules.not_a_message import NotAMessage
@@ -35,6 +36,8 @@ class Verdict:
     threshold: int
     findings: tuple[Finding, ...]
     reasons: tuple[str, ...]
+    action: Action
+    rule: RuleOutcome | None = None
 
     @property
     def held(self) -> bool:
@@ -60,16 +63,24 @@ class Verdict:
             "domains": dict(self.exposed_domains()),
             "rules": [f.rule for f in self.findings],
             "reasons": list(self.reasons),
+            "action": self.action.value,
+            "recipient_rule": self._rule_json(),
             "subject": message.subject,
             "message_id": message.message_id,
         }
+
+    def _rule_json(self) -> dict[str, str] | None:
+        rule = self.rule.decided_by if self.rule is not None else None
+        return None if rule is None else {"name": rule.name, "effect": rule.effect}
 
 
 def check(message: ParsedMessage, policy: Policy) -> Verdict:
     """Decide whether ``message`` may leave under ``policy``.
 
     The message's own From/Sender addresses count as the sender's and are never
-    exposed.
+    exposed. The policy's recipient rules set the threshold in force and may ask
+    for a conversion without asking (:mod:`bccguard.core.recipient_rules`); the
+    verdict's ``action`` is what to do when it holds.
     """
     policy = policy.with_own(message.senders)
     own: list[Address] = []
@@ -83,13 +94,24 @@ def check(message: ParsedMessage, policy: Policy) -> Verdict:
         else:
             strangers.append(address)
     exposed = tuple(strangers)
-    findings = tuple(
-        f for f in (rule.check(message, exposed, policy) for rule in RULES) if f
+    outcome = weigh(policy.rules, [*trusted, *strangers], exposed, policy.threshold)
+    # No limit (a never-hold rule): as many as there are, so the count never holds.
+    in_force = replace(
+        policy,
+        threshold=len(exposed) if outcome.threshold is None else outcome.threshold,
     )
+    found = [rule.check(message, exposed, in_force) for rule in RULES]
+    bcc_reason = outcome.bcc_reason()
+    if bcc_reason is not None:  # first: it is what happens to the message
+        found.insert(0, Finding(RULE_FINDING, bcc_reason))
+    findings = tuple(f for f in found if f)
     reasons = [f.reason for f in findings]
+    threshold_reason = outcome.threshold_reason()
+    if threshold_reason is not None:
+        reasons.append(threshold_reason)
     summary = (
         f"{len(message.visible)} visible, {len(message.hidden)} hidden, "
-        f"{len(exposed)} exposed (threshold {policy.threshold})"
+        f"{len(exposed)} exposed (threshold {in_force.threshold})"
     )
     if own:
         summary += f"; {len(own)} of the visible are the sender's own"
@@ -101,7 +123,16 @@ def check(message: ParsedMessage, policy: Policy) -> Verdict:
         decision=Decision.HOLD if findings else Decision.PASS,
         message=message,
         exposed=exposed,
-        threshold=policy.threshold,
+        threshold=in_force.threshold,
         findings=findings,
         reasons=tuple(reasons),
+        action=_action(message, policy, outcome),
+        rule=outcome if outcome.decided_by is not None else None,
     )
+
+
+def _action(message: ParsedMessage, policy: Policy, outcome: RuleOutcome) -> Action:
+    """The policy's action, or a conversion without asking for a bcc rule's mail
+    that BccGuard can read for sure (doubt is handled as the policy says)."""
+    sure = not message.doubtful and message.not_a_message is None
+    return Action.CONVERT if outcome.bcc is not None and sure else policy.action

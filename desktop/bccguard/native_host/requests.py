@@ -175,7 +175,8 @@ class Requests:
 
     def policy(self, request: Mapping[str, Any]) -> Reply:
         """The policy the proxy applies to mail from ``sender`` (its account's
-        threshold and action), and the key for decision proofs."""
+        threshold and action, the recipient rules with their lists' members), and
+        the key for decision proofs."""
         policy = self.settings().policy_for(_sender(request))
         reply: Reply = {
             "ok": True,
@@ -183,6 +184,7 @@ class Requests:
                 "threshold": policy.threshold,
                 "trusted_domains": sorted(policy.trusted_domains),
                 "action": policy.action.value,
+                "rules": [rule.to_json() for rule in policy.rules],
             },
         }
         key = self.key_lookup.get()
@@ -211,6 +213,7 @@ class Requests:
                 overrides.get("trusted_domains", sorted(base.trusted_domains)),
             ),
             action=base.action,
+            rules=base.rules,
         ).with_own_keys(base.own_addresses)
         return {"ok": True, "result": check(message, policy).to_json()}
 

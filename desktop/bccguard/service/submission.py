@@ -89,7 +89,7 @@ class SubmissionDesk:
                 verdict, sub.mail_from, "Thunderbird"
             )
             return await self._pass(sub, verdict, key)
-        return await self._hold(sub, verdict, policy.action)
+        return await self._hold(sub, verdict, verdict.action)  # rules may convert
 
     # -- a client's retry -----------------------------------------------------------
 
