@@ -45,7 +45,13 @@ def settings_toml() -> str:
             f'[[accounts]]\nname = "{name}"\nemail = "{email}"\n'
             f'smtp_host = "127.0.0.1"\nsmtp_tls = "none"\naction = "{action}"\n\n'
         )
-    return f"[policy]\nthreshold = {THRESHOLD}\n\n{accounts}"
+    # Recipient rules: mail to the parents always goes Bcc, whatever the count.
+    rules = (
+        '[[lists]]\nname = "Parents"\nmembers = ["parent0@example.net", '
+        '"parent1@example.net"]\n\n'
+        '[[rules]]\nname = "Parents"\nlists = ["Parents"]\neffect = "bcc"\n\n'
+    )
+    return f"[policy]\nthreshold = {THRESHOLD}\n\n{accounts}{rules}"
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 One function, values in and out: the envelope and header fields, the policy from
 ``Settings.policy_for(sender)`` (the one every path asks) and the milter's own
-settings. The policy's action says what a held verdict becomes here: ask →
+settings. The verdict's action (the policy's, or convert for mail an always-Bcc
+recipient rule covers) says what a held verdict becomes here: ask →
 Postfix's hold queue (an administrator or the sender's release decides),
 convert → To/Cc rewritten as the relay form, block → 550 5.7.1.
 Fail closed: a recipient header Postfix may have cut is never counted as
@@ -97,7 +98,7 @@ def decide(
         return MilterDecision(MilterAction.HOLD, (brake, *verdict.reasons), verdict)
     if not verdict.held:
         return MilterDecision(MilterAction.PASS, verdict.reasons, verdict)
-    action = _FOR_ACTION[policy.action]
+    action = _FOR_ACTION[verdict.action]  # a recipient rule may convert
     if action is MilterAction.CONVERT and message.not_a_message is not None:
         action = MilterAction.HOLD  # converting cannot make it a message
     return MilterDecision(action, verdict.reasons, verdict)
