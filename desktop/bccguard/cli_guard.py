@@ -19,6 +19,7 @@ from bccguard.adapters import paths
 from bccguard.adapters.control_channel import ControlError, request
 from bccguard.adapters.held_store import HeldStore
 from bccguard.adapters.settings_file import load_settings, save_settings
+from bccguard.core.countdown import counting_down
 from bccguard.core.held import HeldMessage
 from bccguard.core.settings import (
     IMAP_TLS_MODES,
@@ -132,7 +133,13 @@ def _held_line(held: HeldMessage) -> str:
         line += f"\n    not delivered: {names}" + (
             f" and {more} more" if more > 0 else ""
         )
-    if held.answers and held.state.value != "waiting":
+    if counting_down(held):
+        at = time.strftime("%H:%M:%S", time.localtime(held.countdown_until))
+        line += (
+            f"\n    Undo send: goes at {at} unless undone"
+            "\n    you can: undo | release --as-is (send now) | discard"
+        )
+    elif held.answers and held.state.value != "waiting":
         choices = " | ".join(_COMMANDS[a.value] for a in held.answers)
         line += f"\n    you can: {choices}"
     return line
@@ -167,8 +174,23 @@ def _decide(held_id: str, resolution: str) -> int:
 
 
 def cmd_held_release(args: argparse.Namespace) -> int:
-    """Send a held message, converted to Bcc (default) or as it is."""
+    """Send a held message, converted to Bcc (default) or as it is; a message in
+    its Undo send countdown goes now, as it is unless --bcc says otherwise."""
+    if not args.as_is and not args.bcc:
+        known = HeldStore(paths.held_dir(paths.home())).get(args.id)
+        if known is not None and counting_down(known):
+            return _decide(args.id, "as-is")
     return _decide(args.id, "as-is" if args.as_is else "bcc")
+
+
+def cmd_held_undo(args: argparse.Namespace) -> int:
+    """Stop a message in its Undo send countdown: it waits as a held message."""
+    try:
+        reply = request(paths.control_file(paths.home()), "undo", id=args.id)
+    except ControlError as error:
+        raise GuardCliError(str(error)) from error
+    print(_held_line(HeldMessage.from_json(reply["held"])))
+    return 0
 
 
 def cmd_held_went_out(args: argparse.Namespace) -> int:
@@ -529,6 +551,12 @@ def add_guard_commands(commands: Any) -> None:
     )
     how.add_argument("--as-is", action="store_true", help="send it unchanged")
     release.set_defaults(run=cmd_held_release)
+    undo = held_cmds.add_parser(
+        "undo",
+        help="stop a message in its Undo send countdown (it waits as held)",
+    )
+    undo.add_argument("id")
+    undo.set_defaults(run=cmd_held_undo)
     discard = held_cmds.add_parser("discard", help="do not send a held message")
     discard.add_argument("id")
     discard.set_defaults(run=cmd_held_discard)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -39,6 +40,20 @@ class MessageHeld:
 @dataclass(frozen=True, slots=True)
 class HeldUpdated:
     """A held message was decided, sent, discarded, or failed to send."""
+
+    held: HeldMessage
+
+
+@dataclass(frozen=True, slots=True)
+class CountdownStarted:
+    """A passing message waits a few seconds for an Undo before it goes."""
+
+    held: HeldMessage
+
+
+@dataclass(frozen=True, slots=True)
+class CountdownUndone:
+    """The user undid a countdown: the message waits as a held message."""
 
     held: HeldMessage
 
@@ -94,6 +109,8 @@ Event = (
     StateChanged
     | MessageHeld
     | HeldUpdated
+    | CountdownStarted
+    | CountdownUndone
     | MessageRelayed
     | MailboxAlert
     | MailboxStatus
@@ -133,6 +150,15 @@ class LoggingSink:
                 self._log.info(
                     "held %s is %s %s", held.id, held.state.value, held.outcome
                 )
+            case CountdownStarted(held):
+                self._log.info(
+                    "%s (%s) goes at %s unless undone",
+                    held.id,
+                    held.message_id,
+                    time.strftime("%H:%M:%S", time.localtime(held.countdown_until)),
+                )
+            case CountdownUndone(held):
+                self._log.info("%s (%s) was undone: held", held.id, held.message_id)
             case MailboxAlert() as alert:
                 self._log.info(
                     "%s in %s/%s: %s (%d exposed)",

@@ -3,13 +3,44 @@
  * user is not asked twice about the same message.
  *
  * Mirrors `bccguard.core.decision_proof.make_proof`: the header value is
- * `v1; as-is; t=<unix minute>; mac=<hex HMAC-SHA256>` over
- * `v1|as-is|<unix minute>|<sorted, lower-cased, distinct visible addresses, comma
- * separated>`, keyed with the key the native host gives (never the local secret).
+ * `v1; <decisions>; t=<unix minute>; mac=<hex HMAC-SHA256>` over
+ * `v1|<decisions>|<unix minute>|<sorted, lower-cased, distinct visible addresses,
+ * comma separated>`, keyed with the key the native host gives (never the local
+ * secret). `<decisions>` is `as-is` (send as is was chosen here), `delayed` (the
+ * Undo send delay was waited here, so the proxy does not wait again) or both,
+ * sorted and comma separated.
  * @module decision_proof
  */
 
 export const DECISION_HEADER = "X-BccGuard-Decision";
+export const AS_IS = "as-is";
+export const DELAYED = "delayed";
+const DECISIONS = [AS_IS, DELAYED];
+const VALUE = /^\s*v1;\s*([a-z-]+(?:,[a-z-]+)*);\s*t=\d{1,12};\s*mac=[0-9a-f]{64}\s*$/u;
+
+/**
+ * The decisions as the MAC covers them: sorted, each once.
+ * @param {Iterable<string>} decisions
+ * @returns {string}
+ */
+export function decisionsText(decisions) {
+  const chosen = [...new Set(decisions)].sort();
+  if (chosen.length === 0 || chosen.some((d) => !DECISIONS.includes(d))) {
+    throw new Error(`decisions must be some of ${DECISIONS.join(", ")}`);
+  }
+  return chosen.join(",");
+}
+
+/**
+ * The decisions a proof header value names (not verified: the proxy does that),
+ * or [] when it is not a proof.
+ * @param {string | undefined} value
+ * @returns {string[]}
+ */
+export function namedDecisions(value) {
+  const match = VALUE.exec(String(value ?? ""));
+  return match ? match[1].split(",").filter((d) => DECISIONS.includes(d)) : [];
+}
 
 // Python's str.strip() with no argument: the characters str.isspace() accepts.
 const PY_SPACE =
@@ -40,9 +71,10 @@ function byCodePoint(a, b) {
  * The text the MAC covers.
  * @param {Iterable<string>} addresses
  * @param {number} minute
+ * @param {Iterable<string>} [decisions]
  * @returns {string}
  */
-export function canonical(addresses, minute) {
+export function canonical(addresses, minute, decisions = [AS_IS]) {
   const people = new Set();
   for (const address of addresses) {
     const stripped = String(address).replace(EDGE_SPACE, "");
@@ -50,7 +82,7 @@ export function canonical(addresses, minute) {
       people.add(stripped.toLowerCase());
     }
   }
-  return `v1|as-is|${minute}|${[...people].sort(byCodePoint).join(",")}`;
+  return `v1|${decisionsText(decisions)}|${minute}|${[...people].sort(byCodePoint).join(",")}`;
 }
 
 /**
@@ -66,14 +98,23 @@ function fromHex(hex) {
 }
 
 /**
- * The header value proving "send as is" for these visible recipients.
+ * The header value proving `decisions` ("send as is" by default) for these
+ * visible recipients.
  * @param {string} keyHex the key from the native host, as hex
  * @param {Iterable<string>} addresses the visible (To and Cc) addresses
  * @param {number} nowMs the time, in milliseconds since the epoch
  * @param {SubtleCrypto} [subtle] WebCrypto (the global one by default)
+ * @param {Iterable<string>} [decisions] some of "as-is" and "delayed"
  * @returns {Promise<string>}
  */
-export async function makeProof(keyHex, addresses, nowMs, subtle = globalThis.crypto.subtle) {
+export async function makeProof(
+  keyHex,
+  addresses,
+  nowMs,
+  subtle = globalThis.crypto.subtle,
+  decisions = [AS_IS],
+) {
+  const text = decisionsText(decisions);
   const minute = Math.floor(nowMs / 60000);
   const key = await subtle.importKey(
     "raw",
@@ -82,9 +123,10 @@ export async function makeProof(keyHex, addresses, nowMs, subtle = globalThis.cr
     false,
     ["sign"],
   );
-  const mac = await subtle.sign("HMAC", key, new TextEncoder().encode(canonical(addresses, minute)));
+  const signed = new TextEncoder().encode(canonical(addresses, minute, decisions));
+  const mac = await subtle.sign("HMAC", key, signed);
   const hex = [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `v1; as-is; t=${minute}; mac=${hex}`;
+  return `v1; ${text}; t=${minute}; mac=${hex}`;
 }
 
 /**

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bccguard.core.decision_proof import verify_proof
+from bccguard.core.decision_proof import proven_decisions
 from tests.core.corpus import DATA
 
 VECTORS_FILE = DATA / "decision_proof_vectors.json"
@@ -46,12 +46,20 @@ def test_vectors_cover_case_duplicates_and_an_empty_set() -> None:
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
-def test_vector_verifies_for_its_people_only(vector: dict[str, Any]) -> None:
+def test_vector_proves_its_decisions_for_its_people_only(
+    vector: dict[str, Any],
+) -> None:
     key = bytes.fromhex(vector["key"])
     value = vector["expected"]
-    assert verify_proof(value, key, vector["addresses"], vector["now"])
+    decisions = frozenset(vector["decisions"])
+    assert proven_decisions(value, key, vector["addresses"], vector["now"]) == decisions
     reordered = [a.upper() for a in reversed(vector["addresses"])]
-    assert verify_proof(value, key, reordered, vector["now"] + 60)
-    assert not verify_proof(
+    assert proven_decisions(value, key, reordered, vector["now"] + 60) == decisions
+    assert not proven_decisions(
         value, key, [*vector["addresses"], "x@new.example"], vector["now"]
     )
+
+
+def test_vectors_cover_every_decision_and_both_together() -> None:
+    kinds = {tuple(sorted(set(v["decisions"]))) for v in VECTORS}
+    assert {("as-is",), ("delayed",), ("as-is", "delayed")} <= kinds

@@ -1,10 +1,11 @@
-"""Write decision_proof_vectors.json: "send as is" proofs the plugin must reproduce.
+"""Write decision_proof_vectors.json: decision proofs the plugin must reproduce.
 
 The Thunderbird plugin signs a "send as is" (``plugin/modules/decision_proof.js``)
 and the desktop app's proxy checks it (``bccguard.core.decision_proof``); both must
 build the same header value from the same key, addresses and time. Each vector holds
 the key (hex), the visible addresses as the plugin might hand them over (mixed case,
-duplicates, spaces, non-ASCII), the time in seconds and the expected header value.
+duplicates, spaces, non-ASCII), the time in seconds, the decisions proven ("as-is",
+"delayed": Undo send waited in Thunderbird) and the expected header value.
 
 Run from the repository root after changing the proof:
 
@@ -23,7 +24,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 VECTORS_FILE = HERE / "decision_proof_vectors.json"
 
-# (name, local secret the key derives from, addresses, now in seconds)
+# (name, local secret the key derives from, addresses, now in seconds); as is.
 CASES: list[tuple[str, str, list[str], float]] = [
     ("two-people", "secret-one", ["a@x.example", "b@y.example"], 1_700_000_000),
     (
@@ -63,13 +64,31 @@ CASES: list[tuple[str, str, list[str], float]] = [
         1_750_000_000.5,
     ),
 ]
+# (name, secret, addresses, now, decisions as the plugin lists them)
+DECIDED: list[tuple[str, str, list[str], float, list[str]]] = [
+    (
+        "delayed-only",
+        "secret-one",
+        ["a@x.example", "B@Y.example"],
+        1_700_000_000,
+        ["delayed"],
+    ),
+    (
+        "as-is-and-delayed",
+        "secret-two",
+        ["Alice@Example.COM", "bob@b.example", "alice@example.com"],
+        1_712_345_678,
+        ["delayed", "as-is", "delayed"],
+    ),
+]
 
 
 def vectors() -> list[dict[str, Any]]:
     from bccguard.core.decision_proof import make_proof, proof_key
 
+    cases = [(*case, ["as-is"]) for case in CASES] + DECIDED
     found = []
-    for name, secret, addresses, now in CASES:
+    for name, secret, addresses, now, decisions in cases:
         key = proof_key(secret)
         found.append(
             {
@@ -77,7 +96,8 @@ def vectors() -> list[dict[str, Any]]:
                 "key": key.hex(),
                 "addresses": addresses,
                 "now": now,
-                "expected": make_proof(key, addresses, now),
+                "decisions": decisions,
+                "expected": make_proof(key, addresses, now, decisions),
             }
         )
     return found

@@ -7,6 +7,7 @@ import {
   canonical,
   DECISION_HEADER,
   makeProof,
+  namedDecisions,
   withProofHeader,
 } from "../../plugin/modules/decision_proof.js";
 
@@ -20,8 +21,15 @@ test("there are vectors to agree on", () => {
 
 for (const vector of vectors) {
   test(`vector ${vector.name}`, async () => {
-    const value = await makeProof(vector.key, vector.addresses, vector.now * 1000);
+    const value = await makeProof(
+      vector.key,
+      vector.addresses,
+      vector.now * 1000,
+      globalThis.crypto.subtle,
+      vector.decisions,
+    );
     assert.equal(value, vector.expected);
+    assert.deepEqual(namedDecisions(value), [...new Set(vector.decisions)].sort());
   });
 }
 
@@ -44,4 +52,20 @@ test("the proof header replaces an older one and keeps the others", () => {
     { name: DECISION_HEADER, value: "new" },
   ]);
   assert.deepEqual(withProofHeader(undefined, "v"), [{ name: "X-BccGuard-Decision", value: "v" }]);
+});
+
+test("the vectors include a delay proof and one with both decisions", () => {
+  const kinds = new Set(vectors.map((v) => [...new Set(v.decisions)].sort().join(",")));
+  assert.ok(kinds.has("delayed") && kinds.has("as-is,delayed"), [...kinds].join(" "));
+});
+
+test("an unknown or empty decision is refused when signing", async () => {
+  const key = "00".repeat(32);
+  await assert.rejects(makeProof(key, ["a@x"], 0, globalThis.crypto.subtle, ["bcc"]), /decisions/u);
+  await assert.rejects(makeProof(key, ["a@x"], 0, globalThis.crypto.subtle, []), /decisions/u);
+});
+
+test("a value that is not a proof names no decision", () => {
+  assert.deepEqual(namedDecisions(undefined), []);
+  assert.deepEqual(namedDecisions("v1; as-is; t=1; mac=short"), []);
 });

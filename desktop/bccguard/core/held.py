@@ -202,6 +202,9 @@ class HeldMessage:
     next_attempt: float = 0.0
     has_data: bool = True  # False: known from the journal only (client keeps it)
     account: str = ""  # the account it goes out through ("" before it is known)
+    # A passing message that waits until then for the user's Undo before it goes
+    # (``core.countdown``); 0: it is not counting down.
+    countdown_until: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

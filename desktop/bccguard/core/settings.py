@@ -26,6 +26,7 @@ PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
 TLS_MODES = ("starttls", "implicit", "none")
 IMAP_TLS_MODES = ("implicit", "starttls", "none")
 OAUTH_PROVIDERS = ("google", "microsoft")
+UNDO_DELAYS = (0, 5, 10, 30, 60)  # seconds a passing message waits for an Undo
 
 
 class SettingsError(ValueError):
@@ -138,6 +139,7 @@ class Account:
     action: str | None = None  # this identity's own action (else the policy's)
     outbox_folder: str = ""  # opt-in: mail put in this IMAP folder is sent by BccGuard
     oauth: str = ""  # "google" | "microsoft": sign-in by OAuth2 ([oauth.<provider>])
+    undo_delay: int = 0  # seconds a passing message waits for an Undo (0: off)
 
     def recipient_limit(self) -> int:
         """Recipients per upstream message: explicit, else the provider preset."""
@@ -190,6 +192,11 @@ class Settings:
             if account.email.lower() == sender.lower():
                 return account
         return self.accounts[0] if self.accounts else None
+
+    def undo_delay_for(self, sender: str) -> int:
+        """Seconds mail from ``sender`` waits for an Undo before it goes (0: none)."""
+        account = self.account_for(sender)
+        return account.undo_delay if account is not None else 0
 
     def with_account(self, account: Account) -> Settings:
         """These settings with ``account`` added or replaced by name."""
@@ -413,6 +420,20 @@ def _check_tls_for_host(path: str, tls: str, host: str) -> None:
         )
 
 
+def _check_undo_delay(path: str, value: object) -> int:
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value not in UNDO_DELAYS
+    ):
+        raise SettingsError(
+            path,
+            "must be one of {choices} seconds (0: off)",
+            choices=", ".join(str(d) for d in UNDO_DELAYS),
+        )
+    return value
+
+
 def _account(path: str, data: Mapping[str, Any]) -> Account:
     _known(path, data, Account)
     for key in ("name", "email", "smtp_host"):
@@ -455,6 +476,9 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
         outbox_folder=str(data.get("outbox_folder", "")).strip(),
         oauth=_check_choice(
             _key(path, "oauth"), data.get("oauth", ""), ("", *OAUTH_PROVIDERS)
+        ),
+        undo_delay=_check_undo_delay(
+            _key(path, "undo_delay"), data.get("undo_delay", 0)
         ),
         action=None
         if data.get("action") is None

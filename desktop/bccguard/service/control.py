@@ -12,7 +12,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from bccguard.core.countdown import counting_down
 from bccguard.core.held import HeldMessage, Resolution
+from bccguard.service.countdown import Countdowns
 from bccguard.service.engine import HoldEngine
 from bccguard.service.errors import GuardError
 
@@ -30,8 +32,10 @@ class ControlDesk:
         *,
         status: Callable[[], dict[str, Any]],
         pause: Callable[[float], None],
+        countdowns: Countdowns | None = None,
     ) -> None:
         self._engine = engine
+        self._countdowns = countdowns
         self._status = status
         self._pause = pause
 
@@ -51,6 +55,8 @@ class ControlDesk:
                 return {"ok": False, "error": "seconds: must be a number"}
             self._pause(seconds)
             return {"ok": True, **self._status()}
+        if op in ("undo", "send-now"):
+            return await self._count_down(op, str(request.get("id", "")))
         if op == "signed-in":  # `account sign-in` stored new OAuth2 tokens
             self._engine.signed_in(str(request.get("account", "")))
             return {"ok": True}
@@ -63,6 +69,14 @@ class ControlDesk:
             return {"ok": False, "error": f"resolution must be one of {_RESOLUTIONS}"}
         held_id = str(request.get("id", ""))
         loop = asyncio.get_running_loop()
+        record = self._engine.get(held_id)
+        if record is not None and counting_down(record):
+            if resolution is Resolution.AS_IS:  # a countdown's release: now
+                return await self._count_down("send-now", held_id)
+            if resolution is Resolution.BCC:  # convert: stop it, then convert it
+                answer = await self._count_down("undo", held_id)
+                if not answer["ok"]:
+                    return answer
         try:
             future: Future[HeldMessage] = await loop.run_in_executor(
                 None, self._engine.decide, held_id, resolution
@@ -76,4 +90,16 @@ class ControlDesk:
         except TimeoutError:
             current = self._engine.get(held_id)
             return {"ok": True, "held": current.to_json() if current else None}
+        return {"ok": True, "held": held.to_json()}
+
+    async def _count_down(self, op: str, held_id: str) -> dict[str, Any]:
+        """Undo a countdown (the message waits as held) or end it now."""
+        if self._countdowns is None:
+            return {"ok": False, "error": "this guard has no Undo send"}
+        change = self._countdowns.undo if op == "undo" else self._countdowns.send_now
+        loop = asyncio.get_running_loop()
+        try:
+            held = await loop.run_in_executor(None, change, held_id)
+        except GuardError as error:
+            return {"ok": False, "error": str(error)}
         return {"ok": True, "held": held.to_json()}

@@ -371,6 +371,31 @@ class HoldEngine:
                         self._write(again)
             self._wake.notify_all()
 
+    def amend(
+        self, held_id: str, change: Callable[[HeldMessage], HeldMessage]
+    ) -> HeldMessage:
+        """Apply a transition of ``core`` that is not an answer (a countdown's Undo
+        or Send now), unless an attempt for the record is under way.
+
+        Raises:
+            GuardError: no such record, it is being sent, or ``change`` refuses.
+        """
+        with self._lock:
+            record = self._records.get(held_id)
+            if record is None:
+                raise GuardError(f"no held message {held_id}")
+            if held_id in self._running:
+                raise GuardError(
+                    f"held message {held_id} is being sent already: too late to stop it"
+                )
+            try:
+                changed = change(record)
+            except HeldError as error:
+                raise GuardError(str(error)) from error
+            record = self._write(changed)
+            self._wake.notify_all()
+        return record
+
     # -- client replies ---------------------------------------------------------------
 
     async def reply_when_done(self, held_id: str, timeout: float) -> str | None:

@@ -105,6 +105,7 @@ class Guard:
             paused=lambda: self.paused,
             clock=clock,
         )
+        self.countdowns = self.desk.countdowns
         self.proxy = SmtpProxy(
             self.desk.submit,
             lambda: self._secret,
@@ -112,7 +113,12 @@ class Guard:
             max_message_size=settings.proxy.max_message_size,
         )
         self._control = ControlServer(
-            ControlDesk(self.engine, status=self._status, pause=self.pause),
+            ControlDesk(
+                self.engine,
+                status=self._status,
+                pause=self.pause,
+                countdowns=self.countdowns,
+            ),
             paths.control_file(home),
         )
 

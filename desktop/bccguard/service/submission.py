@@ -17,7 +17,13 @@ from dataclasses import replace
 
 from bccguard.adapters.held_store import HeldStoreError
 from bccguard.adapters.smtp_proxy import Submission
-from bccguard.core.decision_proof import HEADER, proof_key, verify_proof
+from bccguard.core.decision_proof import (
+    AS_IS,
+    DELAYED,
+    HEADER,
+    proof_key,
+    proven_decisions,
+)
 from bccguard.core.header_block import without_fields
 from bccguard.core.held import HeldMessage, HeldState, Resolution, dedup_key
 from bccguard.core.message import read_message
@@ -25,6 +31,7 @@ from bccguard.core.policy import Action
 from bccguard.core.settings import Settings
 from bccguard.core.verdict import Verdict, check
 from bccguard.events import EventSink, MessageRelayed
+from bccguard.service.countdown import Countdowns, accepted_reply
 from bccguard.service.engine import HoldEngine
 from bccguard.service.errors import GuardError
 from bccguard.service.incident_record import IncidentRecorder
@@ -56,6 +63,7 @@ class SubmissionDesk:
         secret: Callable[[], str],
         paused: Callable[[], bool],
         clock: Callable[[], float],
+        countdowns: Countdowns | None = None,
     ) -> None:
         self._engine = engine
         self._relays = relays
@@ -66,6 +74,7 @@ class SubmissionDesk:
         self._secret = secret
         self._paused = paused
         self._clock = clock
+        self.countdowns = countdowns or Countdowns(engine, events, clock)
         self._flights: dict[str, PassFlight] = {}
         self._recent: OrderedDict[str, tuple[float, str]] = OrderedDict()
 
@@ -82,13 +91,14 @@ class SubmissionDesk:
             return known
         policy = self._settings().policy_for(sub.mail_from)
         verdict = check(message, policy)
+        decided = self._proven(proof, verdict) if proof else frozenset()
         if self._paused() or not verdict.held:
-            return await self._pass(sub, verdict, key)
-        if proof and self._proven(proof, verdict):
+            return await self._pass(sub, verdict, key, delayed=DELAYED in decided)
+        if AS_IS in decided:
             self._incidents.sent_as_decided_elsewhere(
                 verdict, sub.mail_from, "Thunderbird"
             )
-            return await self._pass(sub, verdict, key)
+            return await self._pass(sub, verdict, key, delayed=DELAYED in decided)
         return await self._hold(sub, verdict, verdict.action)  # rules may convert
 
     # -- a client's retry -----------------------------------------------------------
@@ -135,7 +145,14 @@ class SubmissionDesk:
 
     # -- passing ------------------------------------------------------------------
 
-    async def _pass(self, sub: Submission, verdict: Verdict, key: str) -> str:
+    async def _pass(
+        self, sub: Submission, verdict: Verdict, key: str, *, delayed: bool
+    ) -> str:
+        """Relay a passing message, after its account's Undo delay unless the
+        mail program waited that already (Thunderbird's proven delay)."""
+        delay = self._settings().undo_delay_for(sub.mail_from)
+        if delay and not delayed:
+            return await self._count_down(sub, verdict, delay)
         flight = PassFlight(
             sub,
             verdict,
@@ -182,13 +199,29 @@ class SubmissionDesk:
         while len(self._recent) > _RECENT:
             self._recent.popitem(last=False)
 
-    def _proven(self, proof: str, verdict: Verdict) -> bool:
-        """True when Thunderbird's "send as is" proof is for exactly this message."""
+    async def _count_down(self, sub: Submission, verdict: Verdict, delay: int) -> str:
+        """Keep the message durably for its Undo delay, and say 250 at once."""
+        loop = asyncio.get_running_loop()
+        try:
+            held, new = await loop.run_in_executor(
+                None, self.countdowns.start, sub, verdict, float(delay)
+            )
+        except HeldStoreError:
+            log.exception("could not store a message for its Undo delay")
+            return "451 4.3.0 BccGuard could not store the message; try again later"
+        if not new:  # the same message, sent again meanwhile
+            return self._engine.retry_reply(held.id)
+        return accepted_reply(held, self._clock())
+
+    def _proven(self, proof: str, verdict: Verdict) -> frozenset[str]:
+        """What Thunderbird proves it decided for exactly this message (none when
+        the proof does not verify): "send as is", the Undo delay waited."""
         visible = [a.addr for a in verdict.message.visible]
-        ok = verify_proof(proof, proof_key(self._secret()), visible, self._clock())
-        if not ok:
+        key = proof_key(self._secret())
+        decided = proven_decisions(proof, key, visible, self._clock())
+        if not decided:
             log.warning("ignored a decision proof that does not match its message")
-        return ok
+        return decided
 
     # -- holding ------------------------------------------------------------------
 
