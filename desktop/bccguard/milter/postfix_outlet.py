@@ -29,7 +29,7 @@ from bccguard.adapters.smtp_relay import (
 )
 from bccguard.core.header_block import parse_header_block
 from bccguard.core.held import HeldMessage, Resolution
-from bccguard.core.outgoing import outgoing_form
+from bccguard.core.outgoing import crlf_only, outgoing_form
 from bccguard.milter.config import MilterSettings
 from bccguard.milter.postfix_queue import PostfixQueue, QueueError
 from bccguard.milter.release_marker import MARKER_FIELD, ReleaseMarker
@@ -65,7 +65,7 @@ class PostfixHeldStore(HeldStore):
         except QueueError as error:
             raise HeldStoreError(f"held message {held_id}: {error}") from error
         marker = f"{MARKER_FIELD}: {self._marker.value(held_id)}\r\n".encode()
-        return marker + message
+        return marker + crlf_only(message)  # postcat writes LF line ends
 
 
 class PostfixOutlet:
@@ -129,7 +129,7 @@ class PostfixOutlet:
         return RelayResult((outcome,))
 
     def _record(self, data: bytes) -> HeldMessage:
-        head = parse_header_block(data[: data.find(b"\r\n\r\n") + 4 or len(data)])
+        head = parse_header_block(data)  # it reads no further than the header
         held_id = self._marker.held_id(head.first_text(MARKER_FIELD))
         record = self._store.get(held_id) if held_id else None
         if record is None or not queue_id(record):

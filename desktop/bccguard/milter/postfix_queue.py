@@ -9,6 +9,7 @@ and re-injecting (``sendmail``) are what every local user may do.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import Any
 from bccguard.milter.config import MilterSettings
 
 _TIMEOUT = 120.0
+log = logging.getLogger(__name__)
 
 
 class QueueError(Exception):
@@ -90,8 +92,19 @@ class PostfixQueue:
         return self._helper("show", queue_id)
 
     def release(self, queue_id: str) -> None:
-        """Move the message from the hold queue to delivery, unchanged."""
+        """Move the message from the hold queue to delivery, unchanged.
+
+        ``postsuper -H`` puts it in the deferred queue, whose next run may be
+        minutes away: ``postqueue -i`` asks for its delivery now (a failure of
+        that only delays it).
+        """
         self._helper("release", queue_id)
+        try:
+            self._run(["postqueue", "-i", queue_id])
+        except QueueError as error:
+            log.warning(
+                "%s released; Postfix delivers it at its next run: %s", queue_id, error
+            )
 
     def delete(self, queue_id: str) -> None:
         """Delete the message from the hold queue (nothing if it is not there)."""
