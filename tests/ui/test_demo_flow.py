@@ -58,8 +58,10 @@ def test_sample_is_held_converted_and_delivered(qtbot, desktop: DesktopApp) -> N
     desktop.open_outbox()
     outbox = desktop.windows["outbox"]
     assert isinstance(outbox, OutboxWindow)
-    assert "25 recipients" in outbox.view.toPlainText()
-    assert "To: You <you@bccguard-demo.example>" in outbox.view.toPlainText()
+    reading = outbox.view.toPlainText()
+    assert "(envelope; 25 people)" in reading
+    assert "To: You <you@bccguard-demo.example>" in reading
+    assert "Each recipient could see: nobody else" in reading
 
 
 def test_menu_pause_and_resume(qtbot, desktop: DesktopApp) -> None:

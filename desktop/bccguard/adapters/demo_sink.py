@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bccguard.adapters.private_files import private_dir, write_private
+from bccguard.core.delivered_mail import DeliveredMail, read_delivered
 from bccguard.core.settings import LOOPBACK_HOST
 
 
@@ -59,7 +61,11 @@ class _SinkHandler(OffersPipelining):
         with self._lock:
             number = len(list(self.folder.glob("*.eml"))) + 1
             stem = self.folder / f"{number:04d}"
-            sender = {"mail_from": envelope.mail_from, "rcpt_to": envelope.rcpt_tos}
+            sender = {
+                "mail_from": envelope.mail_from,
+                "rcpt_to": envelope.rcpt_tos,
+                "received_at": time.time(),
+            }
             write_private(stem.with_suffix(".json"), json.dumps(sender))
             # The .eml appears last and whole (written aside, then renamed): readers
             # list *.eml.
@@ -92,3 +98,29 @@ class DemoSink:
     def messages(self) -> list[Path]:
         """The delivered messages, oldest first."""
         return sorted(self.folder.glob("*.eml"))
+
+    def delivered(self) -> list[DeliveredMail]:
+        """The delivered messages as their recipients see them, oldest first."""
+        return read_outbox(self.folder)
+
+
+def read_outbox(folder: Path) -> list[DeliveredMail]:
+    """Every message in a demo outbox ``folder``, read with its envelope."""
+    mails = []
+    for path in sorted(folder.glob("*.eml")):
+        try:
+            envelope = json.loads(path.with_suffix(".json").read_text("utf-8"))
+            raw = path.read_bytes()
+            received = float(envelope.get("received_at") or path.stat().st_mtime)
+        except (OSError, ValueError):
+            continue  # removed meanwhile, or not written by the sink
+        mails.append(
+            read_delivered(
+                path.stem,
+                raw,
+                str(envelope.get("mail_from", "")),
+                [str(r) for r in envelope.get("rcpt_to", [])],
+                received,
+            )
+        )
+    return mails

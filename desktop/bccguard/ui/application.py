@@ -619,8 +619,9 @@ class DesktopApp:
 
     def open_outbox(self) -> None:
         """The demo outbox viewer."""
-        if self.sink is not None:
-            window = self._show("outbox", lambda: OutboxWindow(self.sink.folder))  # type: ignore[union-attr]
+        sink = self.sink
+        if sink is not None:
+            window = self._show("outbox", lambda: OutboxWindow(sink.delivered))
             if isinstance(window, OutboxWindow):
                 window.refresh()
 
