@@ -244,6 +244,8 @@ class DesktopApp:
             h for h in self.guard.held_messages() if h.state is HeldState.WAITING
         ]
         self.menu.waiting = len(waiting)
+        # The menu keeps it for a status window opened later (the guard starts first).
+        self.menu.state = event
         if self.tray is not None:
             self.tray.show_state(event)
         if self.status is not None:
