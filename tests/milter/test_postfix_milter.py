@@ -66,14 +66,12 @@ def test_a_small_message_passes_unchanged(server: MailServer) -> None:
 
 
 def test_a_blocking_policy_rejects_with_5_7_1(server: MailServer) -> None:
-    before = len(server.sink.received)
     sent = server.send(mass_mail(REJECTER, "reject-1"), REJECTER, CROWD)
     assert sent.returncode != 0
     assert "550 5.7.1 BccGuard:" in sent.stdout
     assert "see each other" in sent.stdout
     server.flush()
     assert delivered(server, "reject-1") == []
-    assert len(server.sink.received) == before
 
 
 def test_an_asking_policy_holds_in_postfix_hold_queue(server: MailServer) -> None:

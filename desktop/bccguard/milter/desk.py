@@ -28,7 +28,9 @@ from bccguard.milter.config import MilterSettings
 from bccguard.milter.decision import MilterAction, MilterDecision, decide
 from bccguard.milter.header_edits import HeaderEdit, conversion_edits
 from bccguard.milter.message_head import MessageHead
+from bccguard.milter.notices import Notice, is_automatic, is_notice, send_notice
 from bccguard.milter.postfix_outlet import QUEUE_ID
+from bccguard.milter.postfix_queue import PostfixQueue
 from bccguard.milter.release_marker import MARKER_FIELD, ReleaseMarker
 from bccguard.service.engine import HoldEngine
 
@@ -120,7 +122,7 @@ class MilterDesk:
         if strip and self.release_under_way(head):
             log.info("%s: a release BccGuard is sending; passed unchecked", queue_id)
             return Answer(MilterAction.PASS, strip)
-        if not checked:
+        if not checked or is_notice(head):
             return Answer(MilterAction.PASS, strip)
         settings, milter = self.policies.current()
         decision = decide(
@@ -153,6 +155,7 @@ class MilterDesk:
                     IncidentKind.DISCARDED,
                     "rejected by the mail server (550 5.7.1)",
                 )
+                self._notify(head, decision, milter, "")
                 text = f"BccGuard: {_one_line(decision.reason)}"
                 return Answer(
                     MilterAction.REJECT, reply=("550", "5.7.1", text), decision=decision
@@ -199,10 +202,32 @@ class MilterDesk:
         except HeldStoreError:
             log.exception("%s: the hold could not be recorded", queue_id)
             return Answer(MilterAction.HOLD, tempfail=True, decision=decision)
+        self._notify(head, decision, self.policies.current()[1], record.id)
         reason = f"BccGuard {record.id}: {_one_line(decision.reason)}"
         return Answer(
             MilterAction.HOLD, strip, quarantine=reason[:200], decision=decision
         )
+
+    def _notify(
+        self,
+        head: MessageHead,
+        decision: MilterDecision,
+        milter: MilterSettings,
+        held_id: str,
+    ) -> None:
+        """Tell the sender (RFC 3834: never in reply to an automatic message)."""
+        if not milter.notify or is_automatic(head):
+            return
+        message = decision.verdict.message
+        notice = Notice(
+            sender=head.mail_from,
+            subject=message.subject,
+            message_id=message.message_id,
+            recipients=len(head.recipients),
+            reason=_one_line(decision.reason),
+            held_id=held_id,
+        )
+        send_notice(PostfixQueue(milter), notice)
 
     def _record(
         self, decision: MilterDecision, sender: str, kind: IncidentKind, notes: str
