@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -137,6 +137,19 @@ def browse_sign_in(url: str, login: str, *, timeout: float = 30.0) -> None:
             urljoin(response.url, form.action), data=fields, timeout=timeout
         )
     raise AssertionError("the sign-in pages did not end")
+
+
+def browse_refusal(url: str, *, timeout: float = 30.0) -> None:
+    """What a user who says no does: open the URL and abort on the login page
+    (oidc-provider then answers ``access_denied`` to the redirect)."""
+    session = requests.Session()
+    page = session.get(url, timeout=timeout)
+    page.raise_for_status()
+    uid = urlsplit(page.url).path.rstrip("/").rsplit("/", 1)[1]
+    answer = session.get(
+        f"{urljoin(page.url, '/')}interaction/{uid}/abort", timeout=timeout
+    )
+    answer.raise_for_status()
 
 
 MAIL_SERVER_CLIENT = ("mail-server", "mail-server-secret")

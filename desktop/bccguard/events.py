@@ -98,11 +98,13 @@ class MailboxAlert:
 
 @dataclass(frozen=True, slots=True)
 class MailboxStatus:
-    """A watched mailbox connected, or failed (and will retry)."""
+    """A watched mailbox connected, or failed (and will retry, or with
+    ``needs_sign_in`` waits until the account is signed in again)."""
 
     account: str
     ok: bool
     detail: str
+    needs_sign_in: bool = False
 
 
 Event = (

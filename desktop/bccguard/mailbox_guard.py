@@ -19,7 +19,7 @@ from bccguard.adapters.imap_mailbox import file_as_sent, in_sent_folder
 from bccguard.adapters.imap_state_store import ImapStateStore
 from bccguard.adapters.imap_watcher import FetchedHeader, FolderWatcher, RetryLater
 from bccguard.adapters.oauth2_client import OAuthError
-from bccguard.adapters.oauth2_tokens import account_tokens
+from bccguard.adapters.oauth2_tokens import account_tokens, token_key
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore
 from bccguard.core.bcc_conversion import ToStyle, to_draft_bcc, to_relay_form
@@ -173,6 +173,7 @@ class MailboxGuard:
                     folder_name=account.outbox_folder
                     if role is FolderRole.OUTBOX
                     else None,
+                    sign_in_probe=self._sign_in_probe(account),
                     **self._options,  # type: ignore[arg-type]
                 )
                 watcher.start()
@@ -188,8 +189,25 @@ class MailboxGuard:
         if self._own_relays:
             self.relays.close()
 
+    def signed_in(self, account: str) -> None:
+        """``account`` was signed in again: its watchers waiting for it log in."""
+        for watcher in self.watchers:
+            if watcher.account == account or not account:
+                watcher.signed_in()
+
+    def _sign_in_probe(self, account: Account) -> Callable[[], object] | None:
+        """What a watcher compares to see a new sign-in (OAuth2 accounts only)."""
+        if not account.oauth:
+            return None
+        key = token_key(account.name)
+        return lambda: self.secrets.get(key)
+
     def _on_status(self, account: str, status: str, detail: str) -> None:
-        self.events.emit(MailboxStatus(account, status == "ok", detail))
+        self.events.emit(
+            MailboxStatus(
+                account, status == "ok", detail, needs_sign_in=status == "sign-in"
+            )
+        )
 
     def _account(self, name: str) -> Account | None:
         return next((a for a in self.settings.accounts if a.name == name), None)

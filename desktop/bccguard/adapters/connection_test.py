@@ -21,6 +21,7 @@ from imapclient.exceptions import IMAPClientError
 
 from bccguard.adapters.imap_connection import ImapEndpoint, ImapError, connect, logout
 from bccguard.adapters.log_redaction import SecretRedactingFilter
+from bccguard.adapters.smtp_relay import _Bearer
 from bccguard.core.discovery import MailServers, Server
 from bccguard.core.hosts import is_loopback_host
 
@@ -148,10 +149,15 @@ def check_smtp(
     username: str,
     password: str,
     *,
+    oauth2: bool = False,
     ca_file: str | None = None,
     timeout: float = 20.0,
 ) -> CheckResult:
-    """Connect, secure the line as configured, and AUTH; then QUIT."""
+    """Connect, secure the line as configured, and AUTH; then QUIT.
+
+    With ``oauth2`` the password is an access token, sent by the mechanism the
+    server offers (XOAUTH2, else OAUTHBEARER), as the relay does.
+    """
     if refused := _in_the_clear("smtp", server):
         return refused
     conn: smtplib.SMTP | None = None
@@ -176,7 +182,10 @@ def check_smtp(
                     )
                 conn.starttls(context=_context(ca_file))
         conn.ehlo()
-        conn.login(username, password)
+        if oauth2:
+            _bearer_login(conn, username, password)
+        else:
+            conn.login(username, password)
     except smtplib.SMTPAuthenticationError as error:
         text = _reply(error)
         kind = (
@@ -198,6 +207,14 @@ def check_smtp(
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 conn.quit()
     return CheckResult("smtp", server)
+
+
+def _bearer_login(conn: smtplib.SMTP, username: str, token: str) -> None:
+    offered = conn.esmtp_features.get("auth", "").upper().split()
+    mechanism = "XOAUTH2" if "XOAUTH2" in offered else "OAUTHBEARER"
+    if mechanism not in offered:
+        raise smtplib.SMTPNotSupportedError("the server offers no OAuth2 login")
+    conn.auth(mechanism, _Bearer(mechanism, username, token))
 
 
 def check_imap(
@@ -251,21 +268,29 @@ def try_account(
     *,
     ca_file: str | None = None,
     progress: Callable[[str], None] | None = None,
+    oauth2: bool = False,
 ) -> ConnectionReport:
     """Try the outgoing server, then the incoming one, with the same credentials.
 
     Args:
         progress: told "smtp" and "imap" as each check starts (for a progress bar).
+        oauth2: ``password`` is an OAuth2 access token.
     """
     results = []
     if progress:
         progress("smtp")
-    results.append(check_smtp(servers.smtp, username, password, ca_file=ca_file))
+    results.append(
+        check_smtp(servers.smtp, username, password, oauth2=oauth2, ca_file=ca_file)
+    )
     if servers.imap is not None:
         if progress:
             progress("imap")
         imap_user = servers.imap.username or username
-        results.append(check_imap(servers.imap, imap_user, password, ca_file=ca_file))
+        results.append(
+            check_imap(
+                servers.imap, imap_user, password, oauth2=oauth2, ca_file=ca_file
+            )
+        )
     for result in results:
         _log.info("connection test: %s", result.describe())
     return ConnectionReport(tuple(results))

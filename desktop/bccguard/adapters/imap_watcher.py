@@ -3,6 +3,10 @@
 Headers only (``BODY.PEEK[HEADER]`` on a read-only SELECT: nothing is marked read),
 in batches; state saved after each batch; reconnect with exponential backoff and
 jitter; re-IDLE well before the 29 minutes of RFC 2177.
+
+An OAuth2 account whose grant is gone (expired, revoked) is not retried: the
+watcher says the account needs a sign-in and waits until it got one (told so, or
+seeing new tokens stored by any BccGuard process).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bccguard.adapters.imap_connection import (
     find_folder,
 )
 from bccguard.adapters.imap_state_store import ImapStateStore
+from bccguard.adapters.oauth2_client import SignInNeededError
 from bccguard.core.header_block import find_body_offset, parse_header_block
 from bccguard.core.mailbox_sync import FolderState, batches
 
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 
 IDLE_REFRESH = 10 * 60  # seconds; RFC 2177 servers may drop IDLE after 29 minutes
 POLL_INTERVAL = 30.0
+SIGN_IN_POLL = 5.0  # seconds between looks at the stored tokens, waiting for a sign-in
+SIGN_IN_RETRY = 30 * 60.0  # seconds after which a login is tried anyway
 VERIFY_AFTER = 2.0  # seconds of the short IDLE that follows each catch-up
 FETCH_BATCH = 500
 _HEADER_KEY = b"BODY[HEADER]"
@@ -61,12 +68,26 @@ class RetryLater(Exception):
 
 # Called for each new message; True when it was reported (so never again).
 OnHeader = Callable[[FetchedHeader], bool]
-OnStatus = Callable[[str, str, str], None]  # account, "ok" | "error", detail
+# account, "ok" | "error" | "sign-in" (the grant is gone: sign in again), detail
+OnStatus = Callable[[str, str, str], None]
+# What is stored for the account's sign-in (compared, never logged): a change means
+# someone signed in again.
+SignInProbe = Callable[[], object]
 
 
 def _header_end(raw: bytes) -> int:
     offset = find_body_offset(raw)
     return len(raw) if offset is None else offset
+
+
+def needs_sign_in(error: BaseException) -> bool:
+    """True when ``error`` comes from a lost OAuth2 grant (the user must sign in)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, SignInNeededError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _announces_change(responses: list[tuple[object, ...]]) -> bool:
@@ -92,6 +113,9 @@ class FolderWatcher(threading.Thread):
         max_backoff: float = 300.0,
         folder_name: str | None = None,
         retry_interval: float = 60.0,
+        sign_in_probe: SignInProbe | None = None,
+        sign_in_poll: float = SIGN_IN_POLL,
+        sign_in_retry: float = SIGN_IN_RETRY,
     ) -> None:
         super().__init__(name=f"imap-{account}-{role.value}", daemon=True)
         self.account = account
@@ -106,13 +130,23 @@ class FolderWatcher(threading.Thread):
         self.max_backoff = max_backoff
         self.folder_name = folder_name
         self.retry_interval = retry_interval
+        self.sign_in_probe = sign_in_probe
+        self.sign_in_poll = sign_in_poll
+        self.sign_in_retry = sign_in_retry
+        self.waiting_for_sign_in = False
         self._retry_pending = False
         self._stopping = threading.Event()
+        self._signed_in = threading.Event()
         self.sessions = 0  # how many times it connected (tests, status)
 
     def stop(self) -> None:
         """Ask the thread to finish (within about a second)."""
         self._stopping.set()
+        self._signed_in.set()
+
+    def signed_in(self) -> None:
+        """The account was signed in again: log in now if waiting for that."""
+        self._signed_in.set()
 
     def run(self) -> None:
         """Connect, watch, and reconnect with backoff until stopped."""
@@ -122,6 +156,10 @@ class FolderWatcher(threading.Thread):
                 self._session()
                 failures = 0
             except (ImapError, IMAPClientError, OSError) as error:
+                if needs_sign_in(error):
+                    self._await_sign_in(error)
+                    failures = 0
+                    continue
                 failures += 1
                 delay = min(self.max_backoff, 2 ** min(failures, 10)) * random.uniform(
                     0.5, 1.0
@@ -139,6 +177,40 @@ class FolderWatcher(threading.Thread):
                 log.exception("imap %s/%s failed", self.account, self.role.value)
                 self.on_status(self.account, "error", f"internal error: {error}")
                 self._stopping.wait(self.max_backoff)
+
+    def _await_sign_in(self, error: BaseException) -> None:
+        """Say the account needs a sign-in, and wait for one (or for stop)."""
+        log.warning(
+            "imap %s/%s: %s; waiting for a sign-in",
+            self.account,
+            self.role.value,
+            error,
+        )
+        self.waiting_for_sign_in = True
+        self.on_status(self.account, "sign-in", str(error))
+        before = self._probe()
+        self._signed_in.clear()
+        waited = 0.0
+        try:
+            while not self._stopping.is_set() and waited < self.sign_in_retry:
+                if self._signed_in.wait(self.sign_in_poll):
+                    break
+                waited += self.sign_in_poll
+                if self._probe() != before:
+                    break
+        finally:
+            self.waiting_for_sign_in = False
+        if not self._stopping.is_set():
+            log.info("imap %s/%s: signed in; logging in", self.account, self.role.value)
+
+    def _probe(self) -> object:
+        if self.sign_in_probe is None:
+            return None
+        try:
+            return self.sign_in_probe()
+        except Exception:  # a keyring hiccup: look again next time
+            log.debug("reading the stored sign-in failed", exc_info=True)
+            return None
 
     def _session(self) -> None:
         client = connect(self.endpoint)

@@ -1,5 +1,9 @@
 """The add-account assistant: address → servers found → sign-in → test → saved.
 
+The sign-in is a password (or app password), or for Google and Microsoft with a
+client id configured, OAuth2 in the browser (:mod:`bccguard.ui.oauth_sign_in_page`).
+The same pages sign in again to an account whose sign-in expired.
+
 The pages only show values and hand clicks to the callables in ``AccountTools``;
 discovery and the connection test run in worker threads and come back as signals.
 """
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from bccguard.adapters.connection_test import ConnectionReport, try_account
+from bccguard.adapters.oauth2_client import OAuthConfigError
 from bccguard.adapters.server_discovery import Discovery, online
 from bccguard.adapters.thunderbird_profile import (
     ImportedAccount,
@@ -39,11 +44,23 @@ from bccguard.core.discovery import (
     DiscoveryError,
     MailServers,
     Server,
+    Source,
     domain_of,
 )
+from bccguard.core.settings import Account
 from bccguard.ui.i18n import N_, tr
+from bccguard.ui.oauth_sign_in_page import (
+    COMPANIES,
+    PROVIDERS,
+    README_SECTION,
+    OAuthSignInPage,
+    SignInTools,
+)
 from bccguard.ui.settings_form import ERROR_STYLE, OK_STYLE, WARNING_STYLE
 from bccguard.ui.wizards import name_buttons
+
+# The pages' ids: the sign-in is the password page or the OAuth2 one.
+ADDRESS, SERVERS, CREDENTIALS, OAUTH, TEST, SAVED = range(6)
 
 Progress = Callable[[str], None]
 # Saves the account (its settings keys and password); returns why not, or "".
@@ -103,6 +120,14 @@ class AccountTools:
         )
     )
     import_thunderbird: Callable[[], list[ImportedAccount]] = import_profile
+    # The connection test with an OAuth2 access token for the password.
+    try_token: Callable[[MailServers, str, str, Progress], ConnectionReport] = (
+        lambda servers, user, token, progress: try_account(
+            servers, user, token, progress=progress, oauth2=True
+        )
+    )
+    # OAuth2 sign-in (None: no client registration at hand; passwords only).
+    sign_in: SignInTools | None = None
 
 
 class _Results(QObject):
@@ -323,6 +348,9 @@ class ServersPage(QWizardPage):
             not servers.needs_confirmation or self.confirm.isChecked()
         )
 
+    def nextId(self) -> int:
+        return OAUTH if self._wizard.oauth_provider() else CREDENTIALS
+
 
 class CredentialsPage(QWizardPage):
     """The user name and password (or app password), with the provider's advice."""
@@ -360,19 +388,26 @@ class CredentialsPage(QWizardPage):
         )
         self.advice.setText(self._advice(servers))
 
+    def nextId(self) -> int:
+        return TEST
+
     @staticmethod
     def _advice(servers: MailServers) -> str:
         """Rich text: OAuth2, the app-password link, the provider's notes."""
         parts = []
         if servers.auth is not Auth.PASSWORD:
-            company = "Google" if servers.auth is Auth.OAUTH2_GOOGLE else "Microsoft"
+            provider = PROVIDERS[servers.auth]
             parts.append(
                 html.escape(
                     tr(
-                        "{company} normally signs mail programs in with OAuth2 (in "
-                        "your browser). BccGuard cannot do that yet; it is the next "
-                        "step.",
-                        company=company,
+                        "{company} normally signs mail programs in with OAuth2, in "
+                        "your browser, but BccGuard has no client id for {company} "
+                        "here ([oauth.{provider}] in the settings file; the README "
+                        "section “{section}” says how to get one). Until then, "
+                        "sign in with an app password.",
+                        company=COMPANIES[provider],
+                        provider=provider,
+                        section=README_SECTION,
                     )
                 )
             )
@@ -430,8 +465,14 @@ class ConnectionTestPage(QWizardPage):
         self.progress.setRange(0, steps)
         self.progress.setValue(0)
         self.results.clear()
-        credentials = self._wizard.credentials_page
-        user, password = credentials.username.text(), credentials.password.text()
+        tokens = self._wizard.oauth_page.tokens
+        if self._wizard.oauth_provider() and tokens is not None:
+            user, password = servers.username(), tokens.access_token
+            attempt = self._wizard.tools.try_token
+        else:
+            credentials = self._wizard.credentials_page
+            user, password = credentials.username.text(), credentials.password.text()
+            attempt = self._wizard.tools.try_account
         results = _Results()
         # A test still running from an earlier visit of this page is ignored.
         results.step.connect(
@@ -444,9 +485,7 @@ class ConnectionTestPage(QWizardPage):
 
         def work() -> None:
             try:
-                outcome: object = self._wizard.tools.try_account(
-                    servers, user, password, results.step.emit
-                )
+                outcome: object = attempt(servers, user, password, results.step.emit)
             except Exception as error:  # a worker's last resort, shown on the page
                 outcome = error
             results.ready.emit(outcome)
@@ -493,6 +532,8 @@ class ConnectionTestPage(QWizardPage):
             )
         if outcome.ok:
             lines.append(html.escape(tr("Everything works. Next saves the account.")))
+        elif self._wizard.oauth_provider():
+            lines.append(html.escape(tr("Go back to sign in again.")))
         else:
             lines.append(html.escape(tr("Go back to change the password.")))
         self.results.setText("".join(lines))
@@ -520,18 +561,32 @@ class SavedPage(QWizardPage):
     def initializePage(self) -> None:
         servers = self._wizard.servers
         assert servers is not None
-        credentials = self._wizard.credentials_page
-        values = servers.account_values(servers.email)
-        user = credentials.username.text()
-        values["smtp_username"] = user
-        if servers.imap is not None and not servers.imap.username:
-            values["imap_username"] = user
-        problem = self._wizard.save(values, credentials.password.text())
+        provider = self._wizard.oauth_provider()
+        if provider:
+            problem = self._save_signed_in(servers, provider)
+        else:
+            credentials = self._wizard.credentials_page
+            values = servers.account_values(servers.email)
+            user = credentials.username.text()
+            values["smtp_username"] = user
+            if servers.imap is not None and not servers.imap.username:
+                values["imap_username"] = user
+            problem = self._wizard.save(values, credentials.password.text())
         self.saved = not problem
         if problem:
             self.setTitle(tr("Not saved"))
             self.message.setStyleSheet(ERROR_STYLE)
             self.message.setText(problem)
+        elif self._wizard.again is not None:
+            self.setTitle(tr("Signed in again"))
+            self.message.setStyleSheet("")
+            self.message.setText(
+                tr(
+                    "{account} is signed in again. The messages that waited for "
+                    "this sign-in are sent now.",
+                    account=self._wizard.again.name,
+                )
+            )
         else:
             self.setTitle(tr("Account saved"))
             self.message.setStyleSheet("")
@@ -545,6 +600,23 @@ class SavedPage(QWizardPage):
             )
         self.completeChanged.emit()
 
+    def _save_signed_in(self, servers: MailServers, provider: str) -> str:
+        """Keep the OAuth2 tokens, then save the account that signs in with them."""
+        tokens = self._wizard.oauth_page.tokens
+        tools = self._wizard.tools.sign_in
+        assert tokens is not None and tools is not None
+        again = self._wizard.again
+        name = again.name if again is not None else servers.email
+        try:
+            tools.store(name, provider, tokens)
+        except Exception as error:  # the keyring's own errors, shown on the page
+            return str(error)
+        values = servers.account_values(name)
+        values.update(oauth=provider, smtp_username=servers.username())
+        if servers.imap is not None:
+            values["imap_oauth2"] = True
+        return self._wizard.save(values, "")
+
     def isComplete(self) -> bool:
         return self.saved
 
@@ -557,13 +629,30 @@ class AccountAssistant(QWizard):
         tools: AccountTools,
         save: Save,
         *,
+        again: Account | None = None,
         parent: QWidget | None = None,
     ) -> None:
+        """Add an account, or with ``again`` sign in again to that one.
+
+        Args:
+            tools: What the pages call.
+            save: Saves an account's settings keys (and password); returns why
+                not, or "".
+            again: An OAuth2 account whose sign-in expired: the assistant starts
+                at the sign-in and ``save`` is told of it once it worked.
+        """
         super().__init__(parent)
         self.tools = tools
         self.save = save
-        self.servers: MailServers | None = None
-        self.setWindowTitle(tr("BccGuard — add an account"))
+        self.again = again
+        self.servers: MailServers | None = (
+            servers_of(again) if again is not None else None
+        )
+        self.setWindowTitle(
+            tr("BccGuard — sign in again")
+            if again is not None
+            else tr("BccGuard — add an account")
+        )
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
@@ -572,13 +661,69 @@ class AccountAssistant(QWizard):
         self.address_page = AddressPage(self)
         self.servers_page = ServersPage(self)
         self.credentials_page = CredentialsPage(self)
+        self.oauth_page = OAuthSignInPage(self)
         self.test_page = ConnectionTestPage(self)
         self.saved_page = SavedPage(self)
-        for page in (
+        pages = (
             self.address_page,
             self.servers_page,
             self.credentials_page,
+            self.oauth_page,
             self.test_page,
             self.saved_page,
+        )
+        for number, page in zip(
+            (ADDRESS, SERVERS, CREDENTIALS, OAUTH, TEST, SAVED), pages, strict=True
         ):
-            self.addPage(page)
+            self.setPage(number, page)
+        if again is not None:
+            self.setStartId(OAUTH)
+
+    def oauth_provider(self) -> str:
+        """ "google" or "microsoft" when these servers sign in by OAuth2 here (the
+        provider wants it and BccGuard has a client id for it); else ""."""
+        servers = self.servers
+        provider = PROVIDERS.get(servers.auth, "") if servers is not None else ""
+        if not provider or self.tools.sign_in is None:
+            return ""
+        try:
+            self.tools.sign_in.client(provider)
+        except OAuthConfigError:
+            return ""
+        return provider
+
+    def done(self, result: int) -> None:
+        """Closed (finished or not): a sign-in under way ends with it."""
+        self.oauth_page.cleanupPage()
+        super().done(result)
+
+
+def servers_of(account: Account) -> MailServers:
+    """The servers of a saved account, as the pages show them."""
+    auth = {"google": Auth.OAUTH2_GOOGLE, "microsoft": Auth.OAUTH2_MICROSOFT}.get(
+        account.oauth, Auth.PASSWORD
+    )
+    imap = (
+        Server(
+            account.imap_host,
+            account.imap_port,
+            account.imap_tls,
+            account.imap_username,
+        )
+        if account.imap_host
+        else None
+    )
+    return MailServers(
+        account.email,
+        Server(
+            account.smtp_host,
+            account.smtp_port,
+            account.smtp_tls,
+            account.smtp_username,
+        ),
+        imap,
+        Source.BUNDLED,
+        f"account {account.name}",
+        auth=auth,
+        limits=account.provider,
+    )

@@ -38,6 +38,7 @@ from bccguard.events import (
     GuardState,
     MailboxAlert,
     MailboxAlertKind,
+    MailboxStatus,
     MessageRelayed,
     StateChanged,
 )
@@ -142,6 +143,8 @@ class DesktopApp:
         self.bridge.signals.held_updated.connect(self._on_held_updated)
         self.bridge.signals.message_relayed.connect(self._on_relayed)
         self.bridge.signals.mailbox_alert.connect(self._on_mailbox_alert)
+        self.bridge.signals.mailbox_status.connect(self._on_mailbox_status)
+        self._told_sign_in: set[str] = set()
         self.mailboxes = MailboxGuard(
             home,
             settings,
@@ -379,7 +382,20 @@ class DesktopApp:
                 else tr("Sign in again"),
                 outcome_summary(held, time.time()),
                 critical=True,
+                on_click=partial(self.open_sign_in, held.account),
             )
+
+    def _on_mailbox_status(self, status: MailboxStatus) -> None:
+        """A watched mailbox lost its sign-in: the same notice as for sending."""
+        if not status.needs_sign_in or status.account in self._told_sign_in:
+            return
+        self._told_sign_in.add(status.account)  # once per account, not per folder
+        self.notify(
+            tr("Sign in again to {account}", account=status.account),
+            tr("BccGuard cannot watch this mailbox until you sign in again."),
+            critical=True,
+            on_click=partial(self.open_sign_in, status.account),
+        )
 
     def _on_relayed(self, event: MessageRelayed) -> None:
         if event.converted and event.ok:
@@ -567,6 +583,40 @@ class DesktopApp:
             window.refresh()
             if held_id:
                 window.select_id(held_id)
+
+    def open_sign_in(self, account_name: str) -> QWidget:
+        """Sign in again to an OAuth2 account (its grant expired or was revoked);
+        afterwards what waited for it is sent and its mailbox watched again. An
+        account that signs in by password opens the settings instead."""
+        from bccguard.ui.account_assistant import (  # noqa: PLC0415
+            AccountAssistant,
+            AccountTools,
+        )
+        from bccguard.ui.oauth_sign_in_page import sign_in_tools  # noqa: PLC0415
+
+        account = next(
+            (a for a in self.settings.accounts if a.name == account_name), None
+        )
+        if account is None or not account.oauth:
+            self.open_settings()
+            return self.windows["settings"]
+        tools = AccountTools(
+            sign_in=sign_in_tools(lambda: self.settings, self.secrets, self.home)
+        )
+
+        def signed_in(values: object, password: str) -> str:
+            self._told_sign_in.discard(account_name)
+            self.guard.engine.signed_in(account_name)
+            self.mailboxes.signed_in(account_name)
+            return ""
+
+        key = f"sign-in-{account_name}"
+        shown = self.windows.get(key)
+        if shown is not None and not shown.isVisible():  # an earlier one, done
+            self.windows.pop(key).deleteLater()
+        return self._show(
+            key, lambda: AccountAssistant(tools, signed_in, again=account)
+        )
 
     def open_settings(self) -> None:
         """The settings window."""

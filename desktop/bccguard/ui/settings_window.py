@@ -39,6 +39,7 @@ from bccguard.core.settings import (
 )
 from bccguard.ui.account_assistant import AccountAssistant, AccountTools
 from bccguard.ui.i18n import tr, tr_settings_error
+from bccguard.ui.oauth_sign_in_page import sign_in_tools
 from bccguard.ui.settings_accounts import AccountsTab
 from bccguard.ui.settings_form import (
     ERROR_STYLE,
@@ -298,6 +299,7 @@ class SettingsWindow(QWidget):
     ) -> None:
         super().__init__(parent)
         self._account_tools = account_tools
+        self._secrets = secrets
         self.assistant: AccountAssistant | None = None
         self.settings = settings
         self._config_path = config_path
@@ -334,7 +336,9 @@ class SettingsWindow(QWidget):
     def open_assistant(self) -> AccountAssistant:
         """Open the add-account assistant; it saves through this window."""
         if self._account_tools is None:
-            self._account_tools = AccountTools()
+            self._account_tools = AccountTools(
+                sign_in=sign_in_tools(lambda: self.settings, self._secrets)
+            )
         self.assistant = AccountAssistant(
             self._account_tools, self._save_found, parent=self
         )
