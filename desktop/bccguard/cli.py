@@ -24,7 +24,9 @@ from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
 from bccguard.core.header_block import read_header_part
 from bccguard.core.message import read_message
 from bccguard.core.policy import DEFAULT_THRESHOLD, Policy, PolicyError
+from bccguard.core.settings import SettingsError
 from bccguard.core.verdict import check
+from bccguard.i18n import set_language, tr, tr_phrase
 from bccguard.native_host.cli import add_native_commands
 
 EXIT_PASS = 0
@@ -47,7 +49,9 @@ def _open(path: str) -> BinaryIO:
     try:
         return Path(path).open("rb")
     except OSError as error:
-        raise CliError(f"cannot read {path}: {error.strerror}") from error
+        raise CliError(
+            tr("cannot read {path}: {reason}", path=path, reason=error.strerror)
+        ) from error
 
 
 def _write_out(data: str | bytes) -> bool:
@@ -81,25 +85,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
             threshold=args.threshold, trusted_domains=args.trusted_domain
         )
     except PolicyError as error:
-        raise CliError(str(error)) from error
+        raise CliError(tr(error.problem, **error.values)) from error
     stream = _open(args.file)
     try:
         raw = read_header_part(stream)
     except OSError as error:
-        raise CliError(f"cannot read {args.file}: {error.strerror}") from error
+        raise CliError(
+            tr("cannot read {path}: {reason}", path=args.file, reason=error.strerror)
+        ) from error
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
     message = read_message(raw)
     why = message.not_a_message
     if why is not None:
-        raise CliError(f"{args.file} is not a message: {why}")
+        raise CliError(
+            tr("{path} is not a message: {why}", path=args.file, why=tr_phrase(why))
+        )
     verdict = check(message, policy)
     if args.json:
         text = json.dumps(verdict.to_json(), ensure_ascii=False, indent=2)
     else:
-        lines = [f"{verdict.decision.value.upper()}: {verdict.reasons[0]}"]
-        lines.extend(f"  - {reason}" for reason in verdict.reasons[1:])
+        reasons = [tr_phrase(reason) for reason in verdict.reasons]
+        headline = tr("HOLD: {reason}") if verdict.held else tr("PASS: {reason}")
+        lines = [headline.format(reason=reasons[0])]
+        lines.extend(f"  - {reason}" for reason in reasons[1:])
         text = "\n".join(lines)
     _write_out(text + "\n")  # a reader gone early changes no verdict
     return EXIT_HOLD if verdict.held else EXIT_PASS
@@ -113,11 +123,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             else sys.stdin.buffer.read()
         )
     except OSError as error:
-        raise CliError(f"cannot read {args.file}: {error.strerror}") from error
+        raise CliError(
+            tr("cannot read {path}: {reason}", path=args.file, reason=error.strerror)
+        ) from error
     try:
         converted = to_draft_bcc(raw, ToStyle(args.to))
     except ConversionError as error:
-        raise CliError(f"not converted: {error}") from error
+        raise CliError(tr("not converted: {error}", error=error)) from error
     if args.output in (None, "-"):
         if not _write_out(converted):
             return EXIT_ERROR  # the message did not get out whole
@@ -125,7 +137,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         try:
             Path(args.output).write_bytes(converted)
         except OSError as error:
-            raise CliError(f"cannot write {args.output}: {error.strerror}") from error
+            raise CliError(
+                tr(
+                    "cannot write {path}: {reason}",
+                    path=args.output,
+                    reason=error.strerror,
+                )
+            ) from error
     return EXIT_PASS
 
 
@@ -133,9 +151,11 @@ def _threshold(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            tr("not a whole number: {text}", text=repr(text))
+        ) from None
     if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
+        raise argparse.ArgumentTypeError(tr("must be 0 or more"))
     return value
 
 
@@ -188,6 +208,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configured_language() -> str:
+    """``[ui] language`` of the settings file; "auto" (the environment's) without
+    one, or when it cannot be read (that command then says why). Looking creates
+    no folder: ``check`` and ``convert`` leave no trace."""
+    import platformdirs  # noqa: PLC0415
+
+    from bccguard.adapters import paths  # noqa: PLC0415
+    from bccguard.adapters.settings_file import load_settings  # noqa: PLC0415
+
+    override = os.environ.get(paths.HOME_VARIABLE)
+    base = Path(override or platformdirs.user_data_dir("bccguard"))
+    try:
+        return str(load_settings(paths.config_file(base)).ui.language)
+    except (SettingsError, OSError):
+        return "auto"
+
+
 def _run_tray(*, demo: bool) -> int:
     """The tray app; Qt is imported here only, so every other command runs without."""
     try:
@@ -199,6 +236,7 @@ def _run_tray(*, demo: bool) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    set_language(_configured_language())
     try:
         args = build_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)

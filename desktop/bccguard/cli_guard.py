@@ -30,6 +30,7 @@ from bccguard.core.settings import (
     settings_from_mapping,
     settings_to_mapping,
 )
+from bccguard.i18n import ntr, tr
 
 
 class GuardCliError(Exception):
@@ -119,10 +120,11 @@ _COMMANDS = {
 
 def _held_line(held: HeldMessage) -> str:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(held.received_at))
-    subject = held.subject or "(no subject)"
+    subject = held.subject or tr("(no subject)")
+    exposed = ntr("exposed", "exposed", held.exposed_count)
     line = (
-        f"{held.id}  {when}  {held.state.value:<13} {held.exposed_count:>5} exposed  "
-        f"{subject[:50]}"
+        f"{held.id}  {when}  {held.state.value:<13} "
+        f"{held.exposed_count:>5} {exposed}  {subject[:50]}"
     )
     if held.state.value not in ("waiting", "sent", "discarded") and held.outcome:
         line += f"\n    {held.outcome}"
@@ -130,9 +132,9 @@ def _held_line(held: HeldMessage) -> str:
     if held.undelivered and tried and held.state.value != "discarded":
         names = ", ".join(held.undelivered[:5])
         more = len(held.undelivered) - 5
-        line += f"\n    not delivered: {names}" + (
-            f" and {more} more" if more > 0 else ""
-        )
+        if more > 0:
+            names = tr("{names} and {n} more", names=names, n=more)
+        line += "\n    " + tr("not delivered: {names}", names=names)
     if counting_down(held):
         at = time.strftime("%H:%M:%S", time.localtime(held.countdown_until))
         line += (
@@ -141,7 +143,7 @@ def _held_line(held: HeldMessage) -> str:
         )
     elif held.answers and held.state.value != "waiting":
         choices = " | ".join(_COMMANDS[a.value] for a in held.answers)
-        line += f"\n    you can: {choices}"
+        line += "\n    " + tr("you can: {choices}", choices=choices)
     return line
 
 
@@ -151,7 +153,7 @@ def cmd_held_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([h.to_json() for h in held], ensure_ascii=False, indent=2))
     elif not held:
-        print("No held messages.")
+        print(tr("No held messages."))
     else:
         for entry in held:
             print(_held_line(entry))

@@ -91,13 +91,13 @@ def language() -> str:
     return _language
 
 
-def tr(text: str, **values: Any) -> str:
+def tr(text: str, /, **values: Any) -> str:
     """``text`` in the current language, with ``{name}`` placeholders filled."""
     translated = _translations.gettext(text) if text else text
     return translated.format(**values) if values else translated
 
 
-def ntr(singular: str, plural: str, n: int, **values: Any) -> str:
+def ntr(singular: str, plural: str, n: int, /, **values: Any) -> str:
     """The form of ``singular``/``plural`` that fits ``n`` (the catalogue's plural
     rule), translated, with ``{n}`` and the other placeholders filled."""
     return _translations.ngettext(singular, plural, n).format(n=n, **values)

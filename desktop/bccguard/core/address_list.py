@@ -25,6 +25,7 @@ from enum import StrEnum
 from bccguard.core.address_tokens import Token, tokenise
 from bccguard.core.encoded_words import decode_words, shown_text
 from bccguard.core.identity import address_key, ascii_domain, normalise_addr
+from bccguard.core.phrase import Phrase, nphrase
 from bccguard.core.plain_list import read_plain
 
 __all__ = [
@@ -177,12 +178,16 @@ class _Reader:
     def add(self, addr: str, name: str, source: str) -> None:
         if addr.count("@") != 1 and not addr.startswith('"'):
             self.problem(
-                f"'{addr}' is not a well-formed address", doubtful=True, broken=True
+                Phrase("'{addr}' is not a well-formed address", addr=addr),
+                doubtful=True,
+                broken=True,
             )
         local, _, domain = addr.rpartition("@")
         if not local or not domain:
             self.problem(
-                f"'{addr}' is not a well-formed address", doubtful=True, broken=True
+                Phrase("'{addr}' is not a well-formed address", addr=addr),
+                doubtful=True,
+                broken=True,
             )
         self.result.addresses.append(Address(normalise_addr(addr), name, source))
 
@@ -222,30 +227,41 @@ class _Reader:
         if not found:
             if words and _shows_other(names, set()):
                 self.problem(
-                    f"'{_phrase(words)}' shows an address but is none; counted",
+                    Phrase(
+                        "'{text}' shows an address but is none; counted",
+                        text=_phrase(words),
+                    ),
                     doubtful=True,
                 )
             elif words:
-                self.problem(f"'{_phrase(words)}' has no address; not counted")
+                self.problem(
+                    Phrase("'{text}' has no address; not counted", text=_phrase(words))
+                )
             return
         if len(found) > 1:
             self.problem(
-                "addresses not separated by commas", doubtful=True, broken=True
+                Phrase("addresses not separated by commas"), doubtful=True, broken=True
             )
         elif len(runs) > 1:
-            self.problem(f"'{source}' has a name but no <> around the address")
+            self.problem(
+                Phrase(
+                    "'{source}' has a name but no <> around the address", source=source
+                )
+            )
         name = decode_words(comments[0].text[1:-1].strip()) if comments else ""
         clean = len(found) == 1 and len(runs) == 1
         for run in found:
             addr = "".join(t.text for t in run)
             self.add(addr, name, source if clean else "")
         if _shows_other(names, _seen_keys(self.result.addresses[-len(found) :])):
-            self.problem("a display name holds another address", doubtful=True)
+            self.problem(Phrase("a display name holds another address"), doubtful=True)
 
     def _angle_entry(self, tokens: list[Token], angles: list[int], source: str) -> None:
         if len(angles) > 1:
             self.problem(
-                f"'{source}' has several <addresses>", doubtful=True, broken=True
+                Phrase("'{source}' has several <addresses>", source=source),
+                doubtful=True,
+                broken=True,
             )
         name = _phrase(tokens[: angles[0]])
         first = len(self.result.addresses)
@@ -254,7 +270,7 @@ class _Reader:
             if spec:
                 self.add(spec, name, source if len(angles) == 1 else "")
             else:
-                self.problem("an empty <> was skipped")
+                self.problem(Phrase("an empty <> was skipped"))
         # ``a@x <b@y>`` is a missing comma, ``a@x <a@x>`` an Outlook-style name.
         keys = _seen_keys(self.result.addresses[first:])
         bare = [t for t in tokens if t.kind == "atom"]
@@ -262,13 +278,15 @@ class _Reader:
             addr = "".join(t.text for t in run).strip("'")
             if "@" in addr and Address(normalise_addr(addr)).key not in keys:
                 self.problem(
-                    "addresses not separated by commas", doubtful=True, broken=True
+                    Phrase("addresses not separated by commas"),
+                    doubtful=True,
+                    broken=True,
                 )
                 self.add(addr, "", "")
         # A name holding another address may be addresses a stray quote ate.
         names = self.shown(tokens)
         if _shows_other(names, _seen_keys(self.result.addresses[first:])):
-            self.problem("a display name holds another address", doubtful=True)
+            self.problem(Phrase("a display name holds another address"), doubtful=True)
 
     def read(self) -> AddressList:
         skipped: list[str] = []
@@ -286,19 +304,25 @@ class _Reader:
                     if in_group:
                         in_group = False
                     elif not outlook_noted:
-                        self.problem("';' used between addresses (Outlook style)")
+                        self.problem(
+                            Phrase("';' used between addresses (Outlook style)")
+                        )
                         outlook_noted = True
             elif token.kind == "colon":
                 if in_group or any("@" in t.text for t in entry if t.kind != "quoted"):
                     self.problem(
-                        "a stray ':' read as a separator", doubtful=True, broken=True
+                        Phrase("a stray ':' read as a separator"),
+                        doubtful=True,
+                        broken=True,
                     )
                     self.entry(entry)
                 else:
                     # A group named like an address: a stray quote may have
                     # turned a list of addresses into the group's name.
                     if _shows_other(self.shown(entry), set()):
-                        self.problem("a group name holds an address", doubtful=True)
+                        self.problem(
+                            Phrase("a group name holds an address"), doubtful=True
+                        )
                     self.result.groups.append(_phrase(entry))
                     in_group = True
                 entry = []
@@ -306,10 +330,10 @@ class _Reader:
                 entry.append(token)
         self.entry(entry)
         if in_group:
-            self.problem("a group without its closing ';'")
+            self.problem(Phrase("a group without its closing ';'"))
         # A stray "(" can turn addresses into a comment that still closes.
         if _shows_other(self.comments, _seen_keys(self.result.addresses)):
-            self.problem("a comment holds an address", doubtful=True)
+            self.problem(Phrase("a comment holds an address"), doubtful=True)
         self._count_shown_text()
         return self.result
 
@@ -333,7 +357,11 @@ class _Reader:
                 extra += 1
         if extra:
             self.problem(
-                f"{extra} more address-like text{'s' if extra != 1 else ''} counted",
+                nphrase(
+                    "{n} more address-like text counted",
+                    "{n} more address-like texts counted",
+                    extra,
+                ),
                 doubtful=True,
             )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bccguard.core.phrase import Phrase
+
 # One alternative per token kind; comments are read by hand because they nest.
 _TOKEN = re.compile(
     r"""
@@ -27,10 +29,10 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _STRAY_TEXT = {
-    '"': "an unterminated quote",
-    "<": "a '<' without its '>'",
-    ">": "a stray '>'",
-    ")": "a stray ')'",
+    '"': Phrase("an unterminated quote"),
+    "<": Phrase("a '<' without its '>'"),
+    ">": Phrase("a stray '>'"),
+    ")": Phrase("a stray ')'"),
 }
 
 
@@ -82,7 +84,7 @@ def tokenise(text: str, problems: list[str]) -> list[Token]:
         elif kind == "comment":
             close = _read_comment(text, pos)
             if close is None:
-                problems.append("an unterminated comment '('")
+                problems.append(Phrase("an unterminated comment '('"))
                 end = pos + 1
             else:
                 tokens.append(Token("comment", text[pos:close], pos, close, spaced))
@@ -93,7 +95,7 @@ def tokenise(text: str, problems: list[str]) -> list[Token]:
             spaced = False
         elif kind == "stray":
             char = match.group()
-            problems.append(f"{_STRAY_TEXT[char]} was skipped")
+            problems.append(Phrase("{what} was skipped", what=_STRAY_TEXT[char]))
             spaced = True
         else:
             tokens.append(Token(kind, match.group(), pos, end, spaced))

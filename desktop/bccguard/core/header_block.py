@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from bccguard.core.phrase import Phrase
+
 # RFC 5322 §3.6.8 allows any printable US-ASCII but the colon in a field name; real
 # names are tokens, so an unfolded ``<@relay:a@x>`` is read as the To it continues.
 # §4.5.3 (obsolete syntax) allows white space before the colon.
@@ -151,7 +153,9 @@ def parse_header_block(raw: bytes) -> HeaderBlock:
             break
         if content[:1] in (b" ", b"\t"):
             line_no = _line_number(raw, start)
-            problems.append(f"header line {line_no} is a continuation of nothing")
+            problems.append(
+                Phrase("header line {line} is a continuation of nothing", line=line_no)
+            )
             continue
         match = _FIELD_START.match(content)
         if match is not None:
@@ -162,12 +166,17 @@ def parse_header_block(raw: bytes) -> HeaderBlock:
             pass  # an mbox separator line, not a header
         elif current is None:
             line_no = _line_number(raw, start)
-            problems.append(f"header line {line_no} is not a header field")
+            problems.append(
+                Phrase("header line {line} is not a header field", line=line_no)
+            )
         else:
             line_no = _line_number(raw, start)
             problems.append(
-                f"header line {line_no} is not a header field; "
-                f"read as part of {current[0]}"
+                Phrase(
+                    "header line {line} is not a header field; read as part of {field}",
+                    line=line_no,
+                    field=current[0],
+                )
             )
             current = (current[0], current[1], current[2], True)
     else:

@@ -24,7 +24,7 @@ from bccguard.core.address_list import (
 from bccguard.core.encoded_words import decode_words
 from bccguard.core.header_block import HeaderBlock, HeaderField, parse_header_block
 from bccguard.core.identity import normalise_addr
-from bccguard.core.phrase import Phrase
+from bccguard.core.phrase import Phrase, joined, nphrase
 
 VISIBLE_FIELDS = ("to", "cc", "resent-to", "resent-cc")
 HIDDEN_FIELDS = ("bcc", "resent-bcc")
@@ -75,13 +75,18 @@ class ParsedMessage:
 def _field_text(header_field: HeaderField, problems: list[Problem]) -> str:
     value = header_field.unfolded()
     if b"\x00" in value:
-        problems.append(Problem(f"{header_field.name} contains NUL bytes", True))
+        problems.append(
+            Problem(Phrase("{field} contains NUL bytes", field=header_field.name), True)
+        )
         value = value.replace(b"\x00", b" ")
     try:
         return value.decode("utf-8")
     except UnicodeDecodeError:
         problems.append(
-            Problem(f"{header_field.name} has bytes that are not UTF-8", doubtful=True)
+            Problem(
+                Phrase("{field} has bytes that are not UTF-8", field=header_field.name),
+                doubtful=True,
+            )
         )
         return value.decode("utf-8", "replace")
 
@@ -104,14 +109,17 @@ def _read_fields(
             if header_field.repaired:
                 field_problems.append(
                     Problem(
-                        f"{header_field.name} continues on a line that is not folded",
+                        Phrase(
+                            "{field} continues on a line that is not folded",
+                            field=header_field.name,
+                        ),
                         doubtful=True,
                     )
                 )
             text = _field_text(header_field, field_problems)
             result: AddressList = parse_address_list(text, broken=bool(field_problems))
             field_problems.extend(
-                Problem(f"{header_field.name}: {p.text}", p.doubtful)
+                Problem(joined(": ", [header_field.name, p.text]), p.doubtful)
                 for p in result.problems
             )
             problems.extend(field_problems)
@@ -145,7 +153,15 @@ def _flag_invalid(addresses: Iterable[Address], problems: list[Problem]) -> None
                 globally_deliverable=False,
             )
         except EmailNotValidError as error:
-            problems.append(Problem(f"{address.addr}: {error} (still counted)"))
+            problems.append(
+                Problem(
+                    Phrase(
+                        "{address}: {error} (still counted)",
+                        address=address.addr,
+                        error=str(error),
+                    )
+                )
+            )
 
 
 def read_message(raw: bytes, envelope: Sequence[str] | None = None) -> ParsedMessage:
@@ -172,8 +188,13 @@ def read_message(raw: bytes, envelope: Sequence[str] | None = None) -> ParsedMes
         # Fail closed: with unreadable headers we cannot tell who is shown.
         problems.append(
             Problem(
-                f"{len(hidden)} envelope recipients not found in unreadable headers "
-                "are counted as visible",
+                nphrase(
+                    "{n} envelope recipient not found in unreadable headers is "
+                    "counted as visible",
+                    "{n} envelope recipients not found in unreadable headers are "
+                    "counted as visible",
+                    len(hidden),
+                ),
                 doubtful=True,
             )
         )

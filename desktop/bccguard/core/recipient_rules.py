@@ -46,6 +46,7 @@ from enum import StrEnum
 
 from bccguard.core.address_list import Address
 from bccguard.core.identity import address_key, ascii_domain
+from bccguard.core.phrase import Phrase
 
 RULE_FINDING = "always-bcc"
 
@@ -157,7 +158,9 @@ class RuleOutcome:
 
     def bcc_reason(self) -> str | None:
         """Why the message goes Bcc, in English (None when no bcc rule applies)."""
-        return None if self.bcc is None else f"rule '{self.bcc.name}' always sends Bcc"
+        if self.bcc is None:
+            return None
+        return Phrase("rule '{name}' always sends Bcc", name=self.bcc.name)
 
     def threshold_reason(self) -> str | None:
         """Why the threshold is what it is, in English (None: the policy's)."""
@@ -165,8 +168,14 @@ class RuleOutcome:
         if rule is None:
             return None
         if rule.effect is Effect.NEVER_HOLD:
-            return f"rule '{rule.name}' never holds mail to its members"
-        return f"rule '{rule.name}' sets the threshold to {rule.threshold}"
+            return Phrase(
+                "rule '{name}' never holds mail to its members", name=rule.name
+            )
+        return Phrase(
+            "rule '{name}' sets the threshold to {threshold}",
+            name=rule.name,
+            threshold=rule.threshold,
+        )
 
 
 def _applies(

@@ -9,6 +9,7 @@ from typing import Any
 
 from bccguard.core.address_list import Address
 from bccguard.core.message import ParsedMessage
+from bccguard.core.phrase import Phrase, joined, nphrase
 from bccguard.core.policy import Action, Policy
 from bccguard.core.recipient_rules import RULE_FINDING, RuleOutcome, weigh
 from bccguard.core.rules import Finding, Rule
@@ -109,15 +110,27 @@ def check(message: ParsedMessage, policy: Policy) -> Verdict:
     threshold_reason = outcome.threshold_reason()
     if threshold_reason is not None:
         reasons.append(threshold_reason)
-    summary = (
-        f"{len(message.visible)} visible, {len(message.hidden)} hidden, "
-        f"{len(exposed)} exposed (threshold {in_force.threshold})"
-    )
+    summary = [
+        Phrase(
+            "{visible} visible, {hidden} hidden, {exposed} exposed "
+            "(threshold {threshold})",
+            visible=len(message.visible),
+            hidden=len(message.hidden),
+            exposed=len(exposed),
+            threshold=in_force.threshold,
+        )
+    ]
     if own:
-        summary += f"; {len(own)} of the visible are the sender's own"
+        summary.append(
+            nphrase(
+                "{n} of the visible is the sender's own",
+                "{n} of the visible are the sender's own",
+                len(own),
+            )
+        )
     if trusted:
-        summary += f"; {len(trusted)} in trusted domains"
-    reasons.append(summary)
+        summary.append(Phrase("{n} in trusted domains", n=len(trusted)))
+    reasons.append(joined("; ", summary))
     reasons.extend(p.text for p in message.problems)
     return Verdict(
         decision=Decision.HOLD if findings else Decision.PASS,
