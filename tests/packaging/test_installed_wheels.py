@@ -3,7 +3,8 @@
 An editable install finds every file of the source tree by itself, so what a
 wheel leaves out shows only here. The wheels are built from a copy of the files
 git tracks (a fresh clone has nothing else): ``bccguard`` (the desktop app) with
-``pip wheel``, ``bccguard-server`` with ``packaging/server/build_wheel.py``. Each
+``python -m build`` (sdist, then the wheel from it), ``bccguard-server`` with
+``packaging/server/build_wheel.py`` (``pip wheel``). Each
 goes into a new virtual environment (``python -m venv``, no source tree on the
 path, not editable), dependencies pinned to this environment's versions, and its
 ``bccguard`` command runs: help, check, ``serve --demo`` holding and releasing a
@@ -150,8 +151,10 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Wheels:
     work = tmp_path_factory.mktemp("wheels")
     source = tracked_copy(work / "src")
     out = work / "dist"
+    # As a release would: the sdist, and the wheel built from it (so the sdist
+    # must carry what the plugin's build needs).
     desktop = _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), "."],
+        [sys.executable, "-m", "build", "--outdir", str(out), "."],
         work / "desktop-build.log",
         cwd=source,
     )
