@@ -266,6 +266,29 @@ def test_the_wheels_carry_the_plugin_and_their_own_packages(wheels: Wheels) -> N
     assert shared == {n for n in server_names if ".dist-info/" not in n}
 
 
+def test_the_desktop_wheel_has_every_file_it_runs_from(wheels: Wheels) -> None:
+    """The package, the resources (catalogues, templates, icons) and the packaging
+    files: every tracked one is in the wheel (screenshots are for the README)."""
+    places = {
+        "desktop": "",
+        "resources": "bccguard/_resources/",
+        "packaging": "bccguard/_packaging/",
+    }
+    expected = set()
+    for top, prefix in places.items():
+        for path in (wheels.source / top).rglob("*"):
+            relative = path.relative_to(wheels.source / top).as_posix()
+            built = ".egg-info/" in relative or "__pycache__/" in relative
+            if path.is_file() and not built and not relative.startswith("screenshots/"):
+                expected.add(prefix + relative)
+    with zipfile.ZipFile(wheels.desktop) as desktop:
+        names = set(desktop.namelist())
+    assert any(
+        n.endswith(".mo") or n.endswith(".json") for n in expected if "_resources/" in n
+    )
+    assert sorted(expected - names) == []
+
+
 def test_installed_from_the_wheel_not_the_source(install: Install, home: Path) -> None:
     where = subprocess.run(
         [install.python, "-c", "import bccguard; print(bccguard.__file__)"],
