@@ -48,6 +48,17 @@ class StatusWindow(QWidget):
         self.menu.state = event
         self.icon.setPixmap(state_pixmap(event.state, 48))
         self.title.setText(self.menu.state_line())
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """Grow taller when the state line wraps onto more lines (a long error)."""
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()
+        needed = layout.totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window minimises it: the guard keeps running."""
