@@ -142,11 +142,12 @@ def test_the_empty_outbox_says_so_in_words(
     window.show()
     assert window.empty.isVisible()
     assert window.empty.text().startswith("Nothing has arrived yet.")
-    assert not window.splitter.isVisible()
+    assert window.list.topLevelItemCount() == 0
+    assert not window.reading.isVisible()  # no reading pane with nothing to read
     deliver(sink, ENCODED, ["renee@example.org"])
     window.refresh()
     assert not window.empty.isVisible()
-    assert window.splitter.isVisible()
+    assert window.reading.isVisible()
 
 
 def test_italian(qtbot, qapp: QApplication, sink: DemoSink) -> None:

@@ -35,6 +35,8 @@ from bccguard.ui.i18n import ntr, tr
 FROM, SUBJECT, RECEIVED, RECIPIENTS, COULD_SEE = range(5)
 _RED = "#b3261e"
 _GREEN = "#1e6b34"
+_RED_BACKGROUND = "#fdecea"
+_GREEN_BACKGROUND = "#e7f4ea"
 
 
 def people_text(n: int) -> str:
@@ -82,6 +84,24 @@ def _line(label: str, value: str) -> str:
     return f"<p style='margin:0'><b>{html.escape(label)}</b> {html.escape(value)}</p>"
 
 
+def _envelope_box(mail: DeliveredMail) -> str:
+    """What the envelope says, in a band apart from the message: red when people
+    saw strangers' addresses, green when nobody saw anyone else's."""
+    colour, background = (
+        (_RED, _RED_BACKGROUND) if mail.exposed else (_GREEN, _GREEN_BACKGROUND)
+    )
+    seen = html.escape(seen_text(mail))
+    head, colon, rest = seen.partition(": ")
+    return (
+        f"<table width='100%' cellpadding='6' style='margin-top:8px; "
+        f"margin-bottom:8px; background-color:{background}'><tr><td>"
+        f"<p style='margin:0'>{html.escape(delivered_text(mail))}</p>"
+        f"<p style='margin-top:4px; margin-bottom:0; color:{colour}'>"
+        f"<b>{head}{colon}</b>{rest}</p>"
+        "</td></tr></table>"
+    )
+
+
 def reading_html(mail: DeliveredMail) -> str:
     """The message as a recipient's mail program shows it, with its envelope."""
     lines = [_line(tr("From:"), mail.sender)]
@@ -92,18 +112,10 @@ def reading_html(mail: DeliveredMail) -> str:
     lines.append(_line(tr("Subject:"), mail.subject or tr("(no subject)")))
     if mail.date:
         lines.append(_line(tr("Date:"), mail.date))
-    colour = _RED if mail.exposed else _GREEN
-    envelope = (
-        f"<p style='margin-top:8px; margin-bottom:0'>"
-        f"{html.escape(delivered_text(mail))}</p>"
-        f"<p style='margin-top:2px; color:{colour}'><b>"
-        f"{html.escape(seen_text(mail))}</b></p>"
-    )
     body = mail.body or tr("(this message has no text)")
     return (
         "".join(lines)
-        + envelope
-        + "<hr>"
+        + _envelope_box(mail)
         + f"<div style='white-space:pre-wrap'>{html.escape(body)}</div>"
     )
 
@@ -123,7 +135,7 @@ class OutboxWindow(QWidget):
         self._clock = clock
         self.mails: list[DeliveredMail] = []
         self.setWindowTitle(tr("BccGuard — demo outbox"))
-        self.resize(900, 620)
+        self.resize(900, 660)
         self.empty = QLabel(
             tr(
                 "Nothing has arrived yet. Send the sample mass mail from the tray "
@@ -164,7 +176,7 @@ class OutboxWindow(QWidget):
         self.pane.addWidget(self.source)
         self.show_source = QCheckBox(tr("Show source"))
         self.show_source.toggled.connect(self._source_toggled)
-        reading = QWidget()
+        self.reading = reading = QWidget()
         reading_layout = QVBoxLayout(reading)
         reading_layout.setContentsMargins(0, 0, 0, 0)
         reading_layout.addWidget(self.pane, 1)
@@ -175,7 +187,7 @@ class OutboxWindow(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.list)
         self.splitter.addWidget(reading)
-        self.splitter.setSizes([200, 420])
+        self.splitter.setSizes([130, 500])
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
         layout.addWidget(self.splitter, 1)
@@ -186,7 +198,7 @@ class OutboxWindow(QWidget):
         current = self.selected()
         self.mails = list(reversed(self._load()))
         self.empty.setVisible(not self.mails)
-        self.splitter.setVisible(bool(self.mails))
+        self.reading.setVisible(bool(self.mails))
         now = self._clock()
         self.list.blockSignals(True)
         self.list.clear()
