@@ -38,8 +38,10 @@ from PySide6.QtWidgets import (
 from bccguard.adapters.demo_sink import free_port
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.demo import sample_mass_mail
+from bccguard.events import GuardState
 from bccguard.ui.application import DesktopApp
 from bccguard.ui.held_window import HeldWindow
+from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import set_language
 from tests.i18n.catalogue_files import italian, messages
 from tests.support import MemorySecrets
@@ -236,6 +238,9 @@ def walk_demo(qtbot, desktop: DesktopApp) -> Walk:
     for i in range(len(records)):
         held.select_id(f"h{i}")
         walk.look(f"held messages, {states[i]}", held)
+        dialog = HoldDialog(records[i], lambda i, r: None, clock=lambda: NOW)
+        walk.look(f"hold dialog, {states[i]}", dialog)
+        dialog.close_quietly()
     held.close()
 
     desktop.open_outbox()
@@ -249,6 +254,13 @@ def walk_demo(qtbot, desktop: DesktopApp) -> Walk:
     assistant = settings.open_assistant()  # type: ignore[attr-defined]
     walk.look("account assistant", assistant)
     assistant.close()
+
+    desktop.guard.pause(900)
+    qtbot.waitUntil(lambda: desktop.menu.state.state is GuardState.PAUSED)
+    desktop.menu.rebuild()
+    walk.look("tray menu, paused", desktop.menu)
+    if desktop.status is not None:  # with the notifications of the walk
+        walk.look("status window, paused", desktop.status)
     return walk
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bccguard.adapters.smtp_proxy import one_line
 from bccguard.adapters.smtp_relay import RelayResult
+from bccguard.core.phrase import nphrase
 
 
 def reply_for(result: RelayResult) -> str:
@@ -22,7 +23,12 @@ def reply_for(result: RelayResult) -> str:
         refused = len(only.refused)
         text = one_line(only.text)
         if only.ok and refused:
-            text += f" ({refused} recipients refused upstream)"
+            refusals = nphrase(
+                "{n} recipient refused upstream",
+                "{n} recipients refused upstream",
+                refused,
+            )
+            text += f" ({refusals})"  # English on the wire, the right form for n
         return f"{only.code} {text}"
     failed = [b for b in batches if not b.ok]
     total = sum(len(b.recipients) for b in batches)
