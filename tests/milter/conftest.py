@@ -1,4 +1,4 @@
-"""Fixtures of the milter's tests: one real mail server per module."""
+"""Fixtures of the milter's tests: one real mail server for all of them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.milter.mail_server import MailServer, mail_server
 from tests.postfix_server import available
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server() -> Iterator[MailServer]:
     """Postfix submission (Dovecot SASL) → bccguard milter → Postfix → sink."""
     why = available()

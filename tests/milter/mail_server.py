@@ -34,6 +34,7 @@ HOLDER = "hold@example.com"
 CONVERTER = "convert@example.com"
 REJECTER = "reject@example.com"
 THRESHOLD = 3
+STAFF_DOMAIN = "staff.example.net"
 
 
 def settings_toml() -> str:
@@ -51,7 +52,12 @@ def settings_toml() -> str:
         '"parent1@example.net"]\n\n'
         '[[rules]]\nname = "Parents"\nlists = ["Parents"]\neffect = "bcc"\n\n'
     )
-    return f"[policy]\nthreshold = {THRESHOLD}\n\n{accounts}{rules}"
+    # The staff see each other (a trusted domain): their mail to all passes, and
+    # the reply-all brake watches its threads.
+    policy = (
+        f'[policy]\nthreshold = {THRESHOLD}\ntrusted_domains = ["{STAFF_DOMAIN}"]\n\n'
+    )
+    return f"{policy}{accounts}{rules}"
 
 
 @dataclass

@@ -56,7 +56,9 @@ class MilterSettings:
 
     trusted_networks: tuple[str, ...] = ()
     header_size_limit: int = POSTFIX_HEADER_SIZE_LIMIT
-    brake_replies: int = 20
+    # Microsoft's reply-all storm protection starts at 10 replies to 5,000+ people
+    # within an hour; an organisation's storm hurts long before that.
+    brake_replies: int = 10
     brake_minutes: float = 60.0
     notify: bool = True
     queue_helper: tuple[str, ...] = DEFAULT_QUEUE_HELPER

@@ -75,7 +75,6 @@ def decide(
     milter: MilterSettings,
     *,
     longest_field: int,
-    brake: str | None = None,
 ) -> MilterDecision:
     """The answer for one message.
 
@@ -86,7 +85,6 @@ def decide(
         settings: the policy's settings (``policy_for`` decides).
         milter: the milter's own settings.
         longest_field: bytes of the longest visible recipient field.
-        brake: why the reply-all brake holds this reply (None: it does not).
     """
     message = read_message(raw_head, envelope=recipients)
     policy = settings.policy_for(mail_from)
@@ -94,11 +92,16 @@ def decide(
     cut = cut_reason(longest_field, len(raw_head), milter.header_size_limit)
     if cut is not None:
         return MilterDecision(MilterAction.HOLD, (cut, *verdict.reasons), verdict)
-    if brake is not None:
-        return MilterDecision(MilterAction.HOLD, (brake, *verdict.reasons), verdict)
     if not verdict.held:
         return MilterDecision(MilterAction.PASS, verdict.reasons, verdict)
     action = _FOR_ACTION[verdict.action]  # a recipient rule may convert
     if action is MilterAction.CONVERT and message.not_a_message is not None:
         action = MilterAction.HOLD  # converting cannot make it a message
     return MilterDecision(action, verdict.reasons, verdict)
+
+
+def braked(decision: MilterDecision, reason: str) -> MilterDecision:
+    """``decision`` held by the reply-all brake for ``reason``."""
+    return MilterDecision(
+        MilterAction.HOLD, (reason, *decision.reasons), decision.verdict
+    )

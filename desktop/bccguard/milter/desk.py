@@ -25,13 +25,14 @@ from bccguard.core.incidents import (
 )
 from bccguard.core.settings import Settings
 from bccguard.milter.config import MilterSettings
-from bccguard.milter.decision import MilterAction, MilterDecision, decide
+from bccguard.milter.decision import MilterAction, MilterDecision, braked, decide
 from bccguard.milter.header_edits import HeaderEdit, conversion_edits
 from bccguard.milter.message_head import MessageHead
 from bccguard.milter.notices import Notice, is_automatic, is_notice, send_notice
 from bccguard.milter.postfix_outlet import QUEUE_ID
 from bccguard.milter.postfix_queue import PostfixQueue
 from bccguard.milter.release_marker import MARKER_FIELD, ReleaseMarker
+from bccguard.milter.thread_brake import ThreadBrake, referenced_ids
 from bccguard.service.engine import HoldEngine
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,10 @@ class MilterDesk:
         marker: ReleaseMarker,
         incidents: IncidentLog | None,
         *,
+        threads: ThreadBrake | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._threads = threads
         self.policies = policies
         self._engine = engine
         self._store = store
@@ -133,6 +136,7 @@ class MilterDesk:
             milter,
             longest_field=head.longest_recipient_field(),
         )
+        decision = self._brake(decision, milter)
         verdict = decision.verdict
         log.info(
             "%s %s: %s (%d visible, %d exposed, threshold %d)",
@@ -207,6 +211,24 @@ class MilterDesk:
         return Answer(
             MilterAction.HOLD, strip, quarantine=reason[:200], decision=decision
         )
+
+    def _brake(
+        self, decision: MilterDecision, milter: MilterSettings
+    ) -> MilterDecision:
+        """The reply-all brake on a passing message; remember an exposing one."""
+        if decision.action is not MilterAction.PASS or self._threads is None:
+            return decision
+        verdict = decision.verdict
+        visible = len(verdict.message.visible)
+        if visible <= verdict.threshold:
+            return decision  # not to many: neither a storm nor an exposing original
+        reason = self._threads.reply(
+            referenced_ids(verdict.message), milter.brake_replies, milter.brake_minutes
+        )
+        if reason is not None:
+            return braked(decision, reason)
+        self._threads.remember(verdict.message.message_id, visible)
+        return decision
 
     def _notify(
         self,

@@ -25,7 +25,8 @@ from bccguard.milter.config import MilterSettings
 from bccguard.milter.postfix_outlet import PostfixHeldStore, PostfixOutlet, queue_id
 from bccguard.milter.postfix_queue import PostfixQueue, QueueError
 from bccguard.milter.release_marker import ReleaseMarker
-from bccguard.milter.settings_files import load_all, milter_held_dir
+from bccguard.milter.settings_files import THREADS_FILE, load_all, milter_held_dir
+from bccguard.milter.thread_brake import ThreadBrake
 from bccguard.service.engine import HoldEngine
 from bccguard.service.errors import GuardError
 from bccguard.service.incident_record import IncidentRecorder
@@ -47,6 +48,7 @@ class HeldAdmin:
             self._settings, self._milter = load_all(home)
         except SettingsError as error:
             raise HeldAdminError(str(error)) from error
+        self._threads = ThreadBrake(home / THREADS_FILE)
         self._lock = FileLock(str(home / "milter-held.lock"), timeout=60)
         marker = ReleaseMarker(home)
         self._store = PostfixHeldStore(milter_held_dir(home), self.queue, marker)
@@ -119,6 +121,8 @@ class HeldAdmin:
             done = self._engine.decide(record.id, resolution).result(_WAIT)
         except GuardError as error:
             raise HeldAdminError(str(error)) from error
+        if done.state is HeldState.SENT and not bcc:  # it exposes its thread now
+            self._threads.remember(done.message_id, done.visible_count)
         if done.state is HeldState.SENT:
             how = "converted to Bcc" if bcc else "as is"
             return f"{held_id} released {how}: {done.outcome}"

@@ -25,7 +25,8 @@ from bccguard.milter.filter import GuardFilter
 from bccguard.milter.postfix_outlet import PostfixHeldStore, PostfixOutlet
 from bccguard.milter.postfix_queue import PostfixQueue
 from bccguard.milter.release_marker import ReleaseMarker
-from bccguard.milter.settings_files import load_all, milter_held_dir
+from bccguard.milter.settings_files import THREADS_FILE, load_all, milter_held_dir
+from bccguard.milter.thread_brake import ThreadBrake
 from bccguard.service.engine import HoldEngine
 from bccguard.service.incident_record import IncidentRecorder
 
@@ -83,7 +84,8 @@ def build_desk(home: Path) -> MilterDesk:
         lambda: policies.current()[0],
         incidents=IncidentRecorder(incidents, time.time),
     )
-    return MilterDesk(policies, engine, store, marker, incidents)
+    threads = ThreadBrake(home / THREADS_FILE)
+    return MilterDesk(policies, engine, store, marker, incidents, threads=threads)
 
 
 def run(listen: str, home: Path) -> None:

@@ -9,6 +9,9 @@ from bccguard.adapters.settings_file import load_settings
 from bccguard.core.settings import Settings
 from bccguard.milter.config import MilterSettings, load_milter_settings, milter_file
 
+# The reply-all brake's record of exposed threads.
+THREADS_FILE = "milter-threads.sqlite"
+
 
 def milter_held_dir(home: Path) -> Path:
     """Where the milter keeps the records of messages in Postfix's hold queue."""
