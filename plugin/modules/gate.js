@@ -7,6 +7,7 @@
 import { convertDetails, senderAddress } from "./conversion.js";
 import { makeProof, withProofHeader } from "./decision_proof.js";
 import { withTimeout } from "./native.js";
+import { withListMembers } from "./recipient_rules.js";
 import { RecipientReader } from "./recipients.js";
 import { effectivePolicy } from "./settings.js";
 import { check } from "./verdict.js";
@@ -33,8 +34,12 @@ export const CHECK_TIMEOUT_MS = 20000;
 export async function checkCompose(browser, host, details) {
   const sender = await senderAddress(browser, details);
   const { policy, decisionKey } = await effectivePolicy(browser, host, sender);
-  const recipients = await new RecipientReader(browser).read(details);
-  return { verdict: check(recipients, policy), action: policy.action, details, decisionKey };
+  const reader = new RecipientReader(browser);
+  const recipients = await reader.read(details);
+  // A rule's lists are address-book lists too: their members, by the list's name.
+  const rules = await withListMembers(policy.rules, reader);
+  const verdict = check(recipients, { ...policy, rules });
+  return { verdict, action: verdict.action, details, decisionKey };
 }
 
 export class SendGate {

@@ -7,12 +7,14 @@
 
 import { localisePage } from "./page_text.js";
 import { buildPolicy, domainList } from "./policy.js";
+import { parseRulesText, ruleValues, rulesText } from "./recipient_rules.js";
 import { effectivePolicy, readOptions, saveOptions } from "./settings.js";
 
 /**
  * @typedef {import("./native.js").NativeHost} NativeHost
  * @typedef {import("./settings.js").Options} Options
- * @typedef {{threshold: number, trustedDomains: string[], action: string}} Saved
+ * @typedef {{threshold: number, trustedDomains: string[], action: string,
+ *   rules?: Record<string, unknown>[]}} Saved
  */
 
 const WHOLE_NUMBER = /^\d+$/u;
@@ -50,6 +52,7 @@ export class OptionsPage {
       threshold: String(own.threshold),
       trustedDomains: [...own.trustedDomains].join("\n"),
       action: own.action,
+      rules: rulesText(own.rules),
     };
     const enforced = effective.policy;
     for (const key of this.locked) {
@@ -58,7 +61,9 @@ export class OptionsPage {
           ? String(enforced.threshold)
           : key === "trustedDomains"
             ? [...enforced.trustedDomains].join("\n")
-            : enforced.action;
+            : key === "rules"
+              ? rulesText(enforced.rules)
+              : enforced.action;
     }
     for (const [key, value] of Object.entries(shown)) {
       this.field(key).value = value;
@@ -91,6 +96,10 @@ export class OptionsPage {
     if (edited.rejected.length && !this.locked.includes("trustedDomains")) {
       problems.push(i18n.getMessage("publicDomainRefused", [edited.rejected.join(", ")]));
     }
+    const rules = parseRulesText(String(this.field("rules").value));
+    if (rules.bad.length && !this.locked.includes("rules")) {
+      problems.push(i18n.getMessage("rulesInvalid", [rules.bad.join(", ")]));
+    }
     if (problems.length) {
       this.field("problem").textContent = problems.join(" ");
       return null;
@@ -103,6 +112,12 @@ export class OptionsPage {
       trustedDomains: [...pick("trustedDomains").trustedDomains],
       action: pick("action").action,
     };
+    const ownRules = this.locked.includes("rules")
+      ? previous.rules
+      : buildPolicy({ rules: rules.rules }).rules;
+    if (ownRules.length) {
+      saved.rules = ruleValues(ownRules);
+    }
     await saveOptions(this.browser, saved);
     this.field("problem").textContent = "";
     return saved;

@@ -3,12 +3,14 @@
  *
  * Mirrors `bccguard.core.policy`: threshold (default 10), trusted organisation
  * domains (subdomains included, never a public mail domain), the sender's own
- * addresses, and the action for a held message.
+ * addresses, the action for a held message, and the recipient rules
+ * (`recipient_rules.js`).
  * @module policy
  */
 
 import { addressKey, asciiDomain, makeAddress } from "./address_list.js";
 import { isPublicMailDomain } from "./public_domains.js";
+import { buildRules } from "./recipient_rules.js";
 
 // More than ten strangers who see each other is a mass mail, not a conversation.
 export const DEFAULT_THRESHOLD = 10;
@@ -17,9 +19,10 @@ export const ACTIONS = /** @type {const} */ (["ask", "convert", "block"]);
 /**
  * @typedef {"ask" | "convert" | "block"} Action
  * @typedef {{threshold: number, trustedDomains: Set<string>, ownKeys: Set<string>,
- *   action: Action, rejected: string[]}} Policy
+ *   action: Action, rejected: string[],
+ *   rules: import("./recipient_rules.js").Rule[]}} Policy
  * @typedef {{threshold?: unknown, trustedDomains?: unknown, trusted_domains?: unknown,
- *   action?: unknown, ownAddresses?: string[]}} PolicyValues
+ *   action?: unknown, ownAddresses?: string[], rules?: unknown}} PolicyValues
  */
 
 /**
@@ -78,6 +81,7 @@ export function buildPolicy(values = {}) {
     ownKeys: new Set((values.ownAddresses ?? []).map((a) => addressKey(makeAddress(a.trim())))),
     action,
     rejected,
+    rules: buildRules(values.rules),
   };
 }
 

@@ -7,11 +7,12 @@
 import { buildPolicy } from "./policy.js";
 
 export const OPTIONS_KEY = "options";
-const FIELDS = ["threshold", "trustedDomains", "action"];
+const FIELDS = ["threshold", "trustedDomains", "action", "rules"];
 
 /**
  * @typedef {import("./policy.js").Policy} Policy
- * @typedef {{threshold?: unknown, trustedDomains?: unknown, action?: unknown}} Options
+ * @typedef {{threshold?: unknown, trustedDomains?: unknown, action?: unknown,
+ *   rules?: unknown}} Options
  * @typedef {{policy: Policy, source: "desktop" | "options", managed: string[],
  *   decisionKey: string | null}} Effective
  */
@@ -71,7 +72,12 @@ export async function effectivePolicy(browser, host, sender = "") {
   ]);
   /** @type {Record<string, unknown>} */
   const values = desktop
-    ? { threshold: desktop.threshold, trustedDomains: desktop.trusted_domains, action: desktop.action }
+    ? {
+        threshold: desktop.threshold,
+        trustedDomains: desktop.trusted_domains,
+        action: desktop.action,
+        rules: desktop.rules,
+      }
     : { ...options };
   const enforced = FIELDS.filter((k) => /** @type {any} */ (managed)[k] !== undefined);
   for (const key of enforced) {

@@ -10,6 +10,7 @@
 
 import { addressKey, domainOf, parseAddressList } from "./address_list.js";
 import { isOwn, trusts } from "./policy.js";
+import { bccReason, thresholdReason, weigh } from "./recipient_rules.js";
 
 /**
  * @typedef {import("./address_list.js").Address} Address
@@ -20,7 +21,8 @@ import { isOwn, trusts } from "./policy.js";
  * @typedef {{verdict: "pass" | "hold", visible_count: number, hidden_count: number,
  *   exposed_count: number, threshold: number, visible: string[], hidden: string[],
  *   exposed: string[], domains: Record<string, number>, rules: string[],
- *   reasons: string[]}} Verdict
+ *   reasons: string[], action: import("./policy.js").Action,
+ *   recipient_rule: {name: string, effect: string} | null}} Verdict
  * @typedef {string | string[] | undefined | null} HeaderValue
  * @typedef {{to?: HeaderValue, cc?: HeaderValue, bcc?: HeaderValue, from?: HeaderValue,
  *   sender?: HeaderValue, "resent-to"?: HeaderValue, "resent-cc"?: HeaderValue,
@@ -135,6 +137,8 @@ function domainCounts(exposed) {
  * Decide whether a message may leave under a policy.
  *
  * The message's own From/Sender addresses count as the sender's, never exposed.
+ * The policy's recipient rules set the threshold in force and may convert without
+ * asking; `action` is what to do when the verdict holds.
  * @param {Recipients} message
  * @param {Policy} policy
  * @returns {Verdict}
@@ -146,14 +150,23 @@ export function check(message, policy) {
   const trustedCount = message.visible.filter((a) => !mine(a) && trusts(policy, a)).length;
   const ownCount = message.visible.filter(mine).length;
   const domains = domainCounts(exposed);
+  const shown = message.visible.filter((a) => !mine(a));
+  const outcome = weigh(policy.rules ?? [], shown, exposed, policy.threshold);
+  // No limit (a never-hold rule): as many as there are, so the count never holds.
+  const threshold = outcome.threshold ?? exposed.length;
   const rules = [];
   const reasons = [];
-  if (exposed.length > policy.threshold) {
+  const bcc = bccReason(outcome);
+  if (bcc) {
+    rules.push("always-bcc");
+    reasons.push(bcc);
+  }
+  if (exposed.length > threshold) {
     const n = Object.keys(domains).length;
     rules.push("exposed-recipients");
     reasons.push(
       `${exposed.length} recipients from ${n} domain${n !== 1 ? "s" : ""} would see ` +
-        `each other's address (more than ${policy.threshold})`,
+        `each other's address (more than ${threshold})`,
     );
   }
   // Fail closed: a problem may have hidden recipients, even if none were read.
@@ -163,9 +176,11 @@ export function check(message, policy) {
       "the recipient headers are malformed, so BccGuard cannot be sure who would see whom",
     );
   }
+  const why = thresholdReason(outcome);
+  if (why) reasons.push(why);
   let summary =
     `${message.visible.length} visible, ${message.hidden.length} hidden, ` +
-    `${exposed.length} exposed (threshold ${policy.threshold})`;
+    `${exposed.length} exposed (threshold ${threshold})`;
   if (ownCount) summary += `; ${ownCount} of the visible are the sender's own`;
   if (trustedCount) summary += `; ${trustedCount} in trusted domains`;
   reasons.push(summary, ...message.problems.map((p) => p.text));
@@ -174,12 +189,24 @@ export function check(message, policy) {
     visible_count: message.visible.length,
     hidden_count: message.hidden.length,
     exposed_count: exposed.length,
-    threshold: policy.threshold,
+    threshold,
     visible: message.visible.map((a) => a.addr),
     hidden: message.hidden.map((a) => a.addr),
     exposed: exposed.map((a) => a.addr),
     domains,
     rules,
     reasons,
+    // Doubt is handled as the policy says: a bcc rule converts what is read for sure.
+    action: outcome.bcc && !message.problems.some((p) => p.doubtful) ? "convert" : policy.action,
+    recipient_rule: ruleJson(outcome.bcc ?? outcome.rule),
   };
+}
+
+/**
+ * The rule that decided, as the verdict's JSON names it.
+ * @param {import("./recipient_rules.js").Rule | null} rule
+ * @returns {{name: string, effect: string} | null}
+ */
+function ruleJson(rule) {
+  return rule ? { name: rule.name, effect: rule.effect } : null;
 }

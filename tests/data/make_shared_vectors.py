@@ -9,6 +9,11 @@ corpus message, the policy it was checked with, and the expected outcome from
 exist only as raw bytes; so is input that is not a message (the plugin only ever
 reads a compose window or a message's header fields).
 
+``rule_vectors`` pin the recipient rules (bccguard.core.recipient_rules) on both
+sides: header values, a policy whose ``rules`` are written as the native host gives
+them to the plugin (lists already resolved into addresses), and the outcome the
+Python core gives.
+
 Two hand-worked tables pin the rules under the counts on both sides: ``identities``
 (an address as written, and the key that says who it is: bccguard.core.identity)
 and ``shown`` (header text, and what a reader sees of it:
@@ -154,12 +159,176 @@ def build() -> list[dict[str, Any]]:
     return vectors
 
 
+PARENTS = [f"Parent {i} <parent{i}@home{i}.example>" for i in range(4)]
+TEAM = [f"t{i}@Team.Example" for i in range(14)]
+BCC = {
+    "name": "Parents 3B",
+    "effect": "bcc",
+    "addresses": [f"PARENT{i}@home{i}.example" for i in range(4)],
+}
+NEVER = {"name": "Team", "effect": "never-hold", "domains": ["team.example"]}
+LOOSE = {
+    "name": "Big team",
+    "effect": "threshold",
+    "threshold": 30,
+    "domains": ["@TEAM.example."],
+}
+STRICT = {
+    "name": "Patients",
+    "effect": "threshold",
+    "threshold": 1,
+    "domains": ["bücher.de"],
+}
+# (name, To, Cc, policy values, rules): the outcome comes from the Python core.
+RULE_CASES: list[tuple[str, list[str], list[str], dict[str, Any], list[Any]]] = [
+    ("bcc-list-under-threshold", PARENTS, [], {}, [BCC]),
+    (
+        "bcc-list-with-strangers-blocking",
+        PARENTS[:1],
+        [f"s{i}@x{i}.example" for i in range(20)],
+        {"action": "block"},
+        [BCC],
+    ),
+    ("bcc-lone-recipient", PARENTS[:1], ["me@school.example"], {}, [BCC]),
+    ("bcc-doubtful-headers", PARENTS, ["<broken"], {}, [BCC]),
+    (
+        "bcc-trusted-colleagues",
+        ["a@team.example", "b@team.example"],
+        [],
+        {"trusted_domains": ["team.example"]},
+        [{**BCC, "addresses": [], "domains": ["team.example"]}],
+    ),
+    ("never-hold-team", TEAM, [], {}, [NEVER]),
+    ("never-hold-outsider", TEAM, ["outsider@elsewhere.example"], {}, [NEVER]),
+    (
+        "never-hold-subdomain",
+        [f"x{i}@eu.team.example" for i in range(12)],
+        [],
+        {},
+        [NEVER],
+    ),
+    ("loose-threshold-covers", TEAM, [], {}, [LOOSE]),
+    ("loose-threshold-outsider", TEAM, ["o@elsewhere.example"], {}, [LOOSE]),
+    (
+        "strict-threshold-touches",
+        ["p@eu.BÜCHER.de", "a@b.example"],
+        ["c@d.example"],
+        {},
+        [STRICT],
+    ),
+    ("strict-threshold-absent", ["a@b.example", "c@d.example"], [], {}, [STRICT]),
+    (
+        "stricter-wins",
+        TEAM,
+        [],
+        {},
+        [
+            NEVER,
+            LOOSE,
+            {
+                "name": "Small",
+                "effect": "threshold",
+                "threshold": 12,
+                "domains": ["team.example"],
+            },
+        ],
+    ),
+    (
+        "bcc-wins-over-never-hold",
+        TEAM,
+        [],
+        {},
+        [NEVER, {**BCC, "addresses": ["t3@team.example"]}],
+    ),
+    (
+        "account-threshold-under-rule",
+        TEAM,
+        [],
+        {"threshold": 20},
+        [
+            {
+                "name": "Small",
+                "effect": "threshold",
+                "threshold": 12,
+                "addresses": ["t0@team.example"],
+            }
+        ],
+    ),
+]
+
+
+def _rule(values: dict[str, Any]) -> Any:
+    from bccguard.core.recipient_rules import Effect, RecipientRule
+
+    return RecipientRule.build(
+        values["name"],
+        Effect(values["effect"]),
+        threshold=values.get("threshold"),
+        addresses=values.get("addresses", []),
+        domains=values.get("domains", []),
+    )
+
+
+def build_rules() -> list[dict[str, Any]]:
+    """The recipient-rule vectors, with the Python core's outcome."""
+    from bccguard.core.message import read_message
+    from bccguard.core.policy import Action, Policy
+    from bccguard.core.verdict import check
+
+    vectors = []
+    for name, to, cc, values, rules in RULE_CASES:
+        headers = {"from": ["Me <me@school.example>"], "to": [", ".join(to)]}
+        if cc:
+            headers["cc"] = [", ".join(cc)]
+        policy = {
+            "threshold": values.get("threshold", 10),
+            "trusted_domains": values.get("trusted_domains", []),
+            "action": values.get("action", "ask"),
+            "rules": [_rule(r).to_json() for r in rules],
+        }
+        raw = "".join(f"{k}: {v[0]}\r\n" for k, v in headers.items()) + "\r\n"
+        verdict = check(
+            read_message(raw.encode()),
+            Policy.build(
+                threshold=policy["threshold"],
+                trusted_domains=policy["trusted_domains"],
+                action=Action(policy["action"]),
+                rules=[_rule(r) for r in rules],
+            ),
+        ).to_json()
+        vectors.append(
+            {
+                "name": name,
+                "headers": headers,
+                "policy": policy,
+                "expected": {
+                    **{
+                        k: verdict[k]
+                        for k in (
+                            "verdict",
+                            "action",
+                            "threshold",
+                            "exposed_count",
+                            "rules",
+                            "recipient_rule",
+                        )
+                    },
+                    "rule_reasons": [
+                        r for r in verdict["reasons"] if r.startswith("rule '")
+                    ],
+                },
+            }
+        )
+    return vectors
+
+
 def render() -> str:
     """The file's exact text."""
     document = {
         "about": "Recipient-check vectors shared by the Python core and the "
         "Thunderbird plugin; generated by tests/data/make_shared_vectors.py.",
         "vectors": build(),
+        "rule_vectors": build_rules(),
         "identities": [{"written": w, "key": k} for w, k in IDENTITIES],
         "shown": [{"text": t, "shown": s} for t, s in SHOWN],
     }

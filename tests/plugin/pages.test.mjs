@@ -155,6 +155,7 @@ function optionsDocument() {
     threshold: {},
     trustedDomains: {},
     action: { value: "ask" },
+    rules: {},
     problem: {},
     save: { i18n: "optionSave" },
   });
