@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
+import bccguard
 from bccguard.cli import build_parser
 from bccguard.cli_desktop import NO_QT_LINE, SERVER_PACKAGE_LINE
 
@@ -115,3 +117,32 @@ def test_commands_run_without_the_desktop_part(tmp_path: Path) -> None:
     assert "No held messages." in done.stdout
     assert (profile / "extensions" / "bccguard@bccguard.org.xpi").is_file()
     assert out.is_file()
+
+
+IMPORTS = """
+import importlib, sys
+for name in sys.argv[1].split(","):
+    sys.modules[name] = None
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+"""
+
+
+def test_every_module_but_the_desktop_part_imports_without_qt() -> None:
+    """What bccguard-server installs: no module of it needs Qt, even one no
+    command's --help reaches (``__main__`` modules run when imported)."""
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(bccguard.__path__, "bccguard.")
+        if not info.name.startswith("bccguard.ui")
+        and not info.name.endswith("__main__")
+    ]
+    assert "bccguard.service.guard" in names and "bccguard.native_host.host" in names
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS, SERVER, *names],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
