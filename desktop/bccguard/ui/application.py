@@ -29,6 +29,7 @@ from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.adapters.smtp_proxy import ProxyError
 from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 from bccguard.core.bcc_conversion import ToStyle
+from bccguard.core.countdown import was_undone
 from bccguard.core.held import HeldMessage, HeldState, Origin, Resolution
 from bccguard.core.incidents import Incident
 from bccguard.core.policy import Policy
@@ -44,9 +45,11 @@ from bccguard.events import (
 )
 from bccguard.mailbox_guard import MailboxGuard, SentFolderLookup, endpoint_for
 from bccguard.service import Guard
+from bccguard.service.errors import GuardError
 from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
 from bccguard.ui.check_window import CheckWindow
+from bccguard.ui.countdown_window import CountdownWindow
 from bccguard.ui.display_check import desktop_problem
 from bccguard.ui.held_window import HeldWindow, outcome_summary
 from bccguard.ui.hold_dialog import HoldDialog
@@ -143,6 +146,14 @@ class DesktopApp:
         self.bridge.signals.held_updated.connect(self._on_held_updated)
         self.bridge.signals.message_relayed.connect(self._on_relayed)
         self.bridge.signals.mailbox_alert.connect(self._on_mailbox_alert)
+        # Undo send: the messages counting down, in a window of their own.
+        self.countdown = CountdownWindow(self.undo_send, self.send_now)
+        self.windows["countdown"] = self.countdown
+        self.bridge.signals.countdown_started.connect(
+            lambda _held: self._show_countdowns(reveal=True)
+        )
+        self.bridge.signals.countdown_undone.connect(self._countdown_undone)
+        self.bridge.signals.held_updated.connect(lambda _held: self._show_countdowns())
         self.bridge.signals.mailbox_status.connect(self._on_mailbox_status)
         self._told_sign_in: set[str] = set()
         self.mailboxes = MailboxGuard(
@@ -172,6 +183,7 @@ class DesktopApp:
         for held in self.guard.held_messages():
             if held.state.needs_user:
                 self._on_held(held, deadline=None)
+        self._show_countdowns(reveal=True)  # those a restart found still waiting
 
     def quit(self) -> None:
         """Stop the guard and leave; held messages stay on disk.
@@ -291,6 +303,15 @@ class DesktopApp:
                 critical=True,
             )
             return
+        if was_undone(held):
+            self.notify(
+                tr("Not sent"),
+                tr(
+                    "You stopped “{subject}”. Send it, convert it or discard it.",
+                    subject=held.subject or tr("(no subject)"),
+                ),
+            )
+            return
         self.notify(
             tr("Message held"),
             tr(
@@ -299,6 +320,33 @@ class DesktopApp:
                 subject=held.subject,
             ),
         )
+
+    # -- Undo send ----------------------------------------------------------------
+
+    def _show_countdowns(self, *, reveal: bool = False) -> None:
+        """The countdown window shows every message still counting down."""
+        if not self._closed:
+            self.countdown.show_records(self.guard.countdowns.active(), reveal=reveal)
+
+    def undo_send(self, held_id: str) -> None:
+        """Undo: the message waits as held (its dialog opens on the event)."""
+        try:
+            self.guard.countdowns.undo(held_id)
+        except GuardError as error:
+            self.notify(tr("Too late to undo"), str(error), critical=True)
+            self._show_countdowns()
+
+    def send_now(self, held_id: str) -> None:
+        """Send now: the countdown ends at once."""
+        try:
+            self.guard.countdowns.send_now(held_id)
+        except GuardError as error:
+            self.notify(tr("Not done"), str(error), critical=True)
+        self._show_countdowns()
+
+    def _countdown_undone(self, held: HeldMessage) -> None:
+        self._show_countdowns()
+        self._on_held(held, deadline=None)
 
     def _decide_later(self, held: HeldMessage) -> None:
         """The hold dialog was closed without an answer: say where the message is."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from bccguard.events import (
+    CountdownStarted,
+    CountdownUndone,
     Event,
     HeldUpdated,
     MailboxAlert,
@@ -21,6 +23,8 @@ class GuardSignals(QObject):
     state_changed = Signal(object)  # StateChanged
     message_held = Signal(object)  # HeldMessage
     held_updated = Signal(object)  # HeldMessage
+    countdown_started = Signal(object)  # HeldMessage
+    countdown_undone = Signal(object)  # HeldMessage
     message_relayed = Signal(object)  # MessageRelayed
     mailbox_alert = Signal(object)  # MailboxAlert
     mailbox_status = Signal(object)  # MailboxStatus
@@ -46,6 +50,10 @@ class GuardBridge:
                 signals.message_held.emit(held)
             case HeldUpdated(held):
                 signals.held_updated.emit(held)
+            case CountdownStarted(held):
+                signals.countdown_started.emit(held)
+            case CountdownUndone(held):
+                signals.countdown_undone.emit(held)
             case MessageRelayed():
                 signals.message_relayed.emit(event)
             case MailboxAlert():

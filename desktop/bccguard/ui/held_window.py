@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bccguard.core.countdown import counting_down, was_undone
 from bccguard.core.held import HeldMessage, HeldState, Origin, Refusal, Resolution
 from bccguard.ui.exposure_confirm import ExposureConfirm
 from bccguard.ui.i18n import N_, ntr, tr
@@ -141,6 +142,9 @@ def outcome_summary(held: HeldMessage, now: float) -> str:
     match held.state:
         case HeldState.WAITING:
             return tr("Not sent yet")
+        case HeldState.QUEUED if counting_down(held):
+            at = clock_time(held.countdown_until, now)
+            return tr("Goes at {time} unless you undo it", time=at)
         case HeldState.QUEUED:
             return _queued_text(held, now)
         case HeldState.SENDING:
@@ -178,6 +182,8 @@ def outcome_summary(held: HeldMessage, now: float) -> str:
 def headline(held: HeldMessage, now: float) -> str:
     """What a record's state means, in one line (the hold dialog's headline)."""
     match held.state:
+        case HeldState.WAITING if was_undone(held):
+            return tr("You stopped this message: it was not sent")
         case HeldState.WAITING:
             return tr(
                 "{n} people would see each other's e-mail address",
@@ -200,6 +206,11 @@ def explanation(held: HeldMessage, now: float) -> str:
     undelivered = len(held.undelivered)
     text = ""
     match held.state:
+        case HeldState.WAITING if was_undone(held):
+            text = tr(
+                "You pressed Undo before it went. Send it as it is, convert it to "
+                "Bcc first, or don't send it; until then it waits in BccGuard."
+            )
         case HeldState.WAITING:
             text = tr(
                 "More than {threshold} recipients who may not know each other are in "

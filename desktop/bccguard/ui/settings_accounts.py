@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from bccguard.adapters.secrets import SecretStore, SecretStoreError
 from bccguard.core.settings import (
     PROVIDER_RECIPIENT_LIMITS,
+    UNDO_DELAYS,
     Account,
     Settings,
     SettingsError,
@@ -37,6 +38,11 @@ from bccguard.ui.settings_form import (
     number_box,
     wrapped_label,
 )
+
+
+def undo_delay_choices() -> dict[str, str]:
+    """Undo send's delays in words: "Off", "5 s", ..."""
+    return {str(d): tr("Off") if d == 0 else tr("{s} s", s=d) for d in UNDO_DELAYS}
 
 
 @dataclass
@@ -143,6 +149,13 @@ class AccountsTab(QWidget):
         threshold_row.addWidget(self.own_threshold)
         threshold_row.addWidget(self.threshold)
         threshold_row.addStretch(1)
+        self.undo_delay = choice_box(undo_delay_choices(), "0")
+        self.undo_delay.setToolTip(
+            tr(
+                "Undo send: each message from this account waits this long in "
+                "BccGuard, with Undo and Send now, before it goes"
+            )
+        )
         self.imap_host = QLineEdit()
         self.imap_host.setPlaceholderText(tr("imap.example.org (optional)"))
         self.imap_host.setToolTip(
@@ -167,6 +180,7 @@ class AccountsTab(QWidget):
         form.addRow(tr("Provider"), self.provider)
         form.addRow(tr("Recipients per message"), self.limit)
         form.addRow(tr("For this identity"), threshold_row)
+        form.addRow(tr("Wait before sending"), self.undo_delay)
         form.addRow(tr("Incoming (IMAP) server"), self.imap_host)
         form.addRow(tr("IMAP port"), self.imap_port)
         form.addRow(tr("IMAP security"), self.imap_security)
@@ -186,6 +200,7 @@ class AccountsTab(QWidget):
             "provider": (tr("Provider"), self.provider),
             "max_recipients": (tr("Recipients per message"), self.limit),
             "threshold": (tr("For this identity"), self.threshold),
+            "undo_delay": (tr("Wait before sending"), self.undo_delay),
             "imap_host": (tr("Incoming (IMAP) server"), self.imap_host),
             "imap_port": (tr("IMAP port"), self.imap_port),
             "imap_tls": (tr("IMAP security"), self.imap_security),
@@ -203,6 +218,7 @@ class AccountsTab(QWidget):
             spin.valueChanged.connect(self._store)
         self.security.currentIndexChanged.connect(self._store)
         self.imap_security.currentIndexChanged.connect(self._store)
+        self.undo_delay.currentIndexChanged.connect(self._store)
         self.provider.activated.connect(self._provider_chosen)
         self.own_threshold.toggled.connect(self.threshold.setEnabled)
         self.own_threshold.toggled.connect(self._store)
@@ -297,6 +313,7 @@ class AccountsTab(QWidget):
         self.threshold.setEnabled(threshold is not None)
         if threshold is not None:
             self.threshold.setValue(int(threshold))
+        self._select(self.undo_delay, str(v.get("undo_delay", 0)))
         self.password.setText(row.password)
         self.password.setPlaceholderText(
             tr("Stored; leave empty to keep it")
@@ -338,6 +355,7 @@ class AccountsTab(QWidget):
             "imap_host": self.imap_host.text().strip(),
             "imap_port": self.imap_port.value(),
             "imap_tls": self.imap_security.currentData(),
+            "undo_delay": int(self.undo_delay.currentData()),
         }
         # Keep what the form does not show (e.g. the identity's own action).
         kept = {k: v for k, v in row.values.items() if k != "threshold"}
