@@ -28,6 +28,7 @@ from bccguard.adapters.smtp_relay import UpstreamConfig
 from bccguard.core.held import HeldMessage, HeldState, Resolution
 from bccguard.core.incidents import IncidentLog
 from bccguard.core.message import read_message
+from bccguard.core.phrase import nphrase
 from bccguard.core.settings import Settings
 from bccguard.events import (
     Event,
@@ -254,12 +255,21 @@ class Guard:
         signs = [h for h in self.engine.all() if h.state is HeldState.NEEDS_SIGN_IN]
         if waiting:
             self._set_state(
-                GuardState.ATTENTION, f"{len(waiting)} held message(s) wait"
+                GuardState.ATTENTION,
+                nphrase(
+                    "{n} held message waits",
+                    "{n} held messages wait",
+                    len(waiting),
+                ),
             )
         elif signs:
             self._set_state(
                 GuardState.ATTENTION,
-                f"{len(signs)} message(s) wait for you to sign in again",
+                nphrase(
+                    "{n} message waits for you to sign in again",
+                    "{n} messages wait for you to sign in again",
+                    len(signs),
+                ),
             )
         elif self._upstream_problem:
             self._set_state(GuardState.ERROR, self._upstream_problem)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from bccguard.events import GuardState, StateChanged
-from bccguard.ui.i18n import N_, tr
+from bccguard.ui.i18n import N_, tr, tr_phrase
 from bccguard.ui.icons import state_icon
 
 _STATE_TEXT = {
@@ -42,7 +42,7 @@ def state_text(event: StateChanged, paused_until: float = 0.0, now: float = 0.0)
     """One line for people about the guard's state (with the pause's end)."""
     if event.state is GuardState.PAUSED and paused_until > 0:
         return pause_text(paused_until, now or time.time())
-    return tr(_STATE_TEXT[event.state], detail=event.detail)
+    return tr(_STATE_TEXT[event.state], detail=tr_phrase(event.detail))
 
 
 @dataclass
