@@ -17,7 +17,13 @@ from bccguard.core.bcc_conversion import to_relay_form
 from bccguard.core.settings import LOOPBACK_HOST
 from bccguard.demo import DEMO_SENDER, recipients_of, sample_mass_mail
 from bccguard.ui.i18n import set_language
-from bccguard.ui.outbox_window import COULD_SEE, RECIPIENTS, SUBJECT, OutboxWindow
+from bccguard.ui.outbox_window import (
+    COULD_SEE,
+    RECEIVED,
+    RECIPIENTS,
+    SUBJECT,
+    OutboxWindow,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -161,5 +167,20 @@ def test_italian(qtbot, qapp: QApplication, sink: DemoSink) -> None:
         assert row.text(RECIPIENTS) == "25 persone"
         assert row.text(COULD_SEE) == "24 altri"
         assert "(busta; 25 persone)" in window.view.toPlainText()
+    finally:
+        set_language("en")
+
+
+def test_dates_have_no_english_names(qtbot, qapp: QApplication, sink: DemoSink) -> None:
+    deliver(sink, ENCODED, ["renee@example.org"])
+    set_language("it")
+    try:
+        window = OutboxWindow(sink.delivered, clock=lambda: 2e9)  # another day
+        qtbot.addWidget(window)
+        reading = window.view.toPlainText()
+        assert "Data: 2026-12-01 " in reading
+        assert "Tue" not in reading and "Dec" not in reading
+        received = window.list.topLevelItem(0).text(RECEIVED)
+        assert received[:2] == "20" and received.count("-") == 2
     finally:
         set_language("en")

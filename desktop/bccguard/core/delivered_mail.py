@@ -32,7 +32,7 @@ class DeliveredMail:
     to: tuple[str, ...]  # rendered mailboxes of To
     cc: tuple[str, ...]  # rendered mailboxes of Cc
     subject: str
-    date: str  # the Date header in local time, or as written when unreadable
+    date: str  # the Date header in local time, "2026-12-01 09:30", or as written
     body: str  # the plain text a reader sees
     envelope_sender: str
     delivered_to: tuple[str, ...]  # the envelope recipients (RCPT TO)
@@ -76,7 +76,7 @@ def _local_date(value: str) -> str:
         return value
     if when.tzinfo is not None:
         when = when.astimezone()
-    return when.strftime("%a %d %b %Y %H:%M")
+    return when.strftime("%Y-%m-%d %H:%M")  # no month names: any language
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -23,10 +23,12 @@ from bccguard.adapters.heap import return_large_buffers_to_the_system
 from bccguard.adapters.held_store import HeldStore
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore, ensure_local_secret
+from bccguard.adapters.send_budget_log import SendBudgetLog
 from bccguard.adapters.smtp_proxy import SmtpProxy
 from bccguard.adapters.smtp_relay import UpstreamConfig
 from bccguard.core.held import HeldMessage, HeldState, Resolution
 from bccguard.core.incidents import IncidentLog
+from bccguard.core.individual_copies import Greeting
 from bccguard.core.message import read_message
 from bccguard.core.phrase import nphrase
 from bccguard.core.settings import Settings
@@ -42,6 +44,7 @@ from bccguard.events import (
 from bccguard.service.control import ControlDesk
 from bccguard.service.engine import HoldEngine, SentLookup
 from bccguard.service.incident_record import IncidentRecorder
+from bccguard.service.individual_run import OneByOneSender
 from bccguard.service.journal import PassJournal
 from bccguard.service.relays import Relays
 from bccguard.service.submission import SubmissionDesk
@@ -81,7 +84,15 @@ class Guard:
         self._state = GuardState.STOPPED
         self._secret = ensure_local_secret(secrets)
         self._watch = _StateWatch(self)
-        self.relays = Relays(lambda: self._settings, secrets, upstream=upstream)
+        # Recipients sent to over the last day, per account ("send one by one").
+        self.sent_log = SendBudgetLog(home / "send-budget.jsonl", now=clock())
+        self.relays = Relays(
+            lambda: self._settings,
+            secrets,
+            upstream=upstream,
+            sent_log=self.sent_log,
+            clock=clock,
+        )
         recorder = IncidentRecorder(incidents, clock)
         # Read-only here (tests and tools look at the disk); the engine writes it.
         self.store = HeldStore(paths.held_dir(home))
@@ -94,6 +105,15 @@ class Guard:
             clock=clock,
             sent_lookup=sent_lookup,
         )
+        self.one_by_one = OneByOneSender(
+            self.engine,
+            self.store,
+            self.relays,
+            self.sent_log,
+            lambda: self._settings,
+            clock=clock,
+        )
+        self.engine.one_by_one = self.one_by_one
         self.journal = PassJournal(paths.held_dir(home) / ".pass-journal")
         self.desk = SubmissionDesk(
             self.engine,
@@ -187,6 +207,7 @@ class Guard:
         self.engine.stop()
         self.relays.close()
         self.journal.close()
+        self.sent_log.close()
         self._set_state(GuardState.STOPPED)
 
     def pause(self, seconds: float) -> None:
@@ -217,6 +238,22 @@ class Guard:
         """
         try:
             return self.engine.decide(held_id, resolution)
+        except Exception as error:  # GuardError mostly: handed to the caller
+            failed: Future[HeldMessage] = Future()
+            failed.set_exception(error)
+            return failed
+
+    def send_one_by_one(
+        self, held_id: str, greeting: Greeting | None
+    ) -> Future[HeldMessage]:
+        """Send ``held_id`` one copy per recipient, greeting each by name when
+        ``greeting`` says so; the future resolves after the first copy."""
+        try:
+            return self.engine.decide(
+                held_id,
+                Resolution.INDIVIDUALLY,
+                prepare=lambda record: with_options(record, greeting),
+            )
         except Exception as error:  # GuardError mostly: handed to the caller
             failed: Future[HeldMessage] = Future()
             failed.set_exception(error)

@@ -51,10 +51,11 @@ def could_see_text(mail: DeliveredMail) -> str:
 
 
 def received_text(when: float, now: float) -> str:
-    """ "10:42:07" today, "Mon 30 Nov 10:42" on another day."""
+    """The time today ("10:42:07"), else the date too ("2026-11-30 10:42"): no
+    month names, the same in every language, as in the other windows."""
     then, today = time.localtime(when), time.localtime(now)
     return time.strftime(
-        "%H:%M:%S" if then[:3] == today[:3] else "%a %d %b %H:%M", then
+        "%H:%M:%S" if then[:3] == today[:3] else "%Y-%m-%d %H:%M", then
     )
 
 
