@@ -22,6 +22,8 @@ from typing import Any
 
 from bccguard.adapters.demo_sink import free_port
 from tests.dovecot_server import PASSWORD, USER, Dovecot
+from tests.milter.opendkim import OpenDkim
+from tests.milter.opendkim import available as opendkim_available
 from tests.postfix_server import postfix_relay
 from tests.smtp_sink import LoopbackController, Sink
 from tests.support import wait_listening
@@ -35,6 +37,7 @@ CONVERTER = "convert@example.com"
 REJECTER = "reject@example.com"
 THRESHOLD = 3
 STAFF_DOMAIN = "staff.example.net"
+SIGNED_DOMAIN = "example.com"  # OpenDKIM signs the mail of HOLDER, CONVERTER...
 
 
 def settings_toml() -> str:
@@ -70,6 +73,7 @@ class MailServer:
     home: Path
     milter_port: int
     milter: subprocess.Popen[bytes] | None = None
+    dkim: OpenDkim | None = None
     log: Path = field(default_factory=Path)
 
     @property
@@ -211,20 +215,26 @@ def mail_server() -> Iterator[MailServer]:
         (home / "config.toml").write_text(settings_toml())
         milter_port = free_port()
         port = free_port()
-        milter = f"inet:127.0.0.1:{milter_port}"
+        milters = f"inet:127.0.0.1:{milter_port}"
+        dkim = None
+        if opendkim_available() is None:  # a DKIM signer after BccGuard, as advised
+            dkim = OpenDkim(root / "opendkim", SIGNED_DOMAIN)
+            dkim.start()
+            stack.callback(dkim.stop)
+            milters += f", {dkim.milter}"
         extra = (
             "smtpd_sasl_auth_enable = yes\n"
             "smtpd_sasl_type = dovecot\n"
             f"smtpd_sasl_path = inet:127.0.0.1:{sasl_port}\n"
             "smtpd_relay_restrictions = permit_sasl_authenticated, reject\n"
-            f"smtpd_milters = {milter}\n"
-            f"non_smtpd_milters = {milter}\n"
+            f"smtpd_milters = {milters}\n"
+            f"non_smtpd_milters = {milters}\n"
             "milter_default_action = tempfail\n"
             "milter_protocol = 6\n"
         )
         postfix = stack.enter_context(postfix_relay(port, controller.port, extra))
         (home / "milter.toml").write_text(milter_toml(postfix / "etc"))
-        server = MailServer(port, sink, postfix, home, milter_port)
+        server = MailServer(port, sink, postfix, home, milter_port, dkim=dkim)
         server.start_milter()
         stack.callback(server.stop_milter)
         yield server

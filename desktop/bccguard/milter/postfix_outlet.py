@@ -27,7 +27,7 @@ from bccguard.adapters.smtp_relay import (
     BeforeFinalDot,
     RelayResult,
 )
-from bccguard.core.header_block import parse_header_block
+from bccguard.core.header_block import parse_header_block, without_fields
 from bccguard.core.held import HeldMessage, Resolution
 from bccguard.core.outgoing import crlf_only, outgoing_form
 from bccguard.milter.config import MilterSettings
@@ -153,7 +153,7 @@ class PostfixOutlet:
             queue.release(qid)
             log.info("held %s (%s) released as is", record.id, qid)
             return BatchOutcome(batch, 250, "2.0.0 released from the hold queue as is")
-        queue.inject(record.mail_from, batch, outgoing_form(data))
+        queue.inject(record.mail_from, batch, _unsigned(outgoing_form(data)))
         log.info("held %s (%s) re-injected converted", record.id, qid)
         try:
             queue.delete(qid)
@@ -162,3 +162,11 @@ class PostfixOutlet:
                 "held %s: the converted copy left; delete %s by hand", record.id, qid
             )
         return BatchOutcome(batch, 250, "2.0.0 converted and queued by Postfix")
+
+
+def _unsigned(data: bytes) -> bytes:
+    """``data`` without its DKIM signatures: the conversion changed the To and Cc
+    they sign, so they could only fail; the signer after the milter signs the
+    converted message afresh (RFC 6376 §3.5, h=)."""
+    block = parse_header_block(data)
+    return without_fields(data, block, "DKIM-Signature")

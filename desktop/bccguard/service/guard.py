@@ -30,6 +30,7 @@ from bccguard.core.held import HeldMessage, HeldState, Resolution
 from bccguard.core.incidents import IncidentLog
 from bccguard.core.individual_copies import Greeting
 from bccguard.core.message import read_message
+from bccguard.core.one_by_one import with_options
 from bccguard.core.phrase import nphrase
 from bccguard.core.settings import Settings
 from bccguard.events import (
