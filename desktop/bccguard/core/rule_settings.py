@@ -32,6 +32,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from bccguard.core.address_list import parse_address_list
+from bccguard.core.phrase import N_
 from bccguard.core.public_domains import is_public_mail_domain
 from bccguard.core.recipient_rules import Effect, RecipientRule, rule_domain
 
@@ -95,7 +96,7 @@ def addresses_from_text(text: str) -> list[str]:
         result = parse_address_list(line.replace(";", ","))
         if result.problems or not all(a.recipient for a in result.addresses):
             raise RuleSettingsError(
-                "addresses", "not an e-mail address: {text}", text=line
+                "addresses", N_("not an e-mail address: {text}"), text=line
             )
         found.extend(a.addr for a in result.addresses)
     return found
@@ -108,22 +109,22 @@ def domains_from_text(text: str) -> list[str]:
 
 def _text(path: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise RuleSettingsError(path, "required")
+        raise RuleSettingsError(path, N_("required"))
     return value.strip()
 
 
 def _strings(path: str, value: object) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RuleSettingsError(path, "must be a list of text")
+        raise RuleSettingsError(path, N_("must be a list of text"))
     return [v.strip() for v in value if v.strip()]
 
 
 def _known(path: str, data: object, cls: type) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise RuleSettingsError(path, "must be a table")
+        raise RuleSettingsError(path, N_("must be a table"))
     unknown = sorted(set(data) - {f.name for f in fields(cls)})
     if unknown:
-        raise RuleSettingsError(f"{path}.{unknown[0]}", "unknown setting")
+        raise RuleSettingsError(f"{path}.{unknown[0]}", N_("unknown setting"))
     return data
 
 
@@ -134,19 +135,21 @@ def _address(path: str, text: str) -> str:
         or len(result.addresses) != 1
         or not result.addresses[0].recipient
     ):
-        raise RuleSettingsError(path, "not an e-mail address: {text}", text=text)
+        raise RuleSettingsError(path, N_("not an e-mail address: {text}"), text=text)
     return result.addresses[0].addr  # a display name is not who it is
 
 
 def _domain(path: str, text: str, effect: str) -> str:
     bare = text.lstrip("@").rstrip(".")
     if not _DOMAIN.fullmatch(bare):
-        raise RuleSettingsError(path, "not a domain: {text}", text=text)
+        raise RuleSettingsError(path, N_("not a domain: {text}"), text=text)
     if effect != Effect.BCC.value and is_public_mail_domain(rule_domain(bare)):
         raise RuleSettingsError(
             path,
-            "{domain} is a public mail domain: its users are strangers to each "
-            "other, so only a bcc rule can cover it",
+            N_(
+                "{domain} is a public mail domain: its users are strangers to each "
+                "other, so only a bcc rule can cover it"
+            ),
             domain=bare,
         )
     return bare
@@ -171,25 +174,28 @@ def rule_from_mapping(path: str, data: object) -> RuleSettings:
     effect = table.get("effect", Effect.BCC.value)
     if effect not in EFFECTS:
         raise RuleSettingsError(
-            f"{path}.effect", "must be one of {choices}", choices=", ".join(EFFECTS)
+            f"{path}.effect", N_("must be one of {choices}"), choices=", ".join(EFFECTS)
         )
     threshold = table.get("threshold")
     if effect == Effect.THRESHOLD.value:
         if not isinstance(threshold, int) or isinstance(threshold, bool):
-            raise RuleSettingsError(f"{path}.threshold", "must be a whole number")
+            raise RuleSettingsError(f"{path}.threshold", N_("must be a whole number"))
         if not 0 <= threshold <= MAX_THRESHOLD:
             raise RuleSettingsError(
-                f"{path}.threshold", "must be {low}–{high}", low=0, high=MAX_THRESHOLD
+                f"{path}.threshold",
+                N_("must be {low}–{high}"),
+                low=0,
+                high=MAX_THRESHOLD,
             )
     elif threshold is not None:
         raise RuleSettingsError(
-            f"{path}.threshold", 'only a rule with effect = "threshold" has one'
+            f"{path}.threshold", N_('only a rule with effect = "threshold" has one')
         )
     lists = _strings(f"{path}.lists", table.get("lists", []))
     addresses = _strings(f"{path}.addresses", table.get("addresses", []))
     domains = _strings(f"{path}.domains", table.get("domains", []))
     if not (lists or addresses or domains):
-        raise RuleSettingsError(path, "names no list, address or domain")
+        raise RuleSettingsError(path, N_("names no list, address or domain"))
     return RuleSettings(
         name=name,
         effect=str(effect),
@@ -205,13 +211,11 @@ def rule_from_mapping(path: str, data: object) -> RuleSettings:
     )
 
 
-def _unique(path: str, names: Sequence[str], what: str) -> None:
+def _unique(path: str, names: Sequence[str], problem: str) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name.lower() in seen:
-            raise RuleSettingsError(
-                f"{path}[{i}].name", "another {what} has this name", what=what
-            )
+            raise RuleSettingsError(f"{path}[{i}].name", problem)
         seen.add(name.lower())
 
 
@@ -223,13 +227,13 @@ def rules_from_mapping(
     found_rules = data.get("rules", [])
     for key, value in (("lists", found_lists), ("rules", found_rules)):
         if not isinstance(value, list):
-            raise RuleSettingsError(key, "must be a list of tables")
+            raise RuleSettingsError(key, N_("must be a list of tables"))
     lists = tuple(
         list_from_mapping(f"lists[{i}]", t) for i, t in enumerate(found_lists)
     )
     rules = tuple(
         rule_from_mapping(f"rules[{i}]", t) for i, t in enumerate(found_rules)
     )
-    _unique("lists", [li.name for li in lists], "list")
-    _unique("rules", [r.name for r in rules], "rule")
+    _unique("lists", [li.name for li in lists], N_("another list has this name"))
+    _unique("rules", [r.name for r in rules], N_("another rule has this name"))
     return lists, rules

@@ -48,8 +48,9 @@ from bccguard.ui.settings_form import (
     number_box,
     wrapped_label,
 )
+from bccguard.ui.settings_rules import RulesTab
 
-_TABS = {"accounts": 0, "policy": 1, "proxy": 2, "ui": 3}
+_TABS = {"accounts": 0, "policy": 1, "rules": 2, "lists": 2, "proxy": 3, "ui": 4}
 
 
 class _PolicyTab(QWidget):
@@ -310,11 +311,13 @@ class SettingsWindow(QWidget):
         self.accounts = AccountsTab(settings.accounts, secrets)
         self.accounts.assistant_button.clicked.connect(self.open_assistant)
         self.policy = _PolicyTab(settings)
+        self.rules = RulesTab(settings)
         self.mail_programs = _MailProgramsTab(settings, proxy_secret)
         self.general = _GeneralTab(settings, autostart.is_enabled())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.accounts, tr("Accounts"))
         self.tabs.addTab(self.policy, tr("Policy"))
+        self.tabs.addTab(self.rules, tr("Rules"))
         self.tabs.addTab(self.mail_programs, tr("Mail programs"))
         self.tabs.addTab(self.general, tr("General"))
 
@@ -364,6 +367,7 @@ class SettingsWindow(QWidget):
         data["proxy"]["port"] = self.mail_programs.port.value()
         data["ui"]["language"] = self.general.language.currentData()
         data["accounts"] = self.accounts.mapping()
+        data.update(self.rules.mapping())
         return data
 
     def save(self) -> bool:
@@ -374,6 +378,7 @@ class SettingsWindow(QWidget):
             section = re.match(r"[a-z]*", str(error))
             if section and section.group() in _TABS:
                 self.tabs.setCurrentIndex(_TABS[section.group()])
+            self.rules.select(error.path)
             return self._fail(tr_settings_error(error))
         try:
             self.accounts.store_secrets(settings.accounts)
