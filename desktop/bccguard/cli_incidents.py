@@ -38,6 +38,7 @@ from bccguard.core.incidents import (
     iso_time,
     notification_clock,
 )
+from bccguard.i18n import ntr, tr, tr_phrase
 
 
 class IncidentCliError(GuardCliError):
@@ -48,7 +49,7 @@ def _log() -> SqliteIncidentLog:
     try:
         return SqliteIncidentLog.in_home(paths.home())
     except (IncidentLogError, OSError) as error:
-        raise IncidentCliError(f"incident log: {error}") from error
+        raise IncidentCliError(tr("incident log: {error}", error=error)) from error
 
 
 def _ui_language() -> str:
@@ -67,7 +68,7 @@ def _incident(log: SqliteIncidentLog, incident_id: str) -> Incident:
     except IncidentLogError as error:
         raise IncidentCliError(str(error)) from error
     if incident is None:
-        raise IncidentCliError(f"no incident {incident_id}")
+        raise IncidentCliError(tr("no incident {id}", id=incident_id))
     return incident
 
 
@@ -83,17 +84,19 @@ def cmd_incidents_list(args: argparse.Namespace) -> int:
         )
         return 0
     if not incidents:
-        print("no incidents recorded")
+        print(tr("no incidents recorded"))
     now = time.time()
     for incident in incidents:
+        exposed = ntr("exposed", "exposed", incident.exposed_count)
         line = (
             f"{incident.id}  {iso_time(incident.created_at)}  "
-            f"{incident.kind.value:<16}  {incident.exposed_count:>4} exposed  "
-            f"{incident.subject or '(no subject)'}"
+            f"{incident.kind.value:<16}  {incident.exposed_count:>4} {exposed}  "
+            f"{incident.subject or tr('(no subject)')}"
         )
         if incident.possibly_notifiable:
             clock = notification_clock(incident, now)
-            line += f"  [notifiable: {format_remaining(clock.remaining)}]"
+            remaining = tr_phrase(format_remaining(clock.remaining))
+            line += "  " + tr("[notifiable: {remaining}]", remaining=remaining)
         print(line)
     return 0
 
@@ -117,7 +120,7 @@ def cmd_incidents_export(args: argparse.Namespace) -> int:
             write_private(target, text)
     except OSError as error:
         raise IncidentCliError(
-            f"cannot write {args.output}: {error.strerror}"
+            tr("cannot write {path}: {reason}", path=args.output, reason=error.strerror)
         ) from error
     return 0
 
@@ -132,11 +135,15 @@ def cmd_incidents_mark_notifiable(args: argparse.Namespace) -> int:
     if incident.possibly_notifiable:
         clock = notification_clock(incident, time.time())
         print(
-            f"{incident.id}: possibly notifiable; notify by "
-            f"{iso_time(clock.deadline)} ({format_remaining(clock.remaining)})"
+            tr(
+                "{id}: possibly notifiable; notify by {deadline} ({remaining})",
+                id=incident.id,
+                deadline=iso_time(clock.deadline),
+                remaining=tr_phrase(format_remaining(clock.remaining)),
+            )
         )
     else:
-        print(f"{incident.id}: not marked notifiable")
+        print(tr("{id}: not marked notifiable", id=incident.id))
     return 0
 
 

@@ -90,3 +90,11 @@ def test_held_list_in_italian(home: Path, capsys: pytest.CaptureFixture[str]) ->
     _settings_language(home, "it")
     assert main(["held", "list"]) == 0
     assert capsys.readouterr().out.strip() == "Nessun messaggio trattenuto."
+
+
+def test_incidents_list_in_italian(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _settings_language(home, "it")
+    assert main(["incidents", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "nessun incidente registrato"

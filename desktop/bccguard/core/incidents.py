@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bccguard.core.held import HeldMessage
+from bccguard.core.phrase import Phrase
 
 NOTIFY_WITHIN = 72 * 3600.0  # GDPR Art. 33(1): 72 hours after becoming aware
 
@@ -173,11 +174,13 @@ def notification_clock(incident: Incident, now: float) -> NotificationClock:
     return NotificationClock(deadline=deadline, remaining=deadline - now)
 
 
-def format_remaining(seconds: float) -> str:
-    """``41 h 12 min left`` or ``overdue by 3 h 5 min``: the clock for people."""
+def format_remaining(seconds: float) -> Phrase:
+    """``41 h 12 min left`` or ``overdue by 3 h 05 min``: the clock for people."""
     minutes = int(abs(seconds) // 60)
-    text = f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{text} left" if seconds >= 0 else f"overdue by {text}"
+    h, m = minutes // 60, f"{minutes % 60:02d}"
+    if seconds >= 0:
+        return Phrase("{h} h {m} min left", h=h, m=m)
+    return Phrase("overdue by {h} h {m} min", h=h, m=m)
 
 
 def iso_time(timestamp: float) -> str:

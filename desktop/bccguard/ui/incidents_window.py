@@ -27,9 +27,10 @@ from bccguard.core.incidents import (
     IncidentKind,
     IncidentLog,
     IncidentLogError,
+    format_remaining,
     notification_clock,
 )
-from bccguard.ui.i18n import N_, tr
+from bccguard.ui.i18n import N_, tr, tr_phrase
 from bccguard.ui.record_table import RecordTable
 
 _KIND_TEXT = {
@@ -46,11 +47,7 @@ CLOCK_COLUMN = 4
 
 def remaining_text(seconds: float) -> str:
     """``41 h 12 min left`` or ``overdue by 3 h 05 min``, in the UI's language."""
-    minutes = int(abs(seconds) // 60)
-    hours, minutes = divmod(minutes, 60)
-    if seconds >= 0:
-        return tr("{h} h {m} min left", h=hours, m=f"{minutes:02d}")
-    return tr("overdue by {h} h {m} min", h=hours, m=f"{minutes:02d}")
+    return tr_phrase(format_remaining(seconds))
 
 
 _EXPORT_FILTERS = {
