@@ -8,14 +8,16 @@ runs, and a missing desktop part becomes one line and exit 2, not a traceback.
 
 from __future__ import annotations
 
+from bccguard.i18n import N_, tr
+
 _QT_MODULES = frozenset({"PySide6", "shiboken6"})
 
-SERVER_PACKAGE_LINE = (
+SERVER_PACKAGE_LINE = N_(
     "bccguard: the tray app is not installed here (this is bccguard-server, without "
     "Qt); run 'bccguard serve' for the guard, or install the desktop package "
     "'bccguard' in place of 'bccguard-server' for the tray app"
 )
-NO_QT_LINE = (
+NO_QT_LINE = N_(
     "bccguard: the tray app needs Qt for Python (PySide6), which is not installed "
     "here: pip install pyside6-essentials; 'bccguard serve' runs the guard without it"
 )
@@ -34,7 +36,7 @@ def desktop_missing(error: ModuleNotFoundError) -> DesktopMissingError:
     """
     name = error.name or ""
     if name == "bccguard.ui" or name.startswith("bccguard.ui."):
-        return DesktopMissingError(SERVER_PACKAGE_LINE)
+        return DesktopMissingError(tr(SERVER_PACKAGE_LINE))
     if name.split(".")[0] in _QT_MODULES:
-        return DesktopMissingError(NO_QT_LINE)
+        return DesktopMissingError(tr(NO_QT_LINE))
     raise error

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bccguard.i18n import tr
 from bccguard.native_host.manifest import SYSTEMS, ManifestError, install
 
 
@@ -51,18 +52,29 @@ def _install_plugin(profile: Path | None) -> int:
                 profile = default_profile()
             except ThunderbirdProfileError as error:
                 print(
-                    f"plugin: {xpi} (no Thunderbird profile found: {error}; start "
-                    "Thunderbird once and run this again, or install the file in "
-                    "Thunderbird under Add-ons and Themes > Install Add-on From File)"
+                    tr(
+                        "plugin: {path} (no Thunderbird profile found: {error}; "
+                        "start Thunderbird once and run this again, or install the "
+                        "file in Thunderbird under Add-ons and Themes > Install "
+                        "Add-on From File)",
+                        path=xpi,
+                        error=error,
+                    )
                 )
                 return 0
         placed = side_load(xpi, profile)
     except AddonError as error:
-        print(f"bccguard install-thunderbird: plugin: {error}", file=sys.stderr)
+        print(
+            tr("bccguard install-thunderbird: plugin: {error}", error=error),
+            file=sys.stderr,
+        )
         return 2
     print(
-        f"plugin: {placed} (restart Thunderbird and allow BccGuard when it asks "
-        "about the new add-on)"
+        tr(
+            "plugin: {path} (restart Thunderbird and allow BccGuard when it asks "
+            "about the new add-on)",
+            path=placed,
+        )
     )
     return 0
 
