@@ -68,7 +68,13 @@ class Sink(OffersPipelining):
             before confirming), ``"drop"`` (close instead of the 354), None (as
             usual), or a reply to the final dot such as ``"451 4.3.0 try later"``
             (not kept unless it is a 2xx).
-        slow_final: The wait of a ``"slow-final"`` fault.
+        slow_final: The wait of a ``"slow-final"`` fault, and of a
+            ``"slow-data"`` one (the same wait before the 354).
+        rate_limit: (messages, seconds): a MAIL after that many messages kept
+            within the last so many seconds is answered ``421 4.7.0 Try again
+            later, closing connection.`` and the connection closed, as Gmail does.
+        daily_quota: After this many messages kept, every RCPT is answered
+            ``550 5.4.5 Daily user sending quota exceeded.`` (Gmail's words).
     """
 
     def __init__(
@@ -93,7 +99,14 @@ class Sink(OffersPipelining):
         hang_up_after_dot: bool = False,
         data_faults: Iterable[str | None] = (),
         slow_final: float = 1.0,
+        rate_limit: tuple[int, float] | None = None,
+        daily_quota: int | None = None,
     ) -> None:
+        self.rate_limit = rate_limit
+        self.daily_quota = daily_quota
+        self.kept_at: list[float] = []  # when each message was kept (monotonic)
+        self.throttled = 0  # MAIL commands refused by the rate limit
+        self.over_quota = 0  # MAIL commands refused by the daily quota
         self.mail_reply = mail_reply
         self.rcpt_replies = rcpt_replies or {}
         self.data_replies = list(data_replies)
@@ -154,6 +167,11 @@ class Sink(OffersPipelining):
         self._note("mail", address)
         if self.mail_reply:
             return self._refuse(server, self.mail_reply)
+        limited = self._rate_reply()
+        if limited is not None:
+            server.transport.write(f"{limited}\r\n".encode())
+            server.transport.close()
+            return limited
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
@@ -170,6 +188,7 @@ class Sink(OffersPipelining):
         await self._wait(server, lambda: self.delay_rcpt)
         scripted = self.rcpt_sequences.get(address)
         reply = scripted.pop(0) if scripted else None
+        reply = reply or self._quota_reply()
         if reply is None:
             reply = self.rcpt_replies.get(address)
         self.rcpt_log.append((address, reply or "250 OK"))
@@ -202,6 +221,7 @@ class Sink(OffersPipelining):
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), content)
             )
+            self.kept_at.append(time.monotonic())
             self.mail_options.append(list(envelope.mail_options))
             self.peers.append(session.peer)
             self.secured.append(session.ssl is not None)
@@ -210,8 +230,10 @@ class Sink(OffersPipelining):
             _close(server)
             self._note("hung-up", "after dot")
             return "250 never seen"
-        slow = self.slow_final if fault == "slow-final" else 0.0
-        await self._wait(server, lambda: max(self.delay_final, slow))
+        slow = fault == "slow-final"  # read at each look: a change ends it
+        await self._wait(
+            server, lambda: max(self.delay_final, self.slow_final if slow else 0.0)
+        )
         if fault is not None and fault.startswith("2"):
             return self._replied(fault)
         if self.one_message_per_connection:
@@ -220,6 +242,26 @@ class Sink(OffersPipelining):
         if self.idle_goodbye:
             server.loop.call_later(0.1, self._hang_up, server, self.idle_goodbye)
         return self._replied(self.reply)
+
+    def _quota_reply(self) -> str | None:
+        """Gmail's refusal once the daily quota is used up, else None."""
+        with self.lock:
+            if self.daily_quota is not None and len(self.received) >= self.daily_quota:
+                self.over_quota += 1
+                return "550 5.4.5 Daily user sending quota exceeded."
+        return None
+
+    def _rate_reply(self) -> str | None:
+        """Gmail's refusal when messages come too fast, else None."""
+        with self.lock:
+            if self.rate_limit is not None:
+                most, seconds = self.rate_limit
+                now = time.monotonic()
+                recent = [t for t in self.kept_at if now - t < seconds]
+                if len(recent) >= most:
+                    self.throttled += 1
+                    return "421 4.7.0 Try again later, closing connection."
+        return None
 
     # -- faults and what happened -----------------------------------------------
 
@@ -231,7 +273,10 @@ class Sink(OffersPipelining):
         """
         self._note("data", "")
         fault = self.data_faults.popleft() if self.data_faults else None
-        await self._wait(server, lambda: self.delay_data)
+        slow = fault == "slow-data"
+        await self._wait(
+            server, lambda: max(self.delay_data, self.slow_final if slow else 0.0)
+        )
         return fault
 
     def lines_before_hang_up(self, fault: str | None) -> int | None:

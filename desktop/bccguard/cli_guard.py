@@ -115,6 +115,7 @@ _COMMANDS = {
     "as-is": "release --as-is",
     "discard": "discard",
     "went-out": "went-out",
+    "individually": "release --individually",
 }
 
 
@@ -160,24 +161,41 @@ def cmd_held_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _decide(held_id: str, resolution: str) -> int:
+def _decide(held_id: str, resolution: str, **options: Any) -> int:
     try:
         reply = request(
             paths.control_file(paths.home()),
             "decide",
             id=held_id,
             resolution=resolution,
+            **options,
         )
     except ControlError as error:
         raise GuardCliError(str(error)) from error
     held = HeldMessage.from_json(reply["held"])
     print(_held_line(held))
+    if resolution == "individually":  # on its way, copy by copy
+        return 0 if held.state.value in ("queued", "sending", "sent") else 1
     return 0 if held.state.value in ("sent", "discarded") else 1
+
+
+def _one_by_one(args: argparse.Namespace) -> int:
+    """Send one copy per recipient (or resume a paused run)."""
+    options: dict[str, Any] = {}
+    if args.greeting_fallback is not None:
+        options = {"greeting": True, "greeting_fallback": args.greeting_fallback}
+    elif args.greeting:
+        options = {"greeting": True, "greeting_fallback": ""}
+    elif args.no_greeting:
+        options = {"greeting": False}
+    return _decide(args.id, "individually", **options)
 
 
 def cmd_held_release(args: argparse.Namespace) -> int:
     """Send a held message, converted to Bcc (default) or as it is; a message in
     its Undo send countdown goes now, as it is unless --bcc says otherwise."""
+    if args.individually:
+        return _one_by_one(args)
     if not args.as_is and not args.bcc:
         known = HeldStore(paths.held_dir(paths.home())).get(args.id)
         if known is not None and counting_down(known):
@@ -552,6 +570,27 @@ def add_guard_commands(commands: Any) -> None:
         "--bcc", action="store_true", help="convert to Bcc first (default)"
     )
     how.add_argument("--as-is", action="store_true", help="send it unchanged")
+    how.add_argument(
+        "--individually",
+        action="store_true",
+        help="one copy per recipient, each addressed only to them, within the "
+        "account's daily limit (again: resume a paused run)",
+    )
+    greet = release.add_mutually_exclusive_group()
+    greet.add_argument(
+        "--greeting",
+        action="store_true",
+        help="with --individually: put each recipient's first name in place of "
+        "{first_name}",
+    )
+    greet.add_argument(
+        "--greeting-fallback",
+        metavar="WORD",
+        help="like --greeting; WORD where no first name is known",
+    )
+    greet.add_argument(
+        "--no-greeting", action="store_true", help="leave {first_name} as it is"
+    )
     release.set_defaults(run=cmd_held_release)
     undo = held_cmds.add_parser(
         "undo",

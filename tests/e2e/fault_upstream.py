@@ -66,6 +66,7 @@ class Account:
     email: str
     port: int
     max_recipients: int = 100
+    daily_limit: int = 0  # recipients a day (0: the provider's preset)
 
 
 @dataclass
@@ -118,6 +119,11 @@ class ServeProcess:
                 f"smtp_port = {account.port}",
                 'smtp_tls = "none"',
                 f"max_recipients = {account.max_recipients}",
+                *(
+                    [f"daily_limit = {account.daily_limit}"]
+                    if account.daily_limit
+                    else []
+                ),
                 "",
             ]
         (self.home / "config.toml").write_text("\n".join(lines), encoding="utf-8")

@@ -60,6 +60,7 @@ class Resolution(StrEnum):
     AS_IS = "as-is"  # send as it is
     DISCARD = "discard"  # do not send (or stop trying)
     WENT_OUT = "went-out"  # an uncertain message did go out: do not send again
+    INDIVIDUALLY = "individually"  # one copy per recipient (``core.one_by_one``)
 
 
 class Origin(StrEnum):
@@ -120,6 +121,7 @@ _ALLOWED: dict[Resolution, frozenset[HeldState]] = {
     Resolution.WENT_OUT: frozenset({HeldState.UNCERTAIN}),
 }
 _ALLOWED[Resolution.AS_IS] = _ALLOWED[Resolution.BCC]
+_ALLOWED[Resolution.INDIVIDUALLY] = _ALLOWED[Resolution.BCC]
 
 
 class Delivery(StrEnum):

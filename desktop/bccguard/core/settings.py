@@ -20,6 +20,7 @@ from bccguard.core.rule_settings import (
     RuleSettingsError,
     rules_from_mapping,
 )
+from bccguard.core.send_budget import default_daily_limit
 
 LOOPBACK_HOST = "127.0.0.1"
 PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
@@ -73,6 +74,9 @@ class DeliverySettings:
     final_reply_timeout: float = 600.0
     retry_delays: tuple[float, ...] = (30.0, 60.0, 120.0, 300.0, 600.0)
     max_attempts: int = 6
+    # Seconds between two copies of "send one by one" (Exchange Online allows 30
+    # messages a minute; core.send_budget names the sources).
+    one_by_one_pause: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +143,16 @@ class Account:
     action: str | None = None  # this identity's own action (else the policy's)
     outbox_folder: str = ""  # opt-in: mail put in this IMAP folder is sent by BccGuard
     oauth: str = ""  # "google" | "microsoft": sign-in by OAuth2 ([oauth.<provider>])
+    daily_limit: int = 0  # recipients a day the provider allows (0: its preset)
     undo_delay: int = 0  # seconds a passing message waits for an Undo (0: off)
 
     def recipient_limit(self) -> int:
         """Recipients per upstream message: explicit, else the provider preset."""
         return self.max_recipients or PROVIDER_RECIPIENT_LIMITS[self.provider]
+
+    def sending_limit(self) -> int:
+        """Recipients a day (rolling 24 hours): explicit, else the provider's."""
+        return self.daily_limit or default_daily_limit(self.provider, self.email)
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +339,12 @@ def _delivery(data: Mapping[str, Any]) -> DeliverySettings:
             1,
             100,
         ),
+        one_by_one_pause=_seconds(
+            "delivery.one_by_one_pause",
+            data.get("one_by_one_pause", defaults.one_by_one_pause),
+            0.01,
+            3600,
+        ),
     )
 
 
@@ -458,6 +473,9 @@ def _account(path: str, data: Mapping[str, Any]) -> Account:
         ),
         max_recipients=_check_int(
             _key(path, "max_recipients"), data.get("max_recipients", 0), 0, 100_000
+        ),
+        daily_limit=_check_int(
+            _key(path, "daily_limit"), data.get("daily_limit", 0), 0, 1_000_000
         ),
         threshold=None
         if threshold is None

@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from typing import Any
 
 from bccguard.core.countdown import counting_down
 from bccguard.core.held import HeldMessage, Resolution
+from bccguard.core.individual_copies import Greeting
+from bccguard.core.one_by_one import resumed, with_options
 from bccguard.service.countdown import Countdowns
 from bccguard.service.engine import HoldEngine
 from bccguard.service.errors import GuardError
@@ -21,6 +24,20 @@ from bccguard.service.errors import GuardError
 # How long `held release` waits for the first attempt before it says "sending".
 DECISION_WAIT = 60.0
 _RESOLUTIONS = ", ".join(r.value for r in Resolution)
+
+
+def one_by_one_options(
+    request: dict[str, Any],
+) -> Callable[[HeldMessage], HeldMessage]:
+    """The options of "send one by one" a request gives: greet by first name
+    (``greeting``, with ``greeting_fallback``), or, when it says nothing, those
+    the run had (a resume)."""
+    if "greeting" not in request and "greeting_fallback" not in request:
+        return resumed
+    fallback = request.get("greeting_fallback")
+    greet = bool(request.get("greeting", True)) or fallback is not None
+    greeting = Greeting(str(fallback or "")) if greet else None
+    return lambda record: with_options(record, greeting)
 
 
 class ControlDesk:
@@ -79,7 +96,15 @@ class ControlDesk:
                     return answer
         try:
             future: Future[HeldMessage] = await loop.run_in_executor(
-                None, self._engine.decide, held_id, resolution
+                None,
+                partial(
+                    self._engine.decide,
+                    held_id,
+                    resolution,
+                    prepare=one_by_one_options(request)
+                    if resolution is Resolution.INDIVIDUALLY
+                    else None,
+                ),
             )
         except GuardError as error:
             return {"ok": False, "error": str(error)}

@@ -38,6 +38,8 @@ from bccguard.core.held import (
     Resolution,
     RetryPlan,
 )
+from bccguard.core.one_by_one import is_run
+from bccguard.core.one_by_one import recovered as run_recovered
 from bccguard.core.settings import Settings
 from bccguard.core.verdict import Verdict
 from bccguard.events import EventSink, HeldUpdated, MessageHeld, MessageRelayed
@@ -150,13 +152,18 @@ class HoldEngine:
         self._last: dict[str, RelayResult] = {}
         self._stopping = False
         self._scheduler: threading.Thread | None = None
+        # Sends the copies of "send one by one" (None: such records never go).
+        self.one_by_one: CopySender | None = None
 
     # -- life cycle -------------------------------------------------------------
 
     def start(self, unfinished: Iterable[JournalEntry] = ()) -> None:
         """Recover what a crash left, then start sending what is due."""
         for record in list(self._records.values()):
-            recovered = record.recovered()
+            if is_run(record) and record.state is HeldState.SENDING:
+                recovered = run_recovered(record)  # one copy, not the whole run
+            else:
+                recovered = record.recovered()
             if recovered != record:
                 log.warning(
                     "held %s was %s when BccGuard stopped: now %s",
@@ -330,9 +337,16 @@ class HoldEngine:
 
     # -- decisions ------------------------------------------------------------------
 
-    def decide(self, held_id: str, resolution: Resolution) -> Future[HeldMessage]:
+    def decide(
+        self,
+        held_id: str,
+        resolution: Resolution,
+        *,
+        prepare: Callable[[HeldMessage], HeldMessage] | None = None,
+    ) -> Future[HeldMessage]:
         """Carry out the user's answer; the future resolves when it is done (for a
-        release: after the first attempt).
+        release: after the first attempt). ``prepare`` gives the record the
+        answer's options first (those of "send one by one").
 
         Raises:
             GuardError: no such record, or the answer does not fit its state.
@@ -348,6 +362,8 @@ class HoldEngine:
                     "try again when it is done"
                 )
             try:
+                if prepare is not None:
+                    record = prepare(record)
                 record = record.decided(resolution, self._clock())
             except HeldError as error:
                 raise GuardError(str(error)) from error
@@ -500,6 +516,11 @@ class HoldEngine:
             record = self.get(held_id)
             if record is None or record.state is not HeldState.QUEUED:
                 return
+            if is_run(record):
+                if self.one_by_one is None:
+                    raise GuardError("this guard cannot send one by one")
+                self._copy_done(self.one_by_one.attempt(record))
+                return
             data = self._store.data(held_id)
             if record.resolution is Resolution.BCC:
                 data = to_relay_form(data, ToStyle(self._settings().policy.to_style))
@@ -576,6 +597,22 @@ class HoldEngine:
                 len(record.refused),
             )
         return record
+
+    def progress(self, record: HeldMessage) -> HeldMessage:
+        """Write a record whose attempt is under way (the one-by-one sender)."""
+        return self._write(record)
+
+    def _copy_done(self, record: HeldMessage) -> None:
+        """One copy of a one-by-one run was tried (``record`` is written)."""
+        with self._lock:
+            self._running.discard(record.id)
+            decisions = self._decisions.pop(record.id, [])
+            self._wake.notify_all()
+        self._answer_waiters(record)
+        if record.state.final:
+            self._incidents.outcome(record)
+        for future in decisions:
+            _settle(future, record)
 
     def release_running(self, held_id: str) -> None:
         """A taken-on attempt ended outside the engine's workers."""

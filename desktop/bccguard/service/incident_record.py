@@ -20,6 +20,8 @@ _KINDS = {
     Resolution.BCC: IncidentKind.CONVERTED,
     Resolution.AS_IS: IncidentKind.SENT_AS_IS,
     Resolution.DISCARD: IncidentKind.DISCARDED,
+    # One copy each: nobody saw anybody else's address, as with Bcc.
+    Resolution.INDIVIDUALLY: IncidentKind.CONVERTED,
 }
 _DONE = (HeldState.SENT, HeldState.PARTLY_SENT, HeldState.DISCARDED)
 

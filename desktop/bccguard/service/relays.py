@@ -19,6 +19,7 @@ from dataclasses import replace
 from bccguard.adapters.oauth2_client import OAuthConfigError
 from bccguard.adapters.oauth2_tokens import account_tokens
 from bccguard.adapters.secrets import SecretStore
+from bccguard.adapters.send_budget_log import SendBudgetLog
 from bccguard.adapters.smtp_relay import (
     AfterBatch,
     BatchOutcome,
@@ -29,7 +30,9 @@ from bccguard.adapters.smtp_relay import (
     TlsMode,
     UpstreamConfig,
 )
+from bccguard.core.held import Delivery
 from bccguard.core.outgoing import outgoing_form
+from bccguard.core.send_budget import OTHER_LIMIT
 from bccguard.core.settings import Account, Settings
 from bccguard.service.errors import GuardError
 
@@ -42,6 +45,7 @@ RELAY_KEEP_ALIVE = 20.0
 # with many mail programs (each waits on the network, not the processor).
 WORKERS_PER_ACCOUNT = 16
 _OVERRIDE = "(upstream)"
+_COUNTED = (Delivery.ACCEPTED, Delivery.UNCERTAIN)
 
 
 def account_password_key(account_name: str) -> str:
@@ -110,8 +114,12 @@ class Relays:
         secrets: SecretStore,
         *,
         upstream: UpstreamConfig | None = None,
+        sent_log: SendBudgetLog | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
+        self._sent_log = sent_log  # every recipient counts against the budget
+        self._clock = clock
         self._secrets = secrets
         self._upstream = upstream
         self._lock = threading.Lock()
@@ -165,7 +173,7 @@ class Relays:
                 after_batch(failed)
             return RelayResult((failed,))
         eight_bit = not outgoing.isascii()
-        return relay.send(
+        result = relay.send(
             mail_from,
             recipients,
             outgoing,
@@ -174,6 +182,19 @@ class Relays:
             before_final_dot=before_final_dot,
             after_batch=after_batch,
         )
+        if self._sent_log is not None:
+            # What the server may have counted: accepted, or the dot went.
+            sent = [o for o in result.outcomes() if o.delivery in _COUNTED]
+            self._sent_log.note(self.account_key(mail_from), len(sent), self._clock())
+        return result
+
+    def sending_limit(self, key: str) -> int:
+        """Recipients a day the account ``key`` may send to."""
+        settings = self._settings()
+        account = next((a for a in settings.accounts if a.name == key), None)
+        if account is None and settings.accounts:
+            account = settings.accounts[0]
+        return account.sending_limit() if account is not None else OTHER_LIMIT
 
     def _relay_for(self, mail_from: str) -> SmtpRelay:
         key = self.account_key(mail_from)
