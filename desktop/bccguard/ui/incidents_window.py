@@ -51,9 +51,9 @@ def remaining_text(seconds: float) -> str:
 
 
 _EXPORT_FILTERS = {
-    ExportFormat.MD: "Breach record (*.md)",
-    ExportFormat.CSV: "Spreadsheet (*.csv)",
-    ExportFormat.JSON: "JSON (*.json)",
+    ExportFormat.MD: N_("Breach record (*.md)"),
+    ExportFormat.CSV: N_("Spreadsheet (*.csv)"),
+    ExportFormat.JSON: N_("JSON (*.json)"),
 }
 
 
@@ -239,7 +239,7 @@ class IncidentsWindow(QWidget):
             self,
             tr("Export the breach record"),
             str(export_folder() / "bccguard-incidents.md"),
-            ";;".join(_EXPORT_FILTERS.values()),
+            ";;".join(tr(text) for text in _EXPORT_FILTERS.values()),
         )
         if name:
             self.export_to(Path(name), _format_for(name, chosen))
@@ -268,6 +268,6 @@ def _format_for(name: str, chosen_filter: str) -> ExportFormat:
     if suffix in {f.value for f in ExportFormat}:
         return ExportFormat(suffix)
     for fmt, text in _EXPORT_FILTERS.items():
-        if text == chosen_filter:
+        if tr(text) == chosen_filter:
             return fmt
     return ExportFormat.MD
