@@ -33,7 +33,13 @@ SAME_TEXT: dict[str, tuple[str | tuple[str, str], tuple[str, ...]]] = {
         (),
     ),
     "optionSave": ("Save", ()),
-    "holdHeadline": ("{n} people would see each other's e-mail address", ("n",)),
+    "holdHeadline": (
+        (
+            "{n} person would see the others' e-mail addresses",
+            "{n} people would see each other's e-mail address",
+        ),
+        ("n",),
+    ),
 }
 
 

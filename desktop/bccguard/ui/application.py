@@ -53,7 +53,7 @@ from bccguard.ui.countdown_window import CountdownWindow
 from bccguard.ui.display_check import desktop_problem
 from bccguard.ui.held_window import HeldWindow, outcome_summary
 from bccguard.ui.hold_dialog import HoldDialog
-from bccguard.ui.i18n import language, set_language, tr, tr_settings_error
+from bccguard.ui.i18n import language, ntr, set_language, tr, tr_settings_error
 from bccguard.ui.icons import app_icon
 from bccguard.ui.immortal_singletons import make_singletons_immortal
 from bccguard.ui.incidents_window import IncidentsWindow
@@ -314,9 +314,10 @@ class DesktopApp:
             return
         self.notify(
             tr("Message held"),
-            tr(
+            ntr(
+                "{n} person would see the others' addresses: {subject}",
                 "{n} people would see each other's address: {subject}",
-                n=held.exposed_count,
+                held.exposed_count,
                 subject=held.subject,
             ),
         )

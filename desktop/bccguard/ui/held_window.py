@@ -185,9 +185,10 @@ def headline(held: HeldMessage, now: float) -> str:
         case HeldState.WAITING if was_undone(held):
             return tr("You stopped this message: it was not sent")
         case HeldState.WAITING:
-            return tr(
+            return ntr(
+                "{n} person would see the others' e-mail addresses",
                 "{n} people would see each other's e-mail address",
-                n=held.exposed_count,
+                held.exposed_count,
             )
         case HeldState.UNCERTAIN:
             return tr("This message may have been sent")
