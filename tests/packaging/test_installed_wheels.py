@@ -505,3 +505,26 @@ def test_the_desktop_install_starts_the_tray_and_quits_cleanly(
     assert "Fatal Python error" not in err
     assert "Traceback" not in err
     assert app.returncode == 0, err
+
+
+def test_a_package_without_the_plugin_names_no_path_the_user_lacks(
+    installs: dict[str, Install], tmp_path: Path
+) -> None:
+    server = installs["server"]
+    (shipped,) = (server.venv / "lib").glob(
+        "python*/site-packages/bccguard/_packaging/thunderbird/bccguard.xpi"
+    )
+    kept = tmp_path / "kept.xpi"
+    shutil.move(shipped, kept)
+    try:
+        profile = tmp_path / "profile"
+        profile.mkdir()
+        done = server.run(tmp_path, "install-thunderbird", "--profile", str(profile))
+    finally:
+        shutil.move(kept, shipped)
+    assert done.returncode == 2
+    error = done.stderr.decode()
+    assert "has no Thunderbird plugin in it" in error
+    assert "build_xpi" not in error and "dist/" not in error
+    assert error.count("\n") == 1
+    assert not (profile / "extensions").exists()
