@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,9 +25,10 @@ from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
 from bccguard.core.header_block import read_header_part
 from bccguard.core.message import read_message
 from bccguard.core.policy import DEFAULT_THRESHOLD, Policy, PolicyError
+from bccguard.core.recipient_rules import RecipientRule
 from bccguard.core.settings import SettingsError
 from bccguard.core.verdict import check
-from bccguard.i18n import set_language, tr, tr_phrase
+from bccguard.i18n import set_language, tr, tr_phrase, tr_settings_error
 from bccguard.native_host.cli import add_native_commands
 
 EXIT_PASS = 0
@@ -86,6 +88,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
     except PolicyError as error:
         raise CliError(tr(error.problem, **error.values)) from error
+    if args.rules:
+        policy = replace(policy, rules=_configured_rules())
     stream = _open(args.file)
     try:
         raw = read_header_part(stream)
@@ -189,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="D",
         help="a domain whose people may see each other (repeatable)",
     )
+    check_cmd.add_argument(
+        "--rules",
+        action="store_true",
+        help="also apply the recipient rules of BccGuard's settings file",
+    )
     check_cmd.set_defaults(run=_cmd_check)
 
     convert_cmd = commands.add_parser("convert", help="move To/Cc recipients to Bcc")
@@ -208,21 +217,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configured_language() -> str:
-    """``[ui] language`` of the settings file; "auto" (the environment's) without
-    one, or when it cannot be read (that command then says why). Looking creates
-    no folder: ``check`` and ``convert`` leave no trace."""
+def _settings_file() -> Path:
+    """The settings file's path; finding it creates no folder (``check`` and
+    ``convert`` leave no trace)."""
     import platformdirs  # noqa: PLC0415
 
     from bccguard.adapters import paths  # noqa: PLC0415
-    from bccguard.adapters.settings_file import load_settings  # noqa: PLC0415
 
     override = os.environ.get(paths.HOME_VARIABLE)
-    base = Path(override or platformdirs.user_data_dir("bccguard"))
+    return paths.config_file(Path(override or platformdirs.user_data_dir("bccguard")))
+
+
+def _configured_language() -> str:
+    """``[ui] language`` of the settings file; "auto" (the environment's) without
+    one, or when it cannot be read (that command then says why)."""
+    from bccguard.adapters.settings_file import load_settings  # noqa: PLC0415
+
     try:
-        return str(load_settings(paths.config_file(base)).ui.language)
+        return str(load_settings(_settings_file()).ui.language)
     except (SettingsError, OSError):
         return "auto"
+
+
+def _configured_rules() -> tuple[RecipientRule, ...]:
+    """The recipient rules of the settings file, their lists resolved."""
+    from bccguard.adapters.settings_file import load_settings  # noqa: PLC0415
+
+    try:
+        return load_settings(_settings_file()).base_policy().rules
+    except SettingsError as error:
+        raise CliError(tr_settings_error(error)) from error
 
 
 def _run_tray(*, demo: bool) -> int:
