@@ -100,7 +100,9 @@ class Countdowns:
 def accepted_reply(held: HeldMessage, now: float) -> str:
     """The mail program's 250: BccGuard has it and sends it when the time is up."""
     left = max(0, round(held.countdown_until - now))
+    n = people(held)
+    whom = f"{n} recipient" if n == 1 else f"{n} recipients"
     return (
-        f"250 2.0.0 BccGuard has it ({held.id}) and sends it to {people(held)} "
-        f"in {left} s: Undo in BccGuard until then"
+        f"250 2.0.0 BccGuard has it ({held.id}) and sends it to {whom} in {left} s: "
+        "Undo in BccGuard until then"
     )
