@@ -41,6 +41,7 @@ from bccguard.native_host import EXTENSION_ID
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 TRAY_DRIVER = Path(__file__).with_name("tray_driver.py")
+STARTUP_LIMIT = 90.0  # seconds: a process that has not started by then is killed
 # Variables that would lead an installed program back to this tree or this user.
 DROPPED = ("PYTHONPATH", "VIRTUAL_ENV", "DISPLAY", "WAYLAND_DISPLAY", "PYTHONHOME")
 DROPPED_PREFIX = ("DBUS_", "XDG_", "BCCGUARD_", "QT_")
@@ -333,12 +334,17 @@ class Serve:
         )
         self.output: list[str] = []
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line)
-            if "is guarding on" in line:
-                break
-        else:
-            pytest.fail(f"serve did not start:\n{''.join(self.output)}")
+        watchdog = threading.Timer(STARTUP_LIMIT, self.process.kill)  # never hang
+        watchdog.start()
+        try:
+            for line in self.process.stdout:
+                self.output.append(line)
+                if "is guarding on" in line:
+                    break
+            else:
+                pytest.fail(f"serve did not start:\n{''.join(self.output)}")
+        finally:
+            watchdog.cancel()
 
     def cli(self, *args: str) -> str:
         done = self.install.run(self.home, *args)
@@ -482,9 +488,12 @@ def test_the_desktop_install_starts_the_tray_and_quits_cleanly(
         stderr=subprocess.PIPE,
         text=True,
     )
+    watchdog = threading.Timer(STARTUP_LIMIT, app.kill)  # never hang on readline
+    watchdog.start()
     try:
         assert app.stdout is not None
         shown = app.stdout.readline()
+        watchdog.cancel()
         assert shown.startswith("TRAY "), shown + (
             app.stderr.read() if app.stderr else ""
         )
@@ -496,6 +505,7 @@ def test_the_desktop_install_starts_the_tray_and_quits_cleanly(
         quit_file.touch()
         _, err = app.communicate(timeout=120)
     finally:
+        watchdog.cancel()
         if app.poll() is None:
             app.kill()
             app.wait()
