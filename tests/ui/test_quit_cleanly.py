@@ -22,7 +22,15 @@ from bccguard.core.settings import ProxySettings, Settings
 pytestmark = pytest.mark.gui
 
 ROOT = Path(__file__).parents[2]
-CRASH_SIGNS = ("Fatal Python error", "Segmentation", "Traceback", "Aborted")
+CRASH_SIGNS = (
+    "Fatal Python error",
+    "Segmentation",
+    "Aborted",
+    "Traceback",
+    "Internal C++ object",
+    "QThread: Destroyed",
+    "ResourceWarning",
+)
 
 
 def run_session(
@@ -75,18 +83,23 @@ def run_session(
     )
 
 
-def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
+def assert_clean(home: Path, result: subprocess.CompletedProcess[str]) -> None:
     crashes = [sign for sign in CRASH_SIGNS if sign in result.stderr]
     assert result.returncode == 0 and not crashes, (
         f"exit {result.returncode}, {crashes}:\n{result.stderr[-4000:]}"
     )
+    log = (home / "logs" / "bccguard.log").read_text(encoding="utf-8")
+    assert "Traceback" not in log and " ERROR " not in log, log[-4000:]
+    # The session got through: both samples arrived, the second as it was.
+    assert len(list((home / "demo-outbox").glob("*.eml"))) == 2
 
 
 @pytest.mark.parametrize("attempt", [1, 2, 3])
 def test_a_session_quit_from_the_tray_menu_ends_cleanly(
     tmp_path: Path, attempt: int
 ) -> None:
-    assert_clean(run_session(tmp_path / f"home-{attempt}", seconds=2, rounds=0))
+    home = tmp_path / f"home-{attempt}"
+    assert_clean(home, run_session(home, seconds=2, rounds=0))
 
 
 def test_a_long_day_of_state_reports_and_ticking_clocks_ends_cleanly(
@@ -95,7 +108,8 @@ def test_a_long_day_of_state_reports_and_ticking_clocks_ends_cleanly(
     # 6000 rounds of the routine lose more references to True than it had at
     # start with PySide6 6.12 on Python 3.11: the app aborted at exit with
     # "Fatal Python error: bool_dealloc" (as after 13 minutes of real use).
-    assert_clean(run_session(tmp_path / "home", seconds=1, rounds=6000))
+    home = tmp_path / "home"
+    assert_clean(home, run_session(home, seconds=1, rounds=6000))
 
 
 @pytest.mark.skipif(
@@ -103,4 +117,7 @@ def test_a_long_day_of_state_reports_and_ticking_clocks_ends_cleanly(
     reason="needs xvfb-run and trayer for a real system tray",
 )
 def test_with_a_real_tray_and_its_notifications_ends_cleanly(tmp_path: Path) -> None:
-    assert_clean(run_session(tmp_path / "home", seconds=2, rounds=2000, xvfb=True))
+    home = tmp_path / "home"
+    result = run_session(home, seconds=2, rounds=2000, xvfb=True)
+    assert_clean(home, result)
+    assert "tray: yes" in result.stdout  # the icon, its menu and its balloons

@@ -184,6 +184,7 @@ def main() -> int:
 
     def start_and_drive(desktop: DesktopApp) -> None:
         start(desktop)
+        print(f"tray: {'yes' if desktop.tray is not None else 'no'}", flush=True)
         drive(desktop, seconds, rounds)
 
     # The app makes its QApplication and windows itself, as when a person starts it;
