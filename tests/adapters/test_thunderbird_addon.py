@@ -19,19 +19,19 @@ from bccguard.adapters.thunderbird_addon import (
     find_xpi,
     side_load,
 )
+from bccguard.core.project_files import packaging_path
 from bccguard.native_host import EXTENSION_ID
 from tests.plugin.thunderbird import profile_prefs, stop, wait_for, write_prefs
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_a_source_checkout_builds_the_plugin_from_its_sources() -> None:
+    checkout = packaging_path().parent  # the tree this bccguard is imported from
     xpi = find_xpi()
-    assert xpi == ROOT / "dist" / "bccguard.xpi"
+    assert xpi == checkout / "dist" / "bccguard.xpi"
     with zipfile.ZipFile(xpi) as archive:
         assert archive.namelist()[0] == "manifest.json"
         shipped = archive.read("background.js")
-    assert shipped == (ROOT / "plugin" / "background.js").read_bytes()
+    assert shipped == (checkout / "plugin" / "background.js").read_bytes()
     assert extension_id(xpi) == EXTENSION_ID
 
 
