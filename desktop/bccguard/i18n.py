@@ -30,6 +30,7 @@ __all__ = [
     "set_language",
     "system_language",
     "tr",
+    "tr_error",
     "tr_phrase",
     "tr_settings_error",
 ]
@@ -120,3 +121,10 @@ def tr_phrase(phrase: str) -> str:
 def tr_settings_error(error: SettingsError) -> str:
     """A settings error in the current language; the key path stays as written."""
     return f"{error.path}: {tr(error.problem, **error.values)}"
+
+
+def tr_error(error: BaseException) -> str:
+    """An error for people: its Phrase in the current language, else its text."""
+    if len(error.args) == 1 and isinstance(error.args[0], Phrase):
+        return tr_phrase(error.args[0])
+    return str(error)

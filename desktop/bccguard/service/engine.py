@@ -40,6 +40,7 @@ from bccguard.core.held import (
 )
 from bccguard.core.one_by_one import is_run
 from bccguard.core.one_by_one import recovered as run_recovered
+from bccguard.core.phrase import Phrase
 from bccguard.core.settings import Settings
 from bccguard.core.verdict import Verdict
 from bccguard.events import EventSink, HeldUpdated, MessageHeld, MessageRelayed
@@ -355,11 +356,14 @@ class HoldEngine:
         with self._lock:
             record = self._records.get(held_id)
             if record is None:
-                raise GuardError(f"no held message {held_id}")
+                raise GuardError(Phrase("no held message {id}", id=held_id))
             if held_id in self._running:
                 raise GuardError(
-                    f"held message {held_id} is being sent right now; "
-                    "try again when it is done"
+                    Phrase(
+                        "held message {id} is being sent right now; try again when "
+                        "it is done",
+                        id=held_id,
+                    )
                 )
             try:
                 if prepare is not None:
@@ -399,10 +403,13 @@ class HoldEngine:
         with self._lock:
             record = self._records.get(held_id)
             if record is None:
-                raise GuardError(f"no held message {held_id}")
+                raise GuardError(Phrase("no held message {id}", id=held_id))
             if held_id in self._running:
                 raise GuardError(
-                    f"held message {held_id} is being sent already: too late to stop it"
+                    Phrase(
+                        "held message {id} is being sent already: too late to stop it",
+                        id=held_id,
+                    )
                 )
             try:
                 changed = change(record)
@@ -518,7 +525,7 @@ class HoldEngine:
                 return
             if is_run(record):
                 if self.one_by_one is None:
-                    raise GuardError("this guard cannot send one by one")
+                    raise GuardError(Phrase("this guard cannot send one by one"))
                 self._copy_done(self.one_by_one.attempt(record))
                 return
             data = self._store.data(held_id)

@@ -32,6 +32,7 @@ from bccguard.adapters.smtp_relay import (
 )
 from bccguard.core.held import Delivery
 from bccguard.core.outgoing import outgoing_form
+from bccguard.core.phrase import Phrase
 from bccguard.core.send_budget import OTHER_LIMIT
 from bccguard.core.settings import Account, Settings
 from bccguard.service.errors import GuardError
@@ -73,7 +74,9 @@ def upstream_config(settings: Settings, account: Account) -> UpstreamConfig:
             final_reply_timeout=settings.delivery.final_reply_timeout,
         )
     except RelayConfigError as error:
-        raise GuardError(f"account {account.name}: {error}") from error
+        raise GuardError(
+            Phrase("account {name}: {error}", name=account.name, error=str(error))
+        ) from error
 
 
 def account_relay(
@@ -86,13 +89,17 @@ def account_relay(
     """
     account = settings.account_for(mail_from)
     if account is None:
-        raise GuardError("no upstream account is configured (bccguard account add)")
+        raise GuardError(
+            Phrase("no upstream account is configured (bccguard account add)")
+        )
     config = upstream_config(settings, account)
     if account.oauth:
         try:
             tokens = account_tokens(settings, account, secrets)
         except OAuthConfigError as error:
-            raise GuardError(f"account {account.name}: {error}") from error
+            raise GuardError(
+                Phrase("account {name}: {error}", name=account.name, error=str(error))
+            ) from error
         # A token refused at login is renewed once (the server may have revoked
         # it before its expiry), then the record waits for a sign-in.
         return SmtpRelay(
@@ -142,7 +149,7 @@ class Relays:
         """
         with self._lock:
             if self._closed:
-                raise GuardError("BccGuard is stopping")
+                raise GuardError(Phrase("BccGuard is stopping"))
             pool = self._pools.get(key)
             if pool is None:
                 pool = self._pools[key] = ThreadPoolExecutor(

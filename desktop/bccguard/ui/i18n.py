@@ -9,6 +9,7 @@ from bccguard.i18n import (
     ntr,
     set_language,
     tr,
+    tr_error,
     tr_phrase,
     tr_settings_error,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "ntr",
     "set_language",
     "tr",
+    "tr_error",
     "tr_phrase",
     "tr_settings_error",
 ]
