@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -92,6 +93,9 @@ class _Items(QWidget):
         left.addLayout(buttons)
         self.form_box = QGroupBox(title)
         self.form = QFormLayout(self.form_box)
+        self.form.setFormAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        )
         self.error = _error_label()
         top = QHBoxLayout(self)
         top.setContentsMargins(0, 0, 0, 0)
@@ -230,7 +234,9 @@ class _RuleItems(_Items):
         return row
 
     def _enable_threshold(self) -> None:
-        self.threshold.setEnabled(self.effect.currentData() == "threshold")
+        wanted = self.effect.currentData() == "threshold"
+        self.threshold.setEnabled(wanted)
+        self.form.setRowVisible(self.threshold, wanted)
 
     def validate(self, row: dict[str, Any]) -> None:
         rule_from_mapping("rule", row)
@@ -299,10 +305,11 @@ class RulesTab(QWidget):
         )
         hint.setWordWrap(True)
         inner.addWidget(hint)
+        self.lists.list.setMaximumHeight(self.lists.form_box.sizeHint().height())
         inner.addWidget(self.lists, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(rules_box, 3)
-        layout.addWidget(lists_box, 2)
+        layout.addWidget(rules_box, 1)
+        layout.addWidget(lists_box)
 
     def select(self, path: str) -> None:
         """Select the rule or list a settings error names (``rules[2].effect``)."""
