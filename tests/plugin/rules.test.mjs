@@ -186,6 +186,7 @@ function optionsPage(setup = {}) {
     threshold: {},
     trustedDomains: {},
     action: { value: "ask" },
+    sendDelay: { value: "0" },
     rules: {},
     problem: {},
     save: {},
