@@ -308,6 +308,8 @@ def test_help_and_check(install: Install, home: Path) -> None:
     helped = install.run(home, "--help")
     assert helped.returncode == 0, helped.stderr
     assert b"install-thunderbird" in helped.stdout
+    milter = install.run(home, "milter", "--help")  # pymilter is the extra [milter]
+    assert milter.returncode == 0, milter.stderr
     mass = home / "mass.eml"
     mass.write_bytes(sample_mass_mail(25))
     checked = install.run(home, "check", "--json", str(mass))
