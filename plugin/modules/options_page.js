@@ -8,13 +8,14 @@
 import { localisePage } from "./page_text.js";
 import { buildPolicy, domainList } from "./policy.js";
 import { parseRulesText, ruleValues, rulesText } from "./recipient_rules.js";
+import { delayOf } from "./send_delay.js";
 import { effectivePolicy, readOptions, saveOptions } from "./settings.js";
 
 /**
  * @typedef {import("./native.js").NativeHost} NativeHost
  * @typedef {import("./settings.js").Options} Options
  * @typedef {{threshold: number, trustedDomains: string[], action: string,
- *   rules?: Record<string, unknown>[]}} Saved
+ *   rules?: Record<string, unknown>[], sendDelay?: number}} Saved
  */
 
 const WHOLE_NUMBER = /^\d+$/u;
@@ -69,6 +70,7 @@ export class OptionsPage {
       this.field(key).value = value;
       this.field(key).disabled = this.locked.includes(key);
     }
+    this.field("sendDelay").value = String(delayOf(/** @type {any} */ (options)));
     this.field("save").addEventListener("click", () => this.save());
     const source = this.locked.length ? "sourceManaged" : `source_${effective.source}`;
     this.field("source").textContent = this.browser.i18n.getMessage(source);
@@ -117,6 +119,10 @@ export class OptionsPage {
       : buildPolicy({ rules: rules.rules }).rules;
     if (ownRules.length) {
       saved.rules = ruleValues(ownRules);
+    }
+    const sendDelay = delayOf({ sendDelay: this.field("sendDelay").value });
+    if (sendDelay) {
+      saved.sendDelay = sendDelay; // Undo send in the compose window (off: absent)
     }
     await saveOptions(this.browser, saved);
     this.field("problem").textContent = "";

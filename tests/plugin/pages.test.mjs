@@ -156,6 +156,7 @@ function optionsDocument() {
     trustedDomains: {},
     action: { value: "ask" },
     rules: {},
+    sendDelay: { value: "0" },
     problem: {},
     save: { i18n: "optionSave" },
   });
