@@ -18,7 +18,7 @@ plan's last try the run pauses too.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bccguard.core.held import (
     Delivery,
@@ -37,6 +37,17 @@ GREETING = "one_by_one.greeting"  # "1": greet by first name
 FALLBACK = "one_by_one.fallback"  # the word when no first name is known
 PAUSED = "one_by_one.paused"  # why the run paused ("" or absent: it did not)
 THROTTLED = "one_by_one.throttled"  # refusals for now in a row
+BUDGET = "one_by_one.budget"  # "1": the next copy waits for the daily budget
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """Sending a held message one by one: how many copies, the account's daily
+    limit, and when the last copy would go."""
+
+    copies: int
+    limit: int
+    finish: float
 
 
 def is_run(record: HeldMessage) -> bool:
@@ -50,8 +61,8 @@ def with_options(record: HeldMessage, greeting: Greeting | None) -> HeldMessage:
     if greeting is not None:
         extra[GREETING] = "1"
         extra[FALLBACK] = greeting.fallback
-    extra.pop(PAUSED, None)
-    extra.pop(THROTTLED, None)
+    for key in (PAUSED, THROTTLED, BUDGET):
+        extra.pop(key, None)
     return replace(record, extra=extra)
 
 
@@ -79,9 +90,15 @@ def paused_because(record: HeldMessage) -> str:
     return record.extra.get(PAUSED, "")
 
 
+def waits_for_budget(record: HeldMessage) -> bool:
+    """True while the run's next copy waits for the daily budget."""
+    return record.state is HeldState.QUEUED and record.extra.get(BUDGET) == "1"
+
+
 def resumed(record: HeldMessage) -> HeldMessage:
     """``record`` with the pause forgotten (the user resumes the run)."""
-    extra = {k: v for k, v in record.extra.items() if k not in (PAUSED, THROTTLED)}
+    gone = (PAUSED, THROTTLED, BUDGET)
+    extra = {k: v for k, v in record.extra.items() if k not in gone}
     return replace(record, extra=extra)
 
 
@@ -91,6 +108,7 @@ def waiting_for_budget(record: HeldMessage, until: float) -> HeldMessage:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
     return replace(
         record,
+        extra={**record.extra, BUDGET: "1"},
         state=HeldState.QUEUED,
         next_attempt=until,
         in_flight=(),
@@ -111,7 +129,7 @@ def copy_done(
     """Where the run stands after one copy's attempt."""
     record = replace(record, attempts=record.attempts + 1, in_flight=(), dot_sent=False)
     deferred = tuple(d for d in record.deferred if d.address != outcome.address)
-    extra = dict(record.extra)
+    extra = {k: v for k, v in record.extra.items() if k != BUDGET}
     words = f"{outcome.code} {outcome.text}".strip()
     if outcome.delivery in (Delivery.REFUSED, Delivery.DEFERRED) and is_quota_refusal(
         outcome.code, outcome.text

@@ -30,7 +30,7 @@ from bccguard.core.held import HeldMessage, HeldState, Resolution
 from bccguard.core.incidents import IncidentLog
 from bccguard.core.individual_copies import Greeting
 from bccguard.core.message import read_message
-from bccguard.core.one_by_one import with_options
+from bccguard.core.one_by_one import resumed, with_options
 from bccguard.core.phrase import nphrase
 from bccguard.core.settings import Settings
 from bccguard.events import (
@@ -238,7 +238,9 @@ class Guard:
         A request that cannot be carried out comes back as the future's error.
         """
         try:
-            return self.engine.decide(held_id, resolution)
+            # Sending one by one again resumes the run where it paused.
+            prepare = resumed if resolution is Resolution.INDIVIDUALLY else None
+            return self.engine.decide(held_id, resolution, prepare=prepare)
         except Exception as error:  # GuardError mostly: handed to the caller
             failed: Future[HeldMessage] = Future()
             failed.set_exception(error)

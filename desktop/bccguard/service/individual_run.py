@@ -22,6 +22,7 @@ from bccguard.core.held import Delivery, HeldMessage, RecipientOutcome
 from bccguard.core.identity import address_key
 from bccguard.core.individual_copies import copy_for, recipients_of
 from bccguard.core.one_by_one import (
+    Offer,
     copy_done,
     greeting_of,
     next_copy,
@@ -61,10 +62,13 @@ class OneByOneSender:
         limit = self._relays.sending_limit(account)
         return SendBudget(limit, self._sent_log.spent(account, self._clock()))
 
-    def finish_estimate(self, record: HeldMessage, copies: int) -> float:
-        """When ``copies`` copies of ``record`` would be sent, from now."""
+    def offer(self, record: HeldMessage) -> Offer:
+        """What sending ``record`` one by one would take, from now."""
+        copies = len(recipients_of(self._store.data(record.id), record.recipients))
+        budget = self.budget(record.account)
         pause = self._settings().delivery.one_by_one_pause
-        return finish_time(self.budget(record.account), self._clock(), copies, pause)
+        finish = finish_time(budget, self._clock(), copies, pause)
+        return Offer(copies, budget.limit, finish)
 
     def attempt(self, record: HeldMessage) -> HeldMessage:
         """Send the next copy of ``record``'s run, or wait; the record written."""

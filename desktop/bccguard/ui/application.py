@@ -32,6 +32,7 @@ from bccguard.core.bcc_conversion import ToStyle
 from bccguard.core.countdown import was_undone
 from bccguard.core.held import HeldMessage, HeldState, Origin, Resolution
 from bccguard.core.incidents import Incident
+from bccguard.core.individual_copies import Greeting
 from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
 from bccguard.demo import send_sample
@@ -64,6 +65,7 @@ from bccguard.ui.i18n import (
 from bccguard.ui.icons import app_icon
 from bccguard.ui.immortal_singletons import make_singletons_immortal
 from bccguard.ui.incidents_window import IncidentsWindow
+from bccguard.ui.one_by_one_text import progress_lines
 from bccguard.ui.outbox_window import OutboxWindow
 from bccguard.ui.single_instance import InstanceServer, ask_running_instance
 from bccguard.ui.status_window import StatusWindow
@@ -293,6 +295,8 @@ class DesktopApp:
             deadline=deadline,
             always_convert=self.always_convert if account is not None else None,
             later=self._decide_later,
+            one_by_one=self.send_one_by_one,
+            estimate=self.guard.one_by_one.offer,
         )
         dialog.finished.connect(lambda _result, i=held.id: self._retire(i))
         self.dialogs[held.id] = dialog
@@ -397,6 +401,10 @@ class DesktopApp:
         elif dialog is None and held.state is HeldState.UNCERTAIN:
             self._on_held(held, deadline=None)  # "may have been sent": the user decides
         self._refresh_windows()
+        if self.tray is not None:  # runs sent one by one: "… 37 of 200"
+            self.tray.show_progress(
+                progress_lines(self.guard.held_messages(), time.time())
+            )
         previous = self._seen_states.get(held.id)
         self._seen_states[held.id] = held.state
         if previous is held.state:
@@ -564,6 +572,17 @@ class DesktopApp:
     def decide(self, held_id: str, resolution: Resolution) -> None:
         """Hand the user's answer to the guard (it relays off the GUI thread)."""
         future: Future[HeldMessage] = self.guard.decide(held_id, resolution)
+        future.add_done_callback(
+            lambda f: (
+                None
+                if self._closed
+                else self._results.done.emit(lambda: self._decision_done(f))
+            )
+        )
+
+    def send_one_by_one(self, held_id: str, greeting: Greeting | None) -> None:
+        """Send a held message one copy per recipient (off the GUI thread)."""
+        future = self.guard.send_one_by_one(held_id, greeting)
         future.add_done_callback(
             lambda f: (
                 None

@@ -29,6 +29,7 @@ from bccguard.core.countdown import counting_down, was_undone
 from bccguard.core.held import HeldMessage, HeldState, Origin, Refusal, Resolution
 from bccguard.ui.exposure_confirm import ExposureConfirm
 from bccguard.ui.i18n import N_, ntr, tr
+from bccguard.ui.one_by_one_text import run_explanation, run_summary
 from bccguard.ui.record_table import RecordTable
 
 Decide = Callable[[str, Resolution], None]
@@ -101,7 +102,7 @@ def _total(held: HeldMessage) -> int:
 
 def _resend_resolution(held: HeldMessage) -> Resolution:
     """Sending again keeps the earlier choice; a message that passed goes as it is."""
-    if held.resolution in (Resolution.BCC, Resolution.AS_IS):
+    if held.resolution in (Resolution.BCC, Resolution.AS_IS, Resolution.INDIVIDUALLY):
         return held.resolution
     return Resolution.AS_IS if held.origin is Origin.PASSED else Resolution.BCC
 
@@ -137,6 +138,9 @@ _SEPARATOR = " · "  # between the parts of a summary, each a sentence of its ow
 
 def outcome_summary(held: HeldMessage, now: float) -> str:
     """A short line for the Outcome column; the server's own words go elsewhere."""
+    run = run_summary(held, now)  # sent one by one: its own progress
+    if run is not None:
+        return run
     sent, total = len(held.delivered), _total(held)
     part = tr("Sent to {sent} of {total}", sent=sent, total=total)
     match held.state:
@@ -206,7 +210,10 @@ def explanation(held: HeldMessage, now: float) -> str:
     """What happened and what the answers do, in plain words."""
     undelivered = len(held.undelivered)
     text = ""
+    run = run_explanation(held)  # sent one by one
     match held.state:
+        case _ if run is not None:
+            text = run
         case HeldState.WAITING if was_undone(held):
             text = tr(
                 "You pressed Undo before it went. Send it as it is, convert it to "

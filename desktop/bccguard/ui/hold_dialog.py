@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.core.individual_copies import Greeting
+from bccguard.core.one_by_one import Offer
 from bccguard.ui.exposure_confirm import ExposureConfirm
 from bccguard.ui.held_window import (
     ACTION_KEYS,
@@ -42,8 +44,12 @@ from bccguard.ui.held_window import (
     state_text,
 )
 from bccguard.ui.i18n import tr
+from bccguard.ui.one_by_one_offer import OneByOneOffer
 
 Decide = Callable[[str, Resolution], None]
+# Send one by one: the held message's id and the greeting; what it would take.
+OneByOne = Callable[[str, Greeting | None], None]
+Estimate = Callable[[HeldMessage], Offer]
 Later = Callable[[HeldMessage], None]
 Clock = Callable[[], float]
 
@@ -80,11 +86,15 @@ class HoldDialog(QDialog):
         always_convert: Callable[[HeldMessage], None] | None = None,
         later: Later | None = None,
         clock: Clock = time.time,
+        one_by_one: OneByOne | None = None,
+        estimate: Estimate | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.held = held
         self._decide = decide
+        self._one_by_one = one_by_one if estimate is not None else None
+        self._estimate = estimate
         self._deadline = deadline
         self._always_convert = always_convert
         self._later = later
@@ -159,6 +169,16 @@ class HoldDialog(QDialog):
         self._button_row = QHBoxLayout()
         for button in self.buttons.values():
             self._button_row.addWidget(button, 1)
+        # The third way out: one copy per recipient (explained before it sends).
+        self.one_by_one_button = QPushButton(tr("Send one by one…"))
+        self.one_by_one_button.setMinimumHeight(40)
+        self.one_by_one_button.setAutoDefault(False)
+        self.one_by_one_button.setToolTip(
+            tr("One copy per recipient, each addressed only to them")
+        )
+        self.one_by_one_button.clicked.connect(self._offer_one_by_one)
+        self._button_row.addWidget(self.one_by_one_button, 1)
+        self.offer = OneByOneOffer(self._one_by_one_chosen, self._one_by_one_back)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
@@ -171,6 +191,7 @@ class HoldDialog(QDialog):
         layout.addWidget(self.later_hint)
         layout.addWidget(self.always)
         layout.addWidget(self.confirm)
+        layout.addWidget(self.offer)
         layout.addLayout(self._button_row)
 
         self._timer = QTimer(self)
@@ -200,7 +221,10 @@ class HoldDialog(QDialog):
         self.always.setVisible(waiting and self._always_convert is not None)
         self.later_hint.setVisible(held.state.needs_user)
         self.confirm.hide()
+        self.offer.hide()
         self._show_actions(actions_for(held))
+        self.one_by_one_button.setVisible(waiting and self._one_by_one is not None)
+        self.one_by_one_button.setEnabled(True)
         self._tick()
 
     def _fill_recipients(self, held: HeldMessage) -> None:
@@ -313,7 +337,7 @@ class HoldDialog(QDialog):
 
     def _ask_as_is(self) -> None:
         """Everyone's address would be shown: ask again, naming how many people."""
-        for button in self.buttons.values():
+        for button in (*self.buttons.values(), self.one_by_one_button):
             button.setEnabled(False)
             button.setDefault(False)
         self.confirm.ask(self.held.exposed_count)
@@ -326,6 +350,29 @@ class HoldDialog(QDialog):
     def _as_is_cancelled(self) -> None:
         self.confirm.hide()
         self._show_actions(actions_for(self.held))
+        self.one_by_one_button.setEnabled(True)
+
+    def _offer_one_by_one(self) -> None:
+        """Say how many copies and how long, and ask about the greeting."""
+        if self._estimate is None:
+            return
+        for button in (*self.buttons.values(), self.one_by_one_button):
+            button.setEnabled(False)
+            button.setDefault(False)
+        self.offer.ask(self._estimate(self.held))
+
+    def _one_by_one_chosen(self, greeting: Greeting | None) -> None:
+        if self._one_by_one is None:
+            return
+        self.decision = Resolution.INDIVIDUALLY
+        self._timer.stop()
+        self._one_by_one(self.held.id, greeting)
+        self.accept()
+
+    def _one_by_one_back(self) -> None:
+        self.offer.hide()
+        self._show_actions(actions_for(self.held))
+        self.one_by_one_button.setEnabled(True)
 
     def _done(self, action: Action) -> None:
         key = action.key
@@ -348,6 +395,9 @@ class HoldDialog(QDialog):
         """
         if self.confirm.isVisible():
             self._as_is_cancelled()
+            return
+        if self.offer.isVisible():
+            self._one_by_one_back()
             return
         self._timer.stop()
         super().reject()

@@ -69,6 +69,7 @@ class TrayMenu(QMenu):
         self.actions_ = actions
         self.state = StateChanged(GuardState.STARTING)
         self.waiting = 0
+        self.progress: list[str] = []  # runs sent one by one ("… 37 of 200")
         self.aboutToShow.connect(self.rebuild)
         self.rebuild()
 
@@ -78,6 +79,8 @@ class TrayMenu(QMenu):
         a = self.actions_
         status = self.addAction(self.state_line())
         status.setEnabled(False)
+        for line in self.progress:
+            self._add(line, a.open_held)
         self.addSeparator()
         if a.send_sample is not None:
             self._add(tr("Send a sample mass mail (demo)"), a.send_sample)
@@ -140,4 +143,11 @@ class TrayIcon(QSystemTrayIcon):
         """Update the icon and tooltip for the guard's new state."""
         self.menu.state = event
         self.setIcon(state_icon(event.state))
-        self.setToolTip(f"BccGuard — {self.menu.state_line()}")
+        self.setToolTip(
+            "\n".join([f"BccGuard — {self.menu.state_line()}", *self.menu.progress])
+        )
+
+    def show_progress(self, lines: list[str]) -> None:
+        """The runs sent one by one, in the menu and the tooltip."""
+        self.menu.progress = lines
+        self.show_state(self.menu.state)
