@@ -30,7 +30,7 @@ from bccguard.core.settings import (
     settings_from_mapping,
     settings_to_mapping,
 )
-from bccguard.i18n import ntr, tr
+from bccguard.i18n import ntr, tr, tr_phrase, tr_settings_error
 
 
 class GuardCliError(Exception):
@@ -41,7 +41,9 @@ def _settings(home: Path) -> Any:
     try:
         return load_settings(paths.config_file(home))
     except SettingsError as error:
-        raise GuardCliError(f"config: {error}") from error
+        raise GuardCliError(
+            tr("config: {error}", error=tr_settings_error(error))
+        ) from error
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -65,7 +67,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     store = open_secret_store(home)
     if not store.secure:
         print(
-            f"warning: no secure keyring; secrets are kept in {store.description}",
+            tr(
+                "warning: no secure keyring; secrets are kept in {where}",
+                where=tr_phrase(store.description),
+            ),
             file=sys.stderr,
         )
     sink = None
@@ -89,11 +94,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if sink:
             sink.stop()
         raise GuardCliError(str(error)) from error
-    print(
-        f"BccGuard is guarding on 127.0.0.1:{guard.proxy.port} (user any, password: "
-        f"'bccguard secret')" + (f"; demo outbox: {sink.folder}" if sink else ""),
-        flush=True,
+    guarding = tr(
+        "BccGuard is guarding on 127.0.0.1:{port} (user any, password: "
+        "'bccguard secret')",
+        port=guard.proxy.port,
     )
+    if sink:
+        guarding += tr("; demo outbox: {folder}", folder=sink.folder)
+    print(guarding, flush=True)
     mailboxes = MailboxGuard(
         home, settings, store, guard.events, guard.incidents, relays=guard.relays
     )
@@ -245,7 +253,7 @@ def cmd_account_add(args: argparse.Namespace) -> int:
     if args.smtp_host is None:
         return _add_discovered(args)
     if not args.email:
-        raise GuardCliError("--email is required with --smtp-host")
+        raise GuardCliError(tr("--email is required with --smtp-host"))
     values = {
         "name": args.name,
         "email": args.email,
@@ -295,9 +303,13 @@ def _save_account(values: dict[str, Any], password: str) -> int:
         store.set(account_password_key(account.name), password)
     save_settings(paths.config_file(home), updated)
     print(
-        f"Account {account.name} saved; password in {store.description}"
+        tr(
+            "Account {name} saved; password in {where}",
+            name=account.name,
+            where=tr_phrase(store.description),
+        )
         if password
-        else f"Account {account.name} saved (no password stored)"
+        else tr("Account {name} saved (no password stored)", name=account.name)
     )
     return 0
 
@@ -347,7 +359,7 @@ def _add_discovered(args: argparse.Namespace) -> int:
         for result in report.results:
             print(result.describe())
         if not report.ok:
-            print("Not saved: fix the above and try again.", file=sys.stderr)
+            print(tr("Not saved: fix the above and try again."), file=sys.stderr)
             return 1
     return _save_account(values, password)
 
@@ -370,7 +382,13 @@ def _add_oauth(values: dict[str, Any], provider: str) -> int:
         raise GuardCliError(str(error)) from error
     store = _oauth_sign_in(updated, account, home)
     save_settings(paths.config_file(home), updated)
-    print(f"Account {account.name} saved; signed in, tokens in {store}")
+    print(
+        tr(
+            "Account {name} saved; signed in, tokens in {where}",
+            name=account.name,
+            where=store,
+        )
+    )
     return 0
 
 
@@ -382,7 +400,12 @@ def _oauth_sign_in(settings: Any, account: Any, home: Path) -> str:
     from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
 
     def show(url: str) -> None:
-        print(f"Open this address in your browser to sign in to {account.email}:")
+        print(
+            tr(
+                "Open this address in your browser to sign in to {email}:",
+                email=account.email,
+            )
+        )
         print(url, flush=True)
 
     store = open_secret_store(home)
@@ -390,8 +413,8 @@ def _oauth_sign_in(settings: Any, account: Any, home: Path) -> str:
         tokens = account_tokens(settings, account, store, home)
         tokens.store(sign_in(tokens.client, show, login_hint=account.email))
     except OAuthError as error:
-        raise GuardCliError(f"not signed in: {error}") from error
-    return store.description
+        raise GuardCliError(tr("not signed in: {error}", error=error)) from error
+    return tr_phrase(store.description)
 
 
 def cmd_account_sign_in(args: argparse.Namespace) -> int:
@@ -400,11 +423,13 @@ def cmd_account_sign_in(args: argparse.Namespace) -> int:
     settings = _settings(home)
     account = next((a for a in settings.accounts if a.name == args.name), None)
     if account is None:
-        raise GuardCliError(f"no account named {args.name}")
+        raise GuardCliError(tr("no account named {name}", name=args.name))
     if not account.oauth:
-        raise GuardCliError(f"{args.name} signs in with a password, not OAuth2")
+        raise GuardCliError(
+            tr("{name} signs in with a password, not OAuth2", name=args.name)
+        )
     where = _oauth_sign_in(settings, account, home)
-    print(f"Signed in to {account.name}; tokens in {where}")
+    print(tr("Signed in to {name}; tokens in {where}", name=account.name, where=where))
     # A running guard sends what waited for this sign-in; none running reads the
     # new tokens when it starts.
     with contextlib.suppress(ControlError):
@@ -445,7 +470,7 @@ def cmd_account_import_thunderbird(args: argparse.Namespace) -> int:
         print(json.dumps([a.to_json() for a in imported], indent=2))
         return 0
     if not imported:
-        print("No accounts with an outgoing server in that profile.")
+        print(tr("No accounts with an outgoing server in that profile."))
         return 1
     for account in imported:
         print(
