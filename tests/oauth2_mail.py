@@ -61,6 +61,7 @@ def running_oauth2_mail(
         root,
         introspection_url=f"http://{client_id}:{secret}@{host}/token/introspection",
         sasl_port=sasl_port,
+        no_auth_penalty=True,
     )
     dovecot.start()
     sink = Sink()

@@ -47,6 +47,16 @@ class AuthServer:
     """A running oidc-provider: its issuer and endpoints."""
 
     issuer: str
+    events_file: Path | None = None
+
+    def events(self) -> list[tuple[float, str]]:
+        """What the server did, if started with an events file: (epoch seconds,
+        "grant refresh_token" | "grant authorization_code" | "grant-error <grant
+        type> <error>" | "revoked")."""
+        if self.events_file is None or not self.events_file.exists():
+            return []
+        lines = self.events_file.read_text().splitlines()
+        return [(float(t), what) for t, _, what in (x.partition(" ") for x in lines)]
 
     @property
     def authorization_endpoint(self) -> str:
@@ -76,15 +86,28 @@ class AuthServer:
 
 
 @contextlib.contextmanager
-def running_auth_server(access_token_seconds: int = 3600) -> Iterator[AuthServer]:
-    """Start oidc-provider on a free loopback port; stop it afterwards."""
+def running_auth_server(
+    access_token_seconds: int = 3600, events_file: Path | None = None
+) -> Iterator[AuthServer]:
+    """Start oidc-provider on a free loopback port; stop it afterwards.
+
+    Args:
+        access_token_seconds: How long its access tokens are valid.
+        events_file: Where it notes each token response (:meth:`AuthServer.events`).
+    """
     install()
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed (.ci/install-system-packages installs it)")
     port = _free_port()
     process = subprocess.Popen(
-        [node, "auth_server.mjs", str(port), str(access_token_seconds)],
+        [
+            node,
+            "auth_server.mjs",
+            str(port),
+            str(access_token_seconds),
+            *([str(events_file)] if events_file is not None else []),
+        ],
         cwd=HERE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -94,7 +117,7 @@ def running_auth_server(access_token_seconds: int = 3600) -> Iterator[AuthServer
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith("ready "), f"oidc-provider did not start: {line!r}"
-        yield AuthServer(issuer=line.split()[1])
+        yield AuthServer(issuer=line.split()[1], events_file=events_file)
     finally:
         process.terminate()
         process.wait(timeout=10)

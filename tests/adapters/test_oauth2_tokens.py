@@ -304,3 +304,20 @@ def test_threads_of_one_process_racing_refresh_once(
         thread.join(timeout=60)
     assert len(tokens) == len(providers)
     assert len(set(tokens)) == 1
+
+
+def test_a_short_lived_token_is_used_until_the_last_quarter_of_its_life() -> None:
+    hour = TokenState.from_response(
+        {"access_token": "a", "expires_in": 3600}, "r", now=1000.0
+    )
+    assert hour.fresh(1000.0 + 3600 - 61) and not hour.fresh(1000.0 + 3600 - 59)
+    short = TokenState.from_response(
+        {"access_token": "a", "expires_in": 8}, "r", now=1000.0
+    )
+    assert short.fresh(1000.0 + 5.9) and not short.fresh(1000.0 + 6.1)
+    assert TokenState.from_json(short.to_json()) == short
+    # Stored before the lifetime was kept: the minute's margin, as before.
+    old = TokenState.from_json(
+        '{"refresh_token": "r", "access_token": "a", "expires_at": 1008}'
+    )
+    assert old is not None and not old.fresh(1000.0)

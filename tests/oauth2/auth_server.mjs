@@ -1,18 +1,23 @@
 // A real OpenID Connect authorization server for the tests (npm oidc-provider):
 // one public native client, PKCE required, refresh tokens rotated (a spent one
 // presented again revokes the whole grant), short-lived access tokens.
-// Usage: node auth_server.mjs PORT ACCESS_TOKEN_SECONDS
-// Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:PORT.
+// Usage: node auth_server.mjs PORT ACCESS_TOKEN_SECONDS [EVENTS_FILE]
+// Prints "ready <issuer>" on stdout once it listens on 127.0.0.1:PORT. With
+// EVENTS_FILE it appends a line there for each token response ("grant
+// <grant_type>"), each refused grant ("grant-error <grant_type> <error>") and
+// each revoked grant ("revoked"): what the tests count refreshes by.
 //
 // Like every oidc-provider it names itself in each authorization response (the
 // RFC 9207 "iss" parameter) and says so in its metadata. For the tests of the
 // client's check, GET /test/iss?mode=M changes what the browser is sent back:
 // "" as is; "wrong" another issuer; "drop" no iss (the metadata still promises
 // it); "unpromised" no iss and a metadata that does not promise it.
+import { appendFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const port = Number(process.argv[2]);
 const accessTtl = Number(process.argv[3] || 3600);
+const eventsFile = process.argv[4] || '';
 const issuer = `http://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, {
@@ -75,6 +80,14 @@ provider.use(async (ctx, next) => {
   else target.searchParams.delete('iss');
   ctx.response.set('Location', target.href);
 });
+function note(line) {
+  if (eventsFile) appendFileSync(eventsFile, `${Date.now() / 1000} ${line}\n`);
+}
+provider.on('grant.success', (ctx) => note(`grant ${ctx.oidc.params.grant_type}`));
+provider.on('grant.error', (ctx, err) => note(
+  `grant-error ${ctx.oidc.params?.grant_type} ${err.error}`,
+));
+provider.on('grant.revoked', () => note('revoked'));
 provider.on('server_error', (_ctx, err) => console.error('server_error', err));
 
 provider.listen(port, '127.0.0.1', () => {

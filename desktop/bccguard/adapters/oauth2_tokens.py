@@ -44,7 +44,8 @@ from bccguard.core.settings import Account, Settings
 
 _log = logging.getLogger(__name__)
 
-# An access token this close to its expiry is refreshed before a login.
+# An access token this close to its expiry is refreshed before a login (a quarter
+# of its lifetime when that is shorter: a token issued for a few seconds is used).
 EXPIRY_MARGIN = 60.0
 LOCK_TIMEOUT = 120.0  # a refresh takes one HTTP round trip; this is a hung peer
 HTTP_TIMEOUT = 30.0
@@ -68,10 +69,14 @@ class TokenState:
     refresh_token: str
     access_token: str = ""
     expires_at: float = 0.0  # epoch seconds; 0: unknown (refresh before use)
+    lifetime: float = 0.0  # seconds the access token was issued for; 0: unknown
 
     def fresh(self, now: float) -> bool:
         """True when the access token can be used for a login now."""
-        return bool(self.access_token) and self.expires_at - EXPIRY_MARGIN > now
+        margin = EXPIRY_MARGIN
+        if self.lifetime > 0:
+            margin = min(margin, self.lifetime / 4)
+        return bool(self.access_token) and self.expires_at - margin > now
 
     def to_json(self) -> str:
         """The stored form."""
@@ -80,6 +85,7 @@ class TokenState:
                 "refresh_token": self.refresh_token,
                 "access_token": self.access_token,
                 "expires_at": self.expires_at,
+                "lifetime": self.lifetime,
             }
         )
 
@@ -92,6 +98,7 @@ class TokenState:
                 refresh_token=str(data["refresh_token"]),
                 access_token=str(data.get("access_token", "")),
                 expires_at=float(data.get("expires_at", 0.0)),
+                lifetime=float(data.get("lifetime", 0.0)),
             )
         except (ValueError, TypeError, KeyError):
             return None
@@ -104,12 +111,15 @@ class TokenState:
         not rotate sends no refresh token, and the previous one stays."""
         expires_in = token.get("expires_in")
         expires_at = float(token.get("expires_at") or 0.0)
+        lifetime = 0.0
         if isinstance(expires_in, int | float):
             expires_at = now + float(expires_in)
+            lifetime = float(expires_in)
         return cls(
             refresh_token=str(token.get("refresh_token") or previous),
             access_token=str(token["access_token"]),
             expires_at=expires_at,
+            lifetime=lifetime,
         )
 
 
