@@ -160,3 +160,19 @@ def test_escape_closes_the_window(qtbot, window: SettingsWindow) -> None:
     window.activateWindow()
     qtbot.keyClick(window.rules.rules.name, Qt.Key.Key_Escape)
     assert not window.isVisible()
+
+
+def test_a_list_only_thunderbird_knows_is_noted_not_refused(
+    qtbot, window: SettingsWindow
+) -> None:
+    rules = window.rules.rules
+    rules.lists.clear()
+    qtbot.keyClicks(rules.lists, "Parents 3B, Chess club")
+    assert not rules.note.isHidden()
+    assert rules.note.text().startswith("Not in the lists below: Chess club.")
+    assert rules.error.isHidden()
+    lists = window.rules.lists
+    click(qtbot, lists.add_button)
+    lists.name.clear()
+    qtbot.keyClicks(lists.name, "chess club")
+    assert rules.note.isHidden()

@@ -10,6 +10,7 @@ own lists by name). The tab only collects values; each edit is checked at once
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -35,7 +36,12 @@ from bccguard.core.rule_settings import (
 )
 from bccguard.core.settings import Settings, settings_to_mapping
 from bccguard.ui.i18n import tr
-from bccguard.ui.settings_form import ERROR_STYLE, choice_box, number_box
+from bccguard.ui.settings_form import (
+    ERROR_STYLE,
+    WARNING_STYLE,
+    choice_box,
+    number_box,
+)
 
 _TEXT_ROWS = 3
 
@@ -78,6 +84,7 @@ class _Items(QWidget):
         self.rows = rows
         self._new_name = new_name
         self._loading = False
+        self.on_change: Callable[[], None] = lambda: None  # after any edit
         self.list = QListWidget()
         self.list.setMaximumWidth(220)
         self.list.addItems([str(r["name"]) for r in rows])
@@ -114,6 +121,7 @@ class _Items(QWidget):
         self.rows.append(self.blank(self._new_name))
         self.list.addItem(self._new_name)
         self.list.setCurrentRow(len(self.rows) - 1)
+        self.on_change()
 
     def remove(self) -> None:
         """Remove the selected entry."""
@@ -123,6 +131,7 @@ class _Items(QWidget):
         self.rows.pop(index)
         self.list.takeItem(index)
         self._show(self.list.currentRow())
+        self.on_change()
 
     def _show(self, index: int) -> None:
         valid = 0 <= index < len(self.rows)
@@ -141,6 +150,11 @@ class _Items(QWidget):
         item = self.list.item(index)
         if item is not None:
             item.setText(str(self.rows[index]["name"]))
+        self._check()
+        self.on_change()
+
+    def recheck(self) -> None:
+        """Check the selected entry again (something it refers to changed)."""
         self._check()
 
     def _check(self) -> None:
@@ -175,8 +189,15 @@ class _Items(QWidget):
 class _RuleItems(_Items):
     """The rules: who each covers and what it does."""
 
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, rows: list[dict[str, Any]], known_lists: Callable[[], list[str]]
+    ) -> None:
         super().__init__(tr("Rule"), rows, tr("New rule"))
+        self._known_lists = known_lists
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet(WARNING_STYLE)
+        self.note.hide()
         self.name = QLineEdit()
         self.effect = choice_box(
             {
@@ -197,6 +218,7 @@ class _RuleItems(_Items):
         self.form.addRow(tr("Lists"), self.lists)
         self.form.addRow(tr("Addresses"), self.addresses)
         self.form.addRow(tr("Domains"), self.domains)
+        self.form.addRow(self.note)
         for signal in (
             self.name.textEdited,
             self.lists.textEdited,
@@ -241,6 +263,21 @@ class _RuleItems(_Items):
     def validate(self, row: dict[str, Any]) -> None:
         rule_from_mapping("rule", row)
 
+    def problem(self, row: dict[str, Any]) -> str:
+        """As for every entry, and a note on lists only Thunderbird can know."""
+        known = {n.lower() for n in self._known_lists()}
+        elsewhere = [n for n in row.get("lists", []) if n.lower() not in known]
+        self.note.setText(
+            tr(
+                "Not in the lists below: {names}. Thunderbird matches its "
+                "address-book lists by name; for other mail programs add the list "
+                "and its members below.",
+                names=", ".join(elsewhere),
+            )
+        )
+        self.note.setVisible(bool(elsewhere))
+        return super().problem(row)
+
 
 class _ListItems(_Items):
     """The lists rules can name, with their members."""
@@ -278,8 +315,11 @@ class RulesTab(QWidget):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         data = settings_to_mapping(settings)
-        self.rules = _RuleItems(data["rules"])
         self.lists = _ListItems(data["lists"])
+        self.rules = _RuleItems(
+            data["rules"], lambda: [str(r["name"]) for r in self.lists.rows]
+        )
+        self.lists.on_change = self.rules.recheck
         rules_box = QGroupBox(tr("Recipient rules"))
         box = QVBoxLayout(rules_box)
         intro = QLabel(
