@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from bccguard.core.held import HeldState
 from bccguard.ui import held_window
@@ -41,3 +42,15 @@ def test_english_is_the_source(italian: None) -> None:
     assert ntr("Sent to {n} recipient", "Sent to {n} recipients", 1) == (
         "Sent to 1 recipient"
     )
+
+
+def test_qt_own_words_follow_the_language(qapp: QApplication) -> None:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    cancel = QDialogButtonBox.StandardButton.Cancel
+    set_language("it")
+    try:
+        assert QDialogButtonBox(cancel).button(cancel).text() == "Annulla"
+    finally:
+        set_language("en")
+    assert QDialogButtonBox(cancel).button(cancel).text() == "Cancel"
+    assert buttons.button(cancel).text() == "Cancel"
