@@ -9,7 +9,7 @@ import { localisePage } from "./page_text.js";
 import { buildPolicy, domainList } from "./policy.js";
 import { parseRulesText, ruleValues, rulesText } from "./recipient_rules.js";
 import { delayOf } from "./send_delay.js";
-import { effectivePolicy, readOptions, saveOptions } from "./settings.js";
+import { effectivePolicy, readManaged, readOptions, saveOptions } from "./settings.js";
 
 /**
  * @typedef {import("./native.js").NativeHost} NativeHost
@@ -70,7 +70,10 @@ export class OptionsPage {
       this.field(key).value = value;
       this.field(key).disabled = this.locked.includes(key);
     }
-    this.field("sendDelay").value = String(delayOf(/** @type {any} */ (options)));
+    const managed = /** @type {any} */ (await readManaged(this.browser));
+    const delayLocked = managed.sendDelay !== undefined; // the enterprise policy's
+    this.field("sendDelay").value = String(delayOf(delayLocked ? managed : options));
+    this.field("sendDelay").disabled = delayLocked;
     this.field("save").addEventListener("click", () => this.save());
     const source = this.locked.length ? "sourceManaged" : `source_${effective.source}`;
     this.field("source").textContent = this.browser.i18n.getMessage(source);
@@ -120,7 +123,10 @@ export class OptionsPage {
     if (ownRules.length) {
       saved.rules = ruleValues(ownRules);
     }
-    const sendDelay = delayOf({ sendDelay: this.field("sendDelay").value });
+    const delayField = this.field("sendDelay");
+    const sendDelay = delayField.disabled // the enterprise policy's: keep the own one
+      ? delayOf(/** @type {any} */ (await readOptions(this.browser)))
+      : delayOf({ sendDelay: delayField.value });
     if (sendDelay) {
       saved.sendDelay = sendDelay; // Undo send in the compose window (off: absent)
     }

@@ -1,6 +1,7 @@
 /**
  * Undo send in the compose window: after the gate lets a message go, it waits a
- * few seconds (the plugin's option, off by default) in a small countdown popup
+ * few seconds (the plugin's option, off by default, or the enterprise policy's
+ * `sendDelay`, which wins) in a small countdown popup
  * with Undo and Send now. Undo cancels the send: the message stays in the compose
  * window. When it goes, a "delayed" decision proof (with the desktop app's key)
  * tells the desktop app's proxy that the user has waited already, so the proxy
@@ -10,7 +11,7 @@
 
 import { DECISION_HEADER, DELAYED, makeProof, namedDecisions, withProofHeader } from "./decision_proof.js";
 import { checkCompose } from "./gate.js";
-import { readOptions } from "./settings.js";
+import { readManaged, readOptions } from "./settings.js";
 
 export const DELAYS = [0, 5, 10, 30, 60];
 export const COUNTDOWN_PAGE = "popup/countdown.html";
@@ -33,6 +34,17 @@ export const COUNTDOWN_PAGE = "popup/countdown.html";
 export function delayOf(options) {
   const seconds = Number(options?.sendDelay ?? 0);
   return DELAYS.includes(seconds) ? seconds : 0;
+}
+
+/**
+ * The delay in force: the enterprise policy's (managed storage) over the options.
+ * @param {any} browser
+ * @returns {Promise<number>}
+ */
+export async function delayInForce(browser) {
+  const [managed, options] = await Promise.all([readManaged(browser), readOptions(browser)]);
+  const chosen = /** @type {any} */ (managed).sendDelay !== undefined ? managed : options;
+  return delayOf(/** @type {any} */ (chosen));
 }
 
 /**
@@ -72,7 +84,7 @@ export class SendDelay {
     if (answer?.cancel) {
       return answer;
     }
-    const seconds = delayOf(/** @type {any} */ (await readOptions(this.browser)));
+    const seconds = await delayInForce(this.browser);
     if (!seconds) {
       return answer;
     }

@@ -256,6 +256,28 @@ test("the options page shows and saves the delay; off is not stored", async () =
   assert.equal("sendDelay" in (await page.save()), false);
 });
 
+test("the enterprise policy's delay wins, and the options page shows it locked", async () => {
+  const browser = makeBrowser({ managed: { sendDelay: 10 }, local: { options: { sendDelay: 60 } } });
+  const host = new NativeHost(browser, { timeoutMs: 100 });
+  const delay = new SendDelay({ browser, host, now: () => NOW_MS, secondMs: SECOND_MS });
+  browser.runtime.onMessage.addListener((m) => delay.handleMessage(m));
+  const pending = delay.apply({ id: 1 }, lunch, {});
+  const { countdown } = await countdownPopup(browser, "undo");
+  assert.equal(countdown.untilMs, NOW_MS + 10 * SECOND_MS);
+  assert.deepEqual(await pending, { cancel: true });
+
+  const off = makeBrowser({ managed: { sendDelay: 0 }, local: { options: { sendDelay: 60 } } });
+  const none = new SendDelay({ browser: off, host: new NativeHost(off, { timeoutMs: 100 }) });
+  assert.deepEqual(await none.apply({ id: 1 }, lunch, {}), {});
+
+  const { browser: b, document, page } = optionsPage({ sendDelay: 30 });
+  b.storage.managed.get = async () => ({ sendDelay: 5 });
+  await page.show();
+  assert.equal(document.elements.sendDelay.value, "5");
+  assert.equal(document.elements.sendDelay.disabled, true);
+  assert.equal((await page.save()).sendDelay, 30); // the user's own stays theirs
+});
+
 test("the pages have the elements and words the scripts use", () => {
   const read = (name) => readFileSync(new URL(`../../plugin/${name}`, import.meta.url), "utf-8");
   assert.match(read("options/options.html"), /id="sendDelay"/u);
