@@ -8,7 +8,7 @@ import json
 import dkim
 import pytest
 
-from tests.milter.mail_server import CONVERTER, HOLDER, MailServer, wait_delivered
+from tests.milter.mail_server import CONVERTER, HOLDER, MailServer, mail, wait_delivered
 from tests.milter.test_postfix_milter import CROWD, delivered, mass_mail
 from tests.support import wait_for
 
@@ -33,7 +33,7 @@ def verifies(server: MailServer, data: bytes) -> bool:
 
 
 def test_a_converted_message_is_signed_as_converted(signing: MailServer) -> None:
-    before = len(signing.sink.received)
+    before = mail(signing.sink)
     sent = signing.send(mass_mail(CONVERTER, "dkim-convert"), CONVERTER, CROWD)
     assert sent.returncode == 0, sent.stdout
     wait_delivered(signing.sink, before + 1)
@@ -55,7 +55,7 @@ def test_a_release_converted_to_bcc_is_signed_afresh(signing: MailServer) -> Non
     wait_for(lambda: row() is not None)
     held = row()
     assert held is not None
-    before = len(signing.sink.received)
+    before = mail(signing.sink)
     done = signing.cli("held", "release", str(held["id"]), "--bcc")
     assert done.returncode == 0, done.stderr
     wait_delivered(signing.sink, before + 1)

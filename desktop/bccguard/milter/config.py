@@ -18,12 +18,15 @@ from bccguard.core.settings import SettingsError
 # Postfix's own default (postconf header_size_limit): the excess of a longer
 # header is discarded before a milter sees it.
 POSTFIX_HEADER_SIZE_LIMIT = 102_400
+# postconf header_address_token_limit: address tokens beyond it are discarded.
+POSTFIX_HEADER_ADDRESS_TOKEN_LIMIT = 10_240
 # The privileged queue helper, run through sudo (packaging/milter/sudoers).
 DEFAULT_QUEUE_HELPER = ("sudo", "-n", "/usr/lib/bccguard/postfix-queue")
 _KEYS = frozenset(
     {
         "trusted_networks",
         "header_size_limit",
+        "header_address_token_limit",
         "brake_replies",
         "brake_minutes",
         "notify",
@@ -43,6 +46,7 @@ class MilterSettings:
             SASL (empty: only authenticated submissions are checked).
         header_size_limit: Postfix's header_size_limit; a recipient header
             near it may have been cut and is never counted as complete.
+        header_address_token_limit: Postfix's; the same for address tokens.
         brake_replies: replies to an exposed thread within ``brake_minutes``
             after which further replies are held (0: no brake).
         brake_minutes: the brake's window.
@@ -56,6 +60,7 @@ class MilterSettings:
 
     trusted_networks: tuple[str, ...] = ()
     header_size_limit: int = POSTFIX_HEADER_SIZE_LIMIT
+    header_address_token_limit: int = POSTFIX_HEADER_ADDRESS_TOKEN_LIMIT
     # Microsoft's reply-all storm protection starts at 10 replies to 5,000+ people
     # within an hour; an organisation's storm hurts long before that.
     brake_replies: int = 10
@@ -127,6 +132,11 @@ def milter_settings_from_mapping(data: Any) -> MilterSettings:
             "header_size_limit",
             data.get("header_size_limit", defaults.header_size_limit),
             1024,
+        ),
+        header_address_token_limit=_number(
+            "header_address_token_limit",
+            data.get("header_address_token_limit", defaults.header_address_token_limit),
+            256,
         ),
         brake_replies=_number(
             "brake_replies", data.get("brake_replies", defaults.brake_replies), 0

@@ -24,6 +24,7 @@ from bccguard.milter.config import MilterSettings
 # Bytes short of header_size_limit at which a recipient field counts as cut:
 # Postfix stops at the limit, and the last address before it may be a fragment.
 _CUT_MARGIN = 1024
+_CUT_TOKENS = 64
 
 
 class MilterAction(StrEnum):
@@ -56,13 +57,29 @@ _FOR_ACTION = {
 }
 
 
-def cut_reason(longest_field: int, header_size: int, limit: int) -> str | None:
-    """Why the recipients may be incomplete (Postfix's header_size_limit), or None."""
+def cut_reason(
+    longest_field: int, header_size: int, tokens: int, milter: MilterSettings
+) -> str | None:
+    """Why the recipients may be incomplete, or None.
+
+    Postfix discards what exceeds header_size_limit (bytes of one header) and
+    header_address_token_limit (address tokens in one header) before a milter
+    sees it, without a trace in the message: near either limit, the rest of the
+    recipients may be gone.
+    """
+    limit = milter.header_size_limit
     if longest_field >= limit - _CUT_MARGIN or header_size >= limit:
         return (
             f"a recipient header of {longest_field} bytes may have been cut by the "
             f"mail server's header_size_limit ({limit} bytes): its recipients "
             "cannot all be counted"
+        )
+    token_limit = milter.header_address_token_limit
+    if tokens >= token_limit - _CUT_TOKENS:
+        return (
+            f"a recipient header of {tokens} address tokens may have been cut by "
+            f"the mail server's header_address_token_limit ({token_limit}): its "
+            "recipients cannot all be counted"
         )
     return None
 
@@ -75,6 +92,7 @@ def decide(
     milter: MilterSettings,
     *,
     longest_field: int,
+    tokens: int = 0,
 ) -> MilterDecision:
     """The answer for one message.
 
@@ -85,11 +103,12 @@ def decide(
         settings: the policy's settings (``policy_for`` decides).
         milter: the milter's own settings.
         longest_field: bytes of the longest visible recipient field.
+        tokens: address tokens of the visible recipient field with most.
     """
     message = read_message(raw_head, envelope=recipients)
     policy = settings.policy_for(mail_from)
     verdict = check(message, policy)
-    cut = cut_reason(longest_field, len(raw_head), milter.header_size_limit)
+    cut = cut_reason(longest_field, len(raw_head), tokens, milter)
     if cut is not None:
         return MilterDecision(MilterAction.HOLD, (cut, *verdict.reasons), verdict)
     if not verdict.held:

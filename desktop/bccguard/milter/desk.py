@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bccguard.adapters.held_store import HeldStore, HeldStoreError
 from bccguard.core.bcc_conversion import ToStyle
@@ -135,6 +135,7 @@ class MilterDesk:
             settings,
             milter,
             longest_field=head.longest_recipient_field(),
+            tokens=head.most_recipient_tokens(),
         )
         decision = self._brake(decision, milter)
         verdict = decision.verdict
@@ -200,7 +201,8 @@ class MilterDesk:
                 mail_from=head.mail_from,
                 recipients=tuple(head.recipients),
                 data=data,
-                verdict=decision.verdict,
+                # The record says why it was held (a cut header, the brake) first.
+                verdict=replace(decision.verdict, reasons=decision.reasons),
                 extra={QUEUE_ID: queue_id},
             )
         except HeldStoreError:

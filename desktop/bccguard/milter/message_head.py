@@ -8,10 +8,14 @@ for the desktop.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bccguard.core.message import VISIBLE_FIELDS
 
+# RFC 822 tokens, roughly as Postfix's tok822 splits an address header: an atom
+# or one special (a quoted string counts per piece: more, never fewer).
+_TOKEN = re.compile(rb'[^\s()<>@,;:\\".\[\]]+|[()<>@,;:\\".\[\]]')
 # Fields whose every copy the relay form drops (RFC 5322 §3.6.3, §3.6.6).
 RECIPIENT_FIELDS = ("to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc")
 
@@ -46,6 +50,18 @@ class MessageHead:
         """Bytes of the longest To/Cc (or Resent-) field."""
         return max(
             (len(v) for n, v in self.fields if n.lower() in VISIBLE_FIELDS), default=0
+        )
+
+    def most_recipient_tokens(self) -> int:
+        """Address tokens in the To/Cc (or Resent-) field that has most, counted
+        as Postfix's header_address_token_limit does (atoms and specials)."""
+        return max(
+            (
+                len(_TOKEN.findall(v))
+                for n, v in self.fields
+                if n.lower() in VISIBLE_FIELDS
+            ),
+            default=0,
         )
 
     def indexes(self, name: str) -> list[int]:
