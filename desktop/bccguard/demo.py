@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import smtplib
+from email.header import Header
 from email.utils import formatdate, make_msgid
 
 from bccguard.core.settings import LOOPBACK_HOST
+from bccguard.i18n import tr
 
 DEMO_SENDER = "you@bccguard-demo.example"
 _NAMES = [
@@ -51,24 +53,32 @@ def sample_mass_mail(count: int = 25) -> bytes:
     half = len(people) // 2
     to = ", ".join(f"{n} <{a}>" for n, a in people[:half])
     cc = ", ".join(f"{n} <{a}>" for n, a in people[half:])
+    # In the user's language, like everything else the demo shows; "You" is a
+    # name (the apology guesses it from you@...), not a word to translate.
+    subject = tr("Season's greetings from all of us")
     lines = [
         f"From: You <{DEMO_SENDER}>",
         f"To: {to}",
         f"Cc: {cc}",
-        "Subject: Season's greetings from all of us",
+        f"Subject: {_header_text(subject)}",
         f"Date: {formatdate(localtime=True)}",
         f"Message-ID: {make_msgid(domain='bccguard-demo.example')}",
         "MIME-Version: 1.0",
         "Content-Type: text/plain; charset=utf-8",
         "",
-        "Dear friends,",
+        tr("Dear friends,"),
         "",
-        "warm wishes for the holidays and a happy new year!",
+        tr("warm wishes for the holidays and a happy new year!"),
         "",
         "You",
         "",
     ]
     return "\r\n".join(lines).encode("utf-8")
+
+
+def _header_text(text: str) -> str:
+    """``text`` as it goes in a header: an encoded word unless it is ASCII."""
+    return text if text.isascii() else Header(text, "utf-8").encode()  # RFC 2047
 
 
 def recipients_of(data: bytes) -> list[str]:
