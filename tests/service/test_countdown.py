@@ -8,7 +8,9 @@ is not waited twice.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import make_msgid
 
 import pytest
@@ -249,4 +251,24 @@ def test_an_account_without_a_delay_goes_end_to_end(
     code, _ = submit(guard, small_mail(), PEOPLE)
     assert code == 250
     assert guard.engine.all() == []
+    assert len(upstream.received) == 1
+
+
+def test_the_same_message_sent_by_several_clients_at_once_is_one_countdown(
+    make_guard: GuardFactory, upstream: SinkServer
+) -> None:
+    guard = delayed_guard(make_guard)
+    data = small_mail()
+    start = threading.Barrier(8)
+
+    def client() -> tuple[int, str]:
+        start.wait()
+        return submit(guard, data, PEOPLE)
+
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda _: client(), range(8)))
+    assert all(code == 250 for code, _ in replies), replies
+    record = only_record(guard)  # one record, whichever client came first
+    assert all(record.id in text for _, text in replies), replies
+    wait_for(lambda: only_record(guard).state is HeldState.SENT, timeout=30)
     assert len(upstream.received) == 1

@@ -12,6 +12,7 @@ starts (it becomes a held message) or send it now.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from bccguard.adapters.held_store import HeldStore
@@ -43,6 +44,9 @@ class Countdowns:
         self._engine = engine
         self._events = events
         self._clock = clock
+        # Looking for the same submission and storing it are one step: two copies
+        # of a message sent at once never become two countdowns.
+        self._starting = threading.Lock()
 
     def start(
         self, sub: Submission, verdict: Verdict, delay: float
@@ -62,12 +66,13 @@ class Countdowns:
             data=sub.data,
             verdict=verdict,
         )
-        known = self._engine.find_key(record.key)
-        if known is not None:
-            return known, False
-        record = self._engine.take_on(
-            with_countdown(record, now, delay), sub.data, running=False
-        )
+        with self._starting:
+            known = self._engine.find_key(record.key)
+            if known is not None:
+                return known, False
+            record = self._engine.take_on(
+                with_countdown(record, now, delay), sub.data, running=False
+            )
         log.info("%s waits %g s for an Undo as %s", record.message_id, delay, record.id)
         self._events.emit(CountdownStarted(record))
         return record, True
