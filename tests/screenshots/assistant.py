@@ -4,8 +4,11 @@
         .venv/bin/python tests/screenshots/assistant.py OUTDIR [LANG]
 
 Starts the test peers (HTTPS autoconfig with a trustme certificate, a DNS server,
-an AUTH-requiring SMTP server, Dovecot) and drives the assistant in the settings
-window as a tester would; nothing outside a throwaway folder is touched.
+an AUTH-requiring SMTP server, Dovecot, an OAuth2 authorization server) and drives
+the assistant in the settings window as a tester would; nothing outside a
+throwaway folder is touched. The Google sign-in page is shot in each state
+(offer, waiting, refused, done): its browser is an HTTP client posting the login
+form, as in the tests.
 """
 
 from __future__ import annotations
@@ -23,13 +26,15 @@ from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
 from bccguard.adapters.connection_test import ConnectionReport, try_account
 from bccguard.adapters.dns_discovery import DnsDiscovery
+from bccguard.adapters.oauth2_client import oauth_client
 from bccguard.adapters.server_discovery import ServerDiscovery
 from bccguard.adapters.settings_file import save_settings
 from bccguard.adapters.thunderbird_profile import ImportedAccount
 from bccguard.core.discovery import MailServers, Server, Source
-from bccguard.core.settings import Settings
+from bccguard.core.settings import Settings, settings_from_mapping
 from bccguard.ui.account_assistant import AccountTools
 from bccguard.ui.i18n import set_language
+from bccguard.ui.oauth_sign_in_page import SignInTools
 from bccguard.ui.settings_window import SettingsWindow
 from tests.discovery_peers import (
     SIGN_IN_EMAIL,
@@ -40,6 +45,12 @@ from tests.discovery_peers import (
     running_mail_host,
 )
 from tests.dovecot_server import Dovecot
+from tests.oauth2_server import (
+    AuthServer,
+    browse_refusal,
+    browse_sign_in,
+    running_auth_server,
+)
 from tests.ui.test_settings_window import MemorySecretStore
 
 
@@ -89,6 +100,8 @@ def main(out: Path, lang: str) -> None:
             )
             dns.add("_imaps._tcp.shop.example", "SRV", "0 1 993 imap.mailhost.example.")
             drive(out, lang, work, ca, autoconfig, dns)
+        with running_auth_server() as auth:
+            drive_sign_in(out, lang, work, auth)
     finally:
         dovecot.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -198,6 +211,64 @@ def drive(out: Path, lang: str, work: Path, ca, autoconfig, dns) -> None:  # typ
     shoot(app, window, out / f"{lang}-6-mail-programs.png")
     window.tabs.setCurrentIndex(0)
     shoot(app, window, out / f"{lang}-7-accounts-after.png")
+    window.close()
+
+
+def in_a_thread(work: Callable[[], object]) -> None:
+    threading.Thread(target=work, daemon=True).start()
+
+
+def drive_sign_in(out: Path, lang: str, work: Path, auth: AuthServer) -> None:
+    """The Google sign-in page: offer, waiting, refused, done."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    set_language(lang)
+    settings = settings_from_mapping({"oauth": {"google": auth.oauth_table()}})
+    browser: list[Callable[[str], object]] = [lambda url: None]
+
+    def store(name: str, provider: str, tokens: object) -> None:
+        pass  # nothing is saved: the pictures stop before the account is
+
+    tools = AccountTools(
+        sign_in=SignInTools(
+            client=lambda provider: oauth_client(settings, provider),
+            store=store,
+            open_browser=lambda url: browser[0](url),  # noqa: PLW0108 (swapped)
+            timeout=300,
+        )
+    )
+    config = work / "config-oauth.toml"
+    save_settings(config, settings)
+    window = SettingsWindow(
+        settings,
+        MemorySecretStore(),
+        config,
+        lambda s: None,
+        proxy_secret="Zq8-local-secret",
+        account_tools=tools,
+    )
+    window.show()
+    wizard = window.open_assistant()
+    wizard.address_page.email.setText("anna.rossi@gmail.com")
+    wizard.button(QWizard.WizardButton.NextButton).click()
+    wait(app, lambda: wizard.currentPage() is wizard.servers_page)
+    wizard.button(QWizard.WizardButton.NextButton).click()
+    page = wizard.oauth_page
+    wait(app, lambda: wizard.currentPage() is page)
+    shoot(app, wizard, out / f"{lang}-3c-sign-in-offer.png")
+    page.open_button.click()  # the browser opens, and nobody signs in yet
+    pump(app, 1.2)
+    shoot(app, wizard, out / f"{lang}-3d-sign-in-waiting.png")
+    page.cancel_button.click()
+    wait(app, lambda: page.state == "error")
+    browser[0] = lambda url: in_a_thread(lambda: browse_refusal(url))
+    page.open_button.click()
+    wait(app, lambda: page.state == "error")
+    shoot(app, wizard, out / f"{lang}-3e-sign-in-refused.png")
+    browser[0] = lambda url: in_a_thread(lambda: browse_sign_in(url, "anna"))
+    page.open_button.click()
+    wait(app, lambda: page.state == "done")
+    shoot(app, wizard, out / f"{lang}-3f-sign-in-done.png")
+    wizard.close()
     window.close()
 
 

@@ -185,7 +185,7 @@ def test_signing_in_with_google_in_the_browser_saves_an_oauth2_account(
     assert page.cancel_button.isVisible()
     assert "Waiting for the browser" in page.status.text()
     qtbot.waitUntil(lambda: page.state == "done", timeout=20_000)
-    assert "Signed in with Google" in page.status.text()
+    assert "Signed in with Google" in page.outcome.text()
     next_page(qtbot, wizard, wizard.test_page)
     qtbot.waitUntil(lambda: wizard.test_page.report is not None, timeout=30_000)
     assert wizard.test_page.report.ok, wizard.test_page.results.text()
@@ -231,7 +231,7 @@ def test_a_refused_consent_says_so_and_can_be_tried_again(
     first = page.address.text()
     page.open_button.click()
     qtbot.waitUntil(lambda: page.state == "error", timeout=20_000)
-    assert "refused in the browser" in page.status.text()
+    assert "refused in the browser" in page.outcome.text()
     assert page.open_button.text() == "Try again"
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
     setup.browser = in_a_browser
@@ -248,7 +248,7 @@ def test_cancel_ends_the_wait(qtbot, setup: Setup) -> None:  # type: ignore[no-u
     assert page.state == "waiting"
     page.cancel_button.click()
     qtbot.waitUntil(lambda: page.state == "error", timeout=10_000)
-    assert page.status.text() == "The sign-in was cancelled."
+    assert page.outcome.text() == "The sign-in was cancelled."
 
 
 def test_a_sign_in_not_finished_in_time_says_so(qtbot, setup: Setup) -> None:  # type: ignore[no-untyped-def]
@@ -258,7 +258,7 @@ def test_a_sign_in_not_finished_in_time_says_so(qtbot, setup: Setup) -> None:  #
     page = wizard.oauth_page
     page.open_button.click()
     qtbot.waitUntil(lambda: page.state == "error", timeout=10_000)
-    assert "not finished in the browser in the time allowed" in page.status.text()
+    assert "not finished in the browser in the time allowed" in page.outcome.text()
 
 
 def redirect_of(url: str) -> tuple[str, str]:
@@ -284,7 +284,7 @@ def test_an_answer_not_for_this_sign_in_is_refused(
     page = wizard.oauth_page
     page.open_button.click()
     qtbot.waitUntil(lambda: page.state == "error", timeout=10_000)
-    assert "not for this sign-in" in page.status.text()
+    assert "not for this sign-in" in page.outcome.text()
 
 
 def test_a_token_server_out_of_reach_says_so(
@@ -312,7 +312,7 @@ def test_a_token_server_out_of_reach_says_so(
     page = wizard.oauth_page
     page.open_button.click()
     qtbot.waitUntil(lambda: page.state == "error", timeout=20_000)
-    assert "sign-in server could not be reached" in page.status.text()
+    assert "sign-in server could not be reached" in page.outcome.text()
 
 
 def test_without_a_client_id_the_password_page_says_why(
@@ -450,3 +450,18 @@ def test_the_tray_notice_opens_the_sign_in_and_the_held_mail_goes_once(
         )
     finally:
         desktop.shutdown()
+
+
+def test_without_a_browser_the_page_says_to_copy_the_address(
+    qtbot,
+    setup: Setup,  # type: ignore[no-untyped-def]
+) -> None:
+    setup.browser = lambda url: False  # QDesktopServices found no browser
+    wizard = setup.to_sign_in(setup.window())
+    page = wizard.oauth_page
+    page.open_button.click()
+    assert page.state == "waiting"
+    assert page.status.text().startswith("No browser could be opened")
+    assert page.address.isVisible() and page.copy_button.isVisible()
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: page.state == "error", timeout=10_000)

@@ -136,6 +136,7 @@ class OAuthSignInPage(QWizardPage):
         self._pending: PendingSignIn | None = None
         self._answer: _Answer | None = None
         self._deadline = 0.0
+        self._no_browser = False  # the system has no browser to open
         self.intro = QLabel()
         self.intro.setWordWrap(True)
         self.open_button = QPushButton()
@@ -150,8 +151,10 @@ class OAuthSignInPage(QWizardPage):
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setTextVisible(False)
-        self.status = QLabel()
+        self.status = QLabel()  # while waiting
         self.status.setWordWrap(True)
+        self.outcome = QLabel()  # how it went, above what to do next
+        self.outcome.setWordWrap(True)
         self.cancel_button = QPushButton(tr("Cancel the sign-in"))
         self.cancel_button.clicked.connect(self._cancel)
         self._ticker = QTimer(self)
@@ -165,6 +168,7 @@ class OAuthSignInPage(QWizardPage):
         waiting_row.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
+        layout.addWidget(self.outcome)
         layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addSpacing(8)
         layout.addWidget(self.address_label)
@@ -249,15 +253,13 @@ class OAuthSignInPage(QWizardPage):
         tools = self._wizard.tools.sign_in
         assert tools is not None
         opener = tools.open_browser or open_in_browser
-        if opener(self._pending.url) is False:
-            self.status.setText(
-                tr("No browser could be opened: copy the address into one.")
-            )
+        self._no_browser = opener(self._pending.url) is False
         self._wait()
 
     def _copy(self) -> None:
         if self._pending is None:
             return
+        self._no_browser = False
         clipboard = QGuiApplication.clipboard()
         if clipboard is not None:
             clipboard.setText(self._pending.url)
@@ -290,14 +292,19 @@ class OAuthSignInPage(QWizardPage):
     def _tick(self) -> None:
         left = max(0, int(self._deadline - time.monotonic()))
         minutes, seconds = divmod(left, 60)
-        self.status.setText(
-            tr(
-                "Waiting for the browser… Finish signing in there; this page goes "
-                "on by itself. ({minutes}:{seconds} left)",
-                minutes=minutes,
-                seconds=str(seconds).zfill(2),
-            )
+        text = tr(
+            "Waiting for the browser… Finish signing in there; this page goes "
+            "on by itself. ({minutes}:{seconds} left)",
+            minutes=minutes,
+            seconds=str(seconds).zfill(2),
         )
+        if self._no_browser:
+            text = (
+                tr("No browser could be opened: copy the address into one.")
+                + "\n"
+                + text
+            )
+        self.status.setText(text)
 
     def _cancel(self) -> None:
         if self._pending is not None:
@@ -312,8 +319,8 @@ class OAuthSignInPage(QWizardPage):
         if isinstance(outcome, TokenState):
             self.tokens = outcome
             self._show("done")
-            self.status.setStyleSheet(OK_STYLE)
-            self.status.setText(
+            self.outcome.setStyleSheet(OK_STYLE)
+            self.outcome.setText(
                 tr(
                     "Signed in with {company}. Next tries the servers with this "
                     "sign-in.",
@@ -337,8 +344,8 @@ class OAuthSignInPage(QWizardPage):
 
     def _show_error(self, text: str) -> None:
         self._show("error")
-        self.status.setStyleSheet(ERROR_STYLE)
-        self.status.setText(text)
+        self.outcome.setStyleSheet(ERROR_STYLE)
+        self.outcome.setText(text)
         self.completeChanged.emit()
 
     def _show(self, state: str) -> None:
@@ -346,7 +353,10 @@ class OAuthSignInPage(QWizardPage):
         waiting = state == "waiting"
         self.busy.setVisible(waiting)
         self.cancel_button.setVisible(waiting)
-        self.open_button.setEnabled(not waiting and state != "done")
+        self.status.setVisible(waiting)
+        self.outcome.setVisible(state in ("error", "done"))
+        self.open_button.setVisible(state != "done")
+        self.open_button.setEnabled(not waiting)
         if state == "error":
             self.open_button.setText(tr("Try again"))
         elif state == "offer":
@@ -356,11 +366,9 @@ class OAuthSignInPage(QWizardPage):
         self.address_label.setVisible(state in ("offer", "waiting"))
         self.address.setVisible(state in ("offer", "waiting"))
         self.copy_button.setVisible(state in ("offer", "waiting"))
-        if state == "offer":
-            self.status.setStyleSheet("")
-            self.status.clear()
-        elif waiting:
-            self.status.setStyleSheet("")
+        if waiting:
+            self.cancel_button.setFocus()  # not the address: it would be selected
+            self.address.setCursorPosition(0)  # its start says where it goes
 
     def _drop(self) -> None:
         """End the sign-in under way, if any; its late answer is ignored."""
