@@ -179,6 +179,7 @@ class HoldDialog(QDialog):
         self.one_by_one_button.clicked.connect(self._offer_one_by_one)
         self._button_row.addWidget(self.one_by_one_button, 1)
         self.offer = OneByOneOffer(self._one_by_one_chosen, self._one_by_one_back)
+        self.offer.send_button.setStyleSheet(_PRIMARY_STYLE)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
@@ -360,6 +361,12 @@ class HoldDialog(QDialog):
             button.setEnabled(False)
             button.setDefault(False)
         self.offer.ask(self._estimate(self.held))
+        # Room for the whole offer: the window grows rather than cut its text.
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+            wanted = layout.totalHeightForWidth(self.width())
+            self.resize(self.width(), max(self.height(), wanted))
 
     def _one_by_one_chosen(self, greeting: Greeting | None) -> None:
         if self._one_by_one is None:

@@ -55,12 +55,12 @@ class OneByOneOffer(QFrame):
                 placeholder=PLACEHOLDER,
             )
         )
+        self.fallback_label = QLabel(tr("Where no first name is known (e.g. friend)"))
         self.fallback = QLineEdit()
-        self.fallback.setPlaceholderText(
-            tr("Where no first name is known (e.g. friend)")
-        )
         self.fallback.setEnabled(False)
+        self.fallback_label.setEnabled(False)
         self.greet.toggled.connect(self.fallback.setEnabled)
+        self.greet.toggled.connect(self.fallback_label.setEnabled)
         self.send_button = QPushButton()
         self.send_button.setMinimumHeight(40)
         self.send_button.clicked.connect(self._chosen)
@@ -75,7 +75,11 @@ class OneByOneOffer(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.text)
         layout.addWidget(self.greet)
-        layout.addWidget(self.fallback)
+        fallback_row = QHBoxLayout()
+        fallback_row.setContentsMargins(24, 0, 0, 0)
+        fallback_row.addWidget(self.fallback_label)
+        fallback_row.addWidget(self.fallback, 1)
+        layout.addLayout(fallback_row)
         layout.addLayout(row)
         self.hide()
 
