@@ -98,14 +98,3 @@ def test_incidents_list_in_italian(
     _settings_language(home, "it")
     assert main(["incidents", "list"]) == 0
     assert capsys.readouterr().out.strip() == "nessun incidente registrato"
-
-
-def test_convert_errors_in_italian(
-    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _settings_language(home, "it")
-    empty = tmp_path / "empty.eml"
-    empty.write_bytes(b"")
-    assert main(["convert", str(empty)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == "non convertito: non è un messaggio: è vuoto"

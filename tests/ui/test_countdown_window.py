@@ -20,11 +20,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from bccguard.adapters.demo_sink import free_port
-from bccguard.core.countdown import with_countdown
+from bccguard.core.countdown import undone, with_countdown
 from bccguard.core.held import HeldMessage, HeldState
 from bccguard.core.settings import Account, ProxySettings, Settings
 from bccguard.ui.application import DesktopApp
 from bccguard.ui.countdown_window import CountdownWindow
+from bccguard.ui.held_window import explanation, headline, outcome_summary
 from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import set_language
 from tests.support import MemorySecrets
@@ -121,6 +122,18 @@ def test_italian_words(window: CountdownWindow) -> None:
         assert window.rows["bbbb0002"].line.text() == "Invio a 1 persona tra 5 s"
     finally:
         set_language("en")
+
+
+def test_the_held_words_for_a_countdown_and_an_undone_message() -> None:
+    going = counting("aaaa0001", 3, 10, "A")
+    at = time.strftime("%H:%M", time.localtime(NOW + 10))
+    assert outcome_summary(going, NOW) == f"Goes at {at} unless you undo it"
+    assert explanation(going, NOW).startswith("Undo send: it goes when its time")
+    stopped = undone(going, NOW + 2)
+    assert headline(stopped, NOW) == "You stopped this message: it was not sent"
+    words = explanation(stopped, NOW)
+    assert words.startswith("You pressed Undo before it went.")
+    assert "server was slow" not in words  # not the words of a message taken on
 
 
 # -- the whole app, with its real guard ---------------------------------------------

@@ -31,7 +31,6 @@ from bccguard.core.message import (
     distinct,
     read_message,
 )
-from bccguard.core.phrase import Phrase, joined
 
 UNDISCLOSED = "undisclosed-recipients:;"
 _RECIPIENT_FIELDS = frozenset(VISIBLE_FIELDS + HIDDEN_FIELDS)
@@ -113,9 +112,7 @@ def _header_end(raw: bytes, message: ParsedMessage) -> int:
     if fields:
         end = fields[-1].end
         if raw[end - 1 : end] not in (b"\n", b"\r"):  # no final line break
-            raise ConversionError(
-                Phrase("the header block does not end with a line break")
-            )
+            raise ConversionError("the header block does not end with a line break")
         return end
     return 0
 
@@ -123,26 +120,18 @@ def _header_end(raw: bytes, message: ParsedMessage) -> int:
 def _check_convertible(message: ParsedMessage) -> None:
     why = message.not_a_message
     if why is not None:
-        raise ConversionError(Phrase("not a message: {why}", why=why))
+        raise ConversionError(f"not a message: {why}")
     if message.unreadable_fields:
         names = " and ".join(dict.fromkeys(message.unreadable_fields))
-        details = joined("; ", [p.text for p in message.problems if p.doubtful])
+        details = "; ".join(p.text for p in message.problems if p.doubtful)
         raise ConversionError(
-            Phrase(
-                "no recipient can be found in {names}, so none could be moved: "
-                "{details}",
-                names=names,
-                details=details,
-            )
+            f"no recipient can be found in {names}, so none could be moved: {details}"
         )
     for address in (*message.visible, *message.hidden):
         if address.recipient and _REPLACEMENT in address.addr:
             raise ConversionError(
-                Phrase(
-                    "'{address}' has bytes that are not UTF-8 and cannot be written "
-                    "back as they were",
-                    address=address.addr,
-                )
+                f"'{address.addr}' has bytes that are not UTF-8 and cannot be "
+                "written back as they were"
             )
 
 

@@ -30,6 +30,11 @@ def was_undone(held: HeldMessage) -> bool:
     return UNDONE in held.extra
 
 
+def from_countdown(held: HeldMessage) -> bool:
+    """True for a message that counted down (still, undone, or gone since)."""
+    return held.countdown_until > 0 or was_undone(held)
+
+
 def people(held: HeldMessage) -> int:
     """How many people the message goes to (each address once)."""
     return len({r.lower() for r in held.recipients})

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bccguard.core.countdown import counting_down, was_undone
+from bccguard.core.countdown import counting_down, from_countdown, was_undone
 from bccguard.core.held import HeldMessage, HeldState, Origin, Refusal, Resolution
 from bccguard.ui.exposure_confirm import ExposureConfirm
 from bccguard.ui.i18n import N_, ntr, tr
@@ -225,6 +225,10 @@ def explanation(held: HeldMessage, now: float) -> str:
                 "To/Cc. Bcc keeps their addresses private.",
                 threshold=held.threshold,
             )
+        case HeldState.QUEUED if counting_down(held):
+            text = tr(
+                "Undo send: it goes when its time is up. Until then you can stop it."
+            )
         case HeldState.QUEUED:
             if held.attempts:
                 text = tr(
@@ -268,7 +272,7 @@ def explanation(held: HeldMessage, now: float) -> str:
                 if held.delivered
                 else tr("It was not sent.")
             )
-    if held.origin is Origin.PASSED:
+    if held.origin is Origin.PASSED and not from_countdown(held):
         text = (
             tr(
                 "This message passed the check; BccGuard finishes its delivery "
