@@ -2,11 +2,11 @@
 
 The walk opens what a newcomer sees (tray menu, hold dialog, check window with a
 sample, held messages, incidents, the apology wizard's pages, every settings tab,
-the account assistant's first page, the demo outbox) and collects each text a
-person can read: titles, labels, buttons, menu entries, table headers and cells,
-list items, tooltips and placeholder texts. A text fails when it is an English
-catalogue string, filled in or not, whose Italian differs; data (addresses,
-numbers, subjects) is not a catalogue string, so it passes.
+the account assistant's first page, the demo outbox, the Undo send window) and
+collects each text a person can read: titles, labels, buttons, menu entries, table
+headers and cells, list items, tooltips and placeholder texts. A text fails when it
+is an English catalogue string, filled in or not, whose Italian differs; data
+(addresses, numbers, subjects) is not a catalogue string, so it passes.
 """
 
 from __future__ import annotations
@@ -36,16 +36,18 @@ from PySide6.QtWidgets import (
 )
 
 from bccguard.adapters.demo_sink import free_port
+from bccguard.core.countdown import with_countdown
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.demo import sample_mass_mail
 from bccguard.events import GuardState
 from bccguard.ui.application import DesktopApp
+from bccguard.ui.countdown_window import CountdownWindow
 from bccguard.ui.held_window import HeldWindow
 from bccguard.ui.hold_dialog import HoldDialog
 from bccguard.ui.i18n import set_language
 from tests.i18n.catalogue_files import italian, messages
 from tests.support import MemorySecrets
-from tests.ui.held_records import NOW, in_state
+from tests.ui.held_records import NOW, in_state, record
 
 pytestmark = pytest.mark.gui
 
@@ -245,6 +247,12 @@ def walk_demo(qtbot, desktop: DesktopApp) -> Walk:
         walk.look(f"hold dialog, {states[i]}", dialog)
         dialog.close_quietly()
     held.close()
+
+    countdowns = CountdownWindow(lambda i: None, lambda i: None, clock=lambda: NOW)
+    soon = record("soon0001", 3, subject="Pranzo", exposed_count=0, origin="passed")
+    countdowns.show_records([with_countdown(soon, NOW, 10)], reveal=True)
+    walk.look("undo send", countdowns)
+    countdowns.close()
 
     desktop.open_outbox()
     walk.look("demo outbox", desktop.windows["outbox"])
