@@ -152,6 +152,26 @@ def visible_texts(root: QWidget) -> list[str]:
     return found
 
 
+# English words that Italian text does not use; two in one text are English that
+# is not even in the catalogue (a string never wrapped in tr()).
+# fmt: off
+_ENGLISH_WORDS = frozenset({
+    "the", "and", "you", "your", "is", "are", "not", "to", "of", "with", "this",
+    "that", "would", "be", "was", "from", "for", "or", "has", "have", "will", "can",
+    "each", "other", "here", "there", "what", "which", "when", "could", "been",
+    "their", "they", "them", "were", "an",
+})
+# fmt: on
+_NOT_WORDS = re.compile(r"\S*[@/]\S*|\b\S+\.\S+\b")  # addresses, domains, paths
+
+
+def english_words(text: str) -> set[str]:
+    """The English function words in ``text``, leaving addresses and names of
+    domains or files out."""
+    words = re.findall(r"[A-Za-z']+", _NOT_WORDS.sub(" ", text).lower())
+    return {w for w in words if w in _ENGLISH_WORDS}
+
+
 class Walk:
     """The texts seen so far, by where they were seen."""
 
@@ -171,6 +191,10 @@ class Walk:
             for english, pattern in patterns
             if pattern.fullmatch(text)
         ]
+
+    def english_prose(self) -> list[tuple[str, str]]:
+        """Texts that read as English sentences, catalogue or not."""
+        return [(w, text) for w, text in self.seen if len(english_words(text)) >= 2]
 
 
 @pytest.fixture
@@ -285,6 +309,10 @@ def test_the_demo_in_italian_shows_no_english(
     assert not english, "English in Italian mode:\n" + "\n".join(
         f"  {where}: {text!r} (is {source!r})" for where, text, source in english
     )
+    prose = walk.english_prose()
+    assert not prose, "English not in the catalogue (wrap it in tr()):\n" + "\n".join(
+        f"  {where}: {text!r}" for where, text in prose
+    )
 
 
 def test_the_walk_sees_a_planted_english_string(qapp: QApplication) -> None:
@@ -298,5 +326,8 @@ def test_the_walk_sees_a_planted_english_string(qapp: QApplication) -> None:
         walk.look("planted", window)
         found = walk.english()
         assert ("planted", "Sent to 3 recipients", "Sent to {n} recipients") in found
+        QLabel("This label was never translated", window).show()  # no tr() at all
+        walk.look("planted", window)
+        assert walk.english_prose() == [("planted", "This label was never translated")]
     finally:
         set_language("en")
