@@ -72,6 +72,17 @@ def test_one_row_per_message_soonest_first_with_the_seconds_left(
     assert window.heading.text().startswith("2 messages wait")
 
 
+def test_it_comes_up_in_the_corner_without_taking_the_keyboard(
+    window: CountdownWindow,
+) -> None:
+    assert window.testAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+    window.show_records([counting("aaaa0001", 3, 10, "A")], reveal=True)
+    area = window.screen().availableGeometry()
+    frame = window.geometry()
+    assert area.right() - 60 < frame.right() <= area.right()
+    assert area.bottom() - 90 < frame.bottom() <= area.bottom()
+
+
 def test_undo_and_send_now_name_their_message(
     qtbot, window: CountdownWindow, calls: Calls
 ) -> None:

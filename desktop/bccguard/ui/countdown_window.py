@@ -119,6 +119,9 @@ class CountdownWindow(QWidget):
             | Qt.WindowType.WindowCloseButtonHint
         )
         self.setMinimumWidth(480)
+        # It comes up while the user is in the mail program: it must not take the
+        # keyboard away from it (a key meant for the mail would press Undo).
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.heading = QLabel()
         self.heading.setWordWrap(True)
         self.hint = QLabel(
@@ -161,10 +164,16 @@ class CountdownWindow(QWidget):
         self._timer.start(250)
         if reveal and not self.isVisible():
             self.adjustSize()
+            self._to_corner()
             self.show()
             self.raise_()
         elif self.isVisible():
             self.adjustSize()
+
+    def _to_corner(self) -> None:
+        """Bottom right of the screen, where notifications appear."""
+        area = self.screen().availableGeometry()
+        self.move(area.right() - self.width() - 24, area.bottom() - self.height() - 48)
 
     def ids(self) -> list[str]:
         """The messages shown, top to bottom."""
