@@ -465,3 +465,30 @@ def test_without_a_browser_the_page_says_to_copy_the_address(
     assert page.address.isVisible() and page.copy_button.isVisible()
     page.cancel_button.click()
     qtbot.waitUntil(lambda: page.state == "error", timeout=10_000)
+
+
+def test_a_server_that_refuses_the_sign_in_says_what_to_switch_on(
+    qtbot,
+    setup: Setup,  # type: ignore[no-untyped-def]
+) -> None:
+    # The mailbox is someone else's: Dovecot refuses alice's token for it.
+    servers = gmail_like(setup.mail)
+    elsewhere = replace(servers, imap=replace(servers.imap, username="bob"))
+    tools = replace(
+        setup.tools(), discover=lambda email: Discovery(email, elsewhere, ())
+    )
+    wizard = AccountAssistant(tools, lambda values, password: "")
+    qtbot.addWidget(wizard)
+    wizard.show()
+    qtbot.keyClicks(wizard.address_page.email, EMAIL)
+    next_page(qtbot, wizard, wizard.servers_page)
+    next_page(qtbot, wizard, wizard.oauth_page)
+    wizard.oauth_page.open_button.click()
+    qtbot.waitUntil(lambda: wizard.oauth_page.state == "done", timeout=20_000)
+    next_page(qtbot, wizard, wizard.test_page)
+    qtbot.waitUntil(lambda: wizard.test_page.report is not None, timeout=30_000)
+    text = wizard.test_page.results.text()
+    assert not wizard.test_page.report.ok
+    assert "did not take that sign-in" in text
+    assert "Go back to sign in again." in text
+    assert "password" not in text.lower()

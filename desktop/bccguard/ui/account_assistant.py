@@ -99,6 +99,13 @@ FAILURE_TEXT = {
     "other": N_("The server refused."),
 }
 
+# A server that refused the access token of a sign-in that worked.
+TOKEN_REFUSED = N_(
+    "{company} signed you in, but this server did not take that sign-in. The "
+    "mailbox may not let mail programs in (IMAP in Gmail's settings, "
+    "authenticated SMTP in Microsoft 365): switch that on, then sign in again."
+)
+
 # The bundled table's notes (core/provider_table.py), for the catalogue.
 NOTE_TEXT = {
     "IMAP access must be switched on in GMX's web mail settings first.": (
@@ -514,6 +521,7 @@ class ConnectionTestPage(QWizardPage):
             self.results.setText(html.escape(str(outcome)))
             return
         self.report = outcome
+        oauth = self._wizard.oauth_provider()
         lines = []
         for result in outcome.results:
             where = html.escape(f"{result.server.host}:{result.server.port}")
@@ -523,6 +531,8 @@ class ConnectionTestPage(QWizardPage):
                 style = OK_STYLE
             else:
                 text = tr(FAILURE_TEXT[result.kind.value])
+                if oauth and result.kind.value == "password-refused":
+                    text = tr(TOKEN_REFUSED, company=COMPANIES[oauth])
                 if result.detail:
                     text += " " + tr("(The server said: {words})", words=result.detail)
                 style = ERROR_STYLE
