@@ -30,7 +30,7 @@ from bccguard.core.settings import (
     settings_from_mapping,
     settings_to_mapping,
 )
-from bccguard.i18n import ntr, tr, tr_phrase, tr_settings_error
+from bccguard.i18n import N_, ntr, tr, tr_phrase, tr_settings_error
 
 
 class GuardCliError(Exception):
@@ -440,7 +440,7 @@ def cmd_account_sign_in(args: argparse.Namespace) -> int:
 def _confirm(servers: Any) -> bool:
     if not sys.stdin.isatty():
         return False
-    answer = input(f"Use these servers for {servers.email}? [y/N] ")
+    answer = input(tr("Use these servers for {email}? [y/N] ", email=servers.email))
     return answer.strip().lower() in ("y", "yes", "s", "si", "sì")
 
 
@@ -502,38 +502,46 @@ def _discover(email: str) -> Any:
 
 
 _SOURCE_TEXT = {
-    "autoconfig": "the domain's autoconfig",
-    "bundled": "BccGuard's table of providers",
-    "srv": "DNS SRV records (not authenticated)",
-    "mx": "the provider behind the domain's MX (not authenticated)",
-    "thunderbird": "your Thunderbird profile",
+    "autoconfig": N_("the domain's autoconfig"),
+    "bundled": N_("BccGuard's table of providers"),
+    "srv": N_("DNS SRV records (not authenticated)"),
+    "mx": N_("the provider behind the domain's MX (not authenticated)"),
+    "thunderbird": N_("your Thunderbird profile"),
 }
 
 
 def _servers_lines(servers: Any) -> list[str]:
-    lines = [
-        f"Found by {_SOURCE_TEXT[servers.source.value]}: {servers.origin}",
-        f"  outgoing (SMTP)  {servers.smtp.describe()}",
-    ]
+    rows = [(tr("outgoing (SMTP)"), servers.smtp.describe())]
     if servers.imap is not None:
-        lines.append(f"  incoming (IMAP)  {servers.imap.describe()}")
-    lines.append(f"  user name        {servers.username()}")
+        rows.append((tr("incoming (IMAP)"), servers.imap.describe()))
+    rows.append((tr("user name"), servers.username()))
     sign_in = servers.auth.value
     if servers.app_password_required:
-        sign_in = "an app password"
+        sign_in = tr("an app password")
     elif servers.app_password_url:
-        sign_in += ", or an app password"
-    lines.append(f"  sign-in          {sign_in}")
+        sign_in = tr("{way}, or an app password", way=sign_in)
+    rows.append((tr("sign-in"), sign_in))
     if servers.app_password_url:
-        lines.append(f"  app password at  {servers.app_password_url}")
+        rows.append((tr("app password at"), servers.app_password_url))
     if servers.help_url:
-        lines.append(f"  provider's page  {servers.help_url}")
-    lines.extend(f"  note: {note}" for note in servers.notes)
+        rows.append((tr("provider's page"), servers.help_url))
+    width = max(len(label) for label, _ in rows)
+    found = tr(
+        "Found by {source}: {origin}",
+        source=tr(_SOURCE_TEXT[servers.source.value]),
+        origin=servers.origin,
+    )
+    lines = [found, *(f"  {label:<{width}}  {value}" for label, value in rows)]
+    lines.extend("  " + tr("note: {note}", note=tr(note)) for note in servers.notes)
     outside = servers.outside_domain()
     if servers.needs_confirmation:
         lines.append(
-            f"  check: {', '.join(outside)} is outside {servers.domain}; "
-            "make sure this is your provider"
+            "  "
+            + tr(
+                "check: {names} is outside {domain}; make sure this is your provider",
+                names=", ".join(outside),
+                domain=servers.domain,
+            )
         )
     return lines
 
@@ -548,9 +556,12 @@ def cmd_account_discover(args: argparse.Namespace) -> int:
     if found.servers is None:
         tried = "; ".join(f"{a.source}: {a.outcome}" for a in found.attempts)
         print(
-            f"No servers found for {args.email}"
+            tr("No servers found for {email}", email=args.email)
             + (f" ({tried})" if tried else "")
-            + ". Give them with: bccguard account add NAME --email ... --smtp-host ...",
+            + ". "
+            + tr(
+                "Give them with: bccguard account add NAME --email ... --smtp-host ..."
+            ),
             file=sys.stderr,
         )
     return 0 if found.servers is not None else 1

@@ -98,3 +98,30 @@ def test_incidents_list_in_italian(
     _settings_language(home, "it")
     assert main(["incidents", "list"]) == 0
     assert capsys.readouterr().out.strip() == "nessun incidente registrato"
+
+
+def test_convert_errors_in_italian(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _settings_language(home, "it")
+    empty = tmp_path / "empty.eml"
+    empty.write_bytes(b"")
+    assert main(["convert", str(empty)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "non convertito: non è un messaggio: è vuoto"
+
+
+def test_account_discover_in_italian(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundled provider (no network): the labels in Italian, still aligned."""
+    monkeypatch.setattr(
+        "socket.getaddrinfo", lambda *a, **k: (_ for _ in ()).throw(OSError("offline"))
+    )
+    _settings_language(home, "it")
+    assert main(["account", "discover", "someone@gmail.com"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Trovati con la tabella dei provider di BccGuard: ")
+    labels = [line[:20] for line in lines[1:4]]
+    assert labels[0].strip() == "in uscita (SMTP)"
+    assert lines[1].index("smtp.gmail.com") == lines[2].index("imap.gmail.com")
