@@ -28,7 +28,7 @@ from bccguard.core.policy import DEFAULT_THRESHOLD, Policy, PolicyError
 from bccguard.core.recipient_rules import RecipientRule
 from bccguard.core.settings import SettingsError
 from bccguard.core.verdict import check
-from bccguard.i18n import set_language, tr, tr_phrase, tr_settings_error
+from bccguard.i18n import set_language, tr, tr_error, tr_phrase, tr_settings_error
 from bccguard.native_host.cli import add_native_commands
 
 EXIT_PASS = 0
@@ -133,7 +133,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     try:
         converted = to_draft_bcc(raw, ToStyle(args.to))
     except ConversionError as error:
-        raise CliError(tr("not converted: {error}", error=error)) from error
+        raise CliError(tr("not converted: {error}", error=tr_error(error))) from error
     if args.output in (None, "-"):
         if not _write_out(converted):
             return EXIT_ERROR  # the message did not get out whole

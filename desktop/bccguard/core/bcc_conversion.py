@@ -31,6 +31,7 @@ from bccguard.core.message import (
     distinct,
     read_message,
 )
+from bccguard.core.phrase import Phrase, joined
 
 UNDISCLOSED = "undisclosed-recipients:;"
 _RECIPIENT_FIELDS = frozenset(VISIBLE_FIELDS + HIDDEN_FIELDS)
@@ -112,7 +113,9 @@ def _header_end(raw: bytes, message: ParsedMessage) -> int:
     if fields:
         end = fields[-1].end
         if raw[end - 1 : end] not in (b"\n", b"\r"):  # no final line break
-            raise ConversionError("the header block does not end with a line break")
+            raise ConversionError(
+                Phrase("the header block does not end with a line break")
+            )
         return end
     return 0
 
@@ -120,18 +123,26 @@ def _header_end(raw: bytes, message: ParsedMessage) -> int:
 def _check_convertible(message: ParsedMessage) -> None:
     why = message.not_a_message
     if why is not None:
-        raise ConversionError(f"not a message: {why}")
+        raise ConversionError(Phrase("not a message: {why}", why=why))
     if message.unreadable_fields:
         names = " and ".join(dict.fromkeys(message.unreadable_fields))
-        details = "; ".join(p.text for p in message.problems if p.doubtful)
+        details = joined("; ", [p.text for p in message.problems if p.doubtful])
         raise ConversionError(
-            f"no recipient can be found in {names}, so none could be moved: {details}"
+            Phrase(
+                "no recipient can be found in {names}, so none could be moved: "
+                "{details}",
+                names=names,
+                details=details,
+            )
         )
     for address in (*message.visible, *message.hidden):
         if address.recipient and _REPLACEMENT in address.addr:
             raise ConversionError(
-                f"'{address.addr}' has bytes that are not UTF-8 and cannot be "
-                "written back as they were"
+                Phrase(
+                    "'{address}' has bytes that are not UTF-8 and cannot be written "
+                    "back as they were",
+                    address=address.addr,
+                )
             )
 
 

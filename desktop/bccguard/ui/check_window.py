@@ -28,10 +28,11 @@ from bccguard.adapters.imap_connection import ImapError
 from bccguard.core.bcc_conversion import ConversionError, ToStyle, to_draft_bcc
 from bccguard.core.message import read_message
 from bccguard.core.pasted import message_from_paste
+from bccguard.core.phrase import Phrase
 from bccguard.core.policy import Policy
 from bccguard.core.verdict import Verdict, check
 from bccguard.ui.draft_picker import DraftPicker, DraftSource
-from bccguard.ui.i18n import tr, tr_phrase
+from bccguard.ui.i18n import tr, tr_error, tr_phrase
 
 _PASS_STYLE = "background: #e6f4ea; color: #0d652d; padding: 10px; border-radius: 4px;"
 _HOLD_STYLE = "background: #fef7e0; color: #8a4b00; padding: 10px; border-radius: 4px;"
@@ -260,7 +261,7 @@ class CheckWindow(QWidget):
             with _busy():
                 self._drafts.replace(self.draft_uid, data)
         except ImapError as error:
-            QMessageBox.warning(self, tr("Not converted"), str(error))
+            QMessageBox.warning(self, tr("Not converted"), tr_error(error))
             return
         self.draft_uid = None
         self.convert_button.setText(tr("Convert to Bcc and save…"))
@@ -270,14 +271,14 @@ class CheckWindow(QWidget):
     def converted(self) -> bytes:
         """The loaded message in draft Bcc form (raises ConversionError)."""
         if self.raw is None:
-            raise ConversionError("no message loaded")
+            raise ConversionError(Phrase("no message loaded"))
         return to_draft_bcc(self.raw, self._to_style())
 
     def _convert(self) -> None:
         try:
             data = self.converted()
         except ConversionError as error:
-            QMessageBox.warning(self, tr("Not converted"), str(error))
+            QMessageBox.warning(self, tr("Not converted"), tr_error(error))
             return
         if self.draft_uid is not None and self._drafts is not None:
             self.replace_draft(data)
