@@ -243,6 +243,7 @@ def test_sign_in_send_watch_expire_race_revoke_and_sign_in_again(
         wait_until("delivered", lambda: copies(mail, "race") == 1)
         wait_until("watchers back", lambda: serve.watching() >= 6)
         assert refreshes(server, race_at) == 1  # one refresher; the rest read it
+        assert other and other[0] != stale.access_token  # the other process too
         assert refused_grants(server) == []  # nobody presented a spent token
         assert serve.said("sign in again") == 0  # nobody signed out
         assert "authentication failed" not in mail.postfix_log()
