@@ -59,6 +59,13 @@ class CountdownUndone:
 
 
 @dataclass(frozen=True, slots=True)
+class CountdownEnded:
+    """A message that counted down reached its outcome (sent, not sent...)."""
+
+    held: HeldMessage
+
+
+@dataclass(frozen=True, slots=True)
 class MessageRelayed:
     """A message left through the relay (or tried to)."""
 
@@ -113,6 +120,7 @@ Event = (
     | HeldUpdated
     | CountdownStarted
     | CountdownUndone
+    | CountdownEnded
     | MessageRelayed
     | MailboxAlert
     | MailboxStatus
@@ -161,6 +169,13 @@ class LoggingSink:
                 )
             case CountdownUndone(held):
                 self._log.info("%s (%s) was undone: held", held.id, held.message_id)
+            case CountdownEnded(held):
+                self._log.info(
+                    "%s (%s) counted down and is %s",
+                    held.id,
+                    held.message_id,
+                    held.state.value,
+                )
             case MailboxAlert() as alert:
                 self._log.info(
                     "%s in %s/%s: %s (%d exposed)",

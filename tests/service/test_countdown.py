@@ -19,7 +19,13 @@ from bccguard.core.countdown import counting_down, was_undone
 from bccguard.core.decision_proof import HEADER, make_proof, proof_key
 from bccguard.core.held import HeldMessage, HeldState, Origin, Resolution
 from bccguard.core.settings import Account, Settings
-from bccguard.events import CountdownStarted, CountdownUndone, Event, HeldUpdated
+from bccguard.events import (
+    CountdownEnded,
+    CountdownStarted,
+    CountdownUndone,
+    Event,
+    HeldUpdated,
+)
 from bccguard.service import Guard
 from bccguard.service.errors import GuardError
 from tests.service.test_guard import mass_mail, recipients, submit
@@ -101,7 +107,10 @@ def test_the_mail_program_gets_250_before_anything_goes_and_one_copy_goes_when_d
         if isinstance(event, HeldUpdated) and event.held.state is HeldState.SENDING
     ]
     assert started and min(started) >= record.countdown_until
-    assert any(isinstance(e, CountdownStarted) for e in log.events)
+    assert [e.held.id for e in log.of(CountdownStarted)] == [record.id]
+    wait_for(lambda: bool(log.of(CountdownEnded)))
+    (ended,) = log.of(CountdownEnded)
+    assert ended.held.id == record.id and ended.held.state is HeldState.SENT
 
 
 def test_undo_inside_the_window_sends_nothing_and_holds_the_message(
@@ -126,6 +135,7 @@ def test_undo_inside_the_window_sends_nothing_and_holds_the_message(
     assert len(upstream.received) == 1
     header = upstream.received[0].data.partition(b"\r\n\r\n")[0]
     assert b"ann@a.example" not in header
+    assert log.of(CountdownEnded) == []  # undone: a held message, told as such
 
 
 def test_undo_after_the_message_went_is_refused_and_changes_nothing(
@@ -175,8 +185,10 @@ def test_discard_during_the_countdown_sends_nothing(
     guard = delayed_guard(make_guard)
     submit(guard, small_mail(), PEOPLE)
     record = only_record(guard)
+    log = timed(guard)
     done = guard.decide(record.id, Resolution.DISCARD).result(30)
     assert done.state is HeldState.DISCARDED
+    assert [e.held.state for e in log.of(CountdownEnded)] == [HeldState.DISCARDED]
     wait_for(lambda: time.time() > record.countdown_until + 1, timeout=30)
     assert upstream.received == []
 

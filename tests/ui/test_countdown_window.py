@@ -213,6 +213,9 @@ def test_after_the_window_the_message_goes_once(qtbot, desktop: DesktopApp) -> N
     qtbot.waitUntil(lambda: not window.isVisible())
     assert len(desktop.sink.messages()) == 1
     assert desktop.dialogs == {}  # nothing to decide
+    qtbot.waitUntil(
+        lambda: ("Sent", "“Lunch” went to 3 people.") in desktop.notifications
+    )
 
 
 def test_send_now_in_the_window_sends_at_once(qtbot, desktop: DesktopApp) -> None:

@@ -19,14 +19,21 @@ from bccguard.adapters.held_store import HeldStore
 from bccguard.adapters.smtp_proxy import Submission
 from bccguard.core.countdown import (
     counting_down,
+    from_countdown,
     people,
     sent_now,
     undone,
+    was_undone,
     with_countdown,
 )
 from bccguard.core.held import HeldMessage
 from bccguard.core.verdict import Verdict
-from bccguard.events import CountdownStarted, CountdownUndone, EventSink
+from bccguard.events import (
+    CountdownEnded,
+    CountdownStarted,
+    CountdownUndone,
+    EventSink,
+)
 from bccguard.service.engine import HoldEngine
 
 log = logging.getLogger(__name__)
@@ -47,6 +54,7 @@ class Countdowns:
         # Looking for the same submission and storing it are one step: two copies
         # of a message sent at once never become two countdowns.
         self._starting = threading.Lock()
+        self._ended: set[str] = set()
 
     def start(
         self, sub: Submission, verdict: Verdict, delay: float
@@ -100,6 +108,17 @@ class Countdowns:
             GuardError: no such message, or it is no longer counting down.
         """
         return self._engine.amend(held_id, lambda h: sent_now(h, self._clock()))
+
+    def note(self, held: HeldMessage) -> None:
+        """A record changed: a countdown that reached its outcome is told once
+        (an undone one is a held message by then, told as such)."""
+        if not held.state.final or not from_countdown(held) or was_undone(held):
+            return
+        with self._starting:
+            if held.id in self._ended:
+                return
+            self._ended.add(held.id)
+        self._events.emit(CountdownEnded(held))
 
 
 def accepted_reply(held: HeldMessage, now: float) -> str:

@@ -324,6 +324,8 @@ class Guard:
             case MessageHeld() | HeldUpdated():
                 if self._state is not GuardState.STARTING:
                     self._refresh_state()
+                if isinstance(event, HeldUpdated):
+                    self.countdowns.note(event.held)
             case MessageRelayed(upstream_problem=problem):
                 if problem != self._upstream_problem:
                     self._upstream_problem = problem

@@ -162,6 +162,7 @@ class DesktopApp:
             lambda _held: self._show_countdowns(reveal=True)
         )
         self.bridge.signals.countdown_undone.connect(self._countdown_undone)
+        self.bridge.signals.countdown_ended.connect(self._countdown_ended)
         self.bridge.signals.held_updated.connect(lambda _held: self._show_countdowns())
         self.bridge.signals.mailbox_status.connect(self._on_mailbox_status)
         self._told_sign_in: set[str] = set()
@@ -355,6 +356,20 @@ class DesktopApp:
         except GuardError as error:
             self.notify(tr("Not done"), tr_error(error), critical=True)
         self._show_countdowns()
+
+    def _countdown_ended(self, held: HeldMessage) -> None:
+        """It went: said once (a failure is told as for every message)."""
+        if held.state is HeldState.SENT:
+            n = len({r.lower() for r in held.recipients})
+            self.notify(
+                tr("Sent"),
+                ntr(
+                    "“{subject}” went to {n} person.",
+                    "“{subject}” went to {n} people.",
+                    n,
+                    subject=held.subject or tr("(no subject)"),
+                ),
+            )
 
     def _countdown_undone(self, held: HeldMessage) -> None:
         self._show_countdowns()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from bccguard.events import (
+    CountdownEnded,
     CountdownStarted,
     CountdownUndone,
     Event,
@@ -25,6 +26,7 @@ class GuardSignals(QObject):
     held_updated = Signal(object)  # HeldMessage
     countdown_started = Signal(object)  # HeldMessage
     countdown_undone = Signal(object)  # HeldMessage
+    countdown_ended = Signal(object)  # HeldMessage
     message_relayed = Signal(object)  # MessageRelayed
     mailbox_alert = Signal(object)  # MailboxAlert
     mailbox_status = Signal(object)  # MailboxStatus
@@ -54,6 +56,8 @@ class GuardBridge:
                 signals.countdown_started.emit(held)
             case CountdownUndone(held):
                 signals.countdown_undone.emit(held)
+            case CountdownEnded(held):
+                signals.countdown_ended.emit(held)
             case MessageRelayed():
                 signals.message_relayed.emit(event)
             case MailboxAlert():
