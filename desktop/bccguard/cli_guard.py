@@ -357,7 +357,7 @@ def _add_discovered(args: argparse.Namespace) -> int:
     if password and not args.no_test:
         report = try_account(servers, servers.username(), password)
         for result in report.results:
-            print(result.describe())
+            print(tr_phrase(result.describe()))
         if not report.ok:
             print(tr("Not saved: fix the above and try again."), file=sys.stderr)
             return 1

@@ -24,6 +24,7 @@ from bccguard.adapters.log_redaction import SecretRedactingFilter
 from bccguard.adapters.smtp_relay import _Bearer
 from bccguard.core.discovery import MailServers, Server
 from bccguard.core.hosts import is_loopback_host
+from bccguard.core.phrase import Phrase
 
 _log = logging.getLogger(__name__)
 _log.addFilter(SecretRedactingFilter())
@@ -55,16 +56,17 @@ class FailureKind(StrEnum):
     OTHER = "other"
 
 
-# English for the command line; the UI has its own translated table.
+# The command line's words (Phrases: English, or the user's language at the edge);
+# the UI has its own, longer table.
 FAILURE_TEXT = {
-    FailureKind.NAME_NOT_FOUND: "the server name was not found",
-    FailureKind.UNREACHABLE: "the server did not answer",
-    FailureKind.TLS: "the secure connection (TLS) failed",
-    FailureKind.PASSWORD_REFUSED: "the user name or password was refused",
-    FailureKind.APP_PASSWORD_NEEDED: (
+    FailureKind.NAME_NOT_FOUND: Phrase("the server name was not found"),
+    FailureKind.UNREACHABLE: Phrase("the server did not answer"),
+    FailureKind.TLS: Phrase("the secure connection (TLS) failed"),
+    FailureKind.PASSWORD_REFUSED: Phrase("the user name or password was refused"),
+    FailureKind.APP_PASSWORD_NEEDED: Phrase(
         "2-step verification is on: the provider wants an app password"
     ),
-    FailureKind.OTHER: "the server refused",
+    FailureKind.OTHER: Phrase("the server refused"),
 }
 
 
@@ -82,12 +84,17 @@ class CheckResult:
         """True when the server accepted the credentials."""
         return self.kind is None
 
-    def describe(self) -> str:
-        """One English line for the command line."""
+    def describe(self) -> Phrase:
+        """One line for the command line (a Phrase: English, translatable)."""
         where = f"{self.service.upper()} {self.server.host}:{self.server.port}"
         if self.kind is None:
-            return f"{where}: signed in"
-        return f"{where}: {FAILURE_TEXT[self.kind]} ({self.detail})"
+            return Phrase("{where}: signed in", where=where)
+        return Phrase(
+            "{where}: {failure} ({detail})",
+            where=where,
+            failure=FAILURE_TEXT[self.kind],
+            detail=self.detail,
+        )
 
 
 @dataclass(frozen=True, slots=True)
