@@ -20,6 +20,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractSpinBox,
     QApplication,
     QComboBox,
     QGroupBox,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
+    QSpinBox,
     QTableWidget,
     QTabWidget,
     QTextEdit,
@@ -123,6 +125,18 @@ def _texts_of(widget: QWidget) -> Iterator[str]:
     if isinstance(widget, QTreeWidget):
         header = widget.headerItem()
         yield from (header.text(c) for c in range(widget.columnCount()))
+        items = [widget.topLevelItem(i) for i in range(widget.topLevelItemCount())]
+        while items:
+            item = items.pop()
+            for column in range(widget.columnCount()):
+                yield item.text(column)
+                yield item.toolTip(column)
+            items += [item.child(i) for i in range(item.childCount())]
+    if isinstance(widget, QAbstractSpinBox):
+        yield widget.specialValueText()
+        if isinstance(widget, QSpinBox):
+            yield widget.prefix()
+            yield widget.suffix()
     if isinstance(widget, QWizard):
         for which in (
             QWizard.WizardButton.BackButton,
