@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import locale
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
 DOMAIN = "bccguard"
 _ENVIRONMENT = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")  # gettext's order
 
+log = logging.getLogger(__name__)
 _translations: gettext.NullTranslations = gettext.NullTranslations()
 _language = "en"
 
@@ -79,10 +81,13 @@ def set_language(code: str) -> str:
     global _translations, _language  # noqa: PLW0603
     if code == "auto":
         code = system_language()
-    if code == "en":
-        _translations = gettext.NullTranslations()
-    else:
-        _translations = gettext.translation(DOMAIN, locale_dir(), languages=[code])
+    _translations = gettext.NullTranslations()
+    if code != "en":
+        try:
+            _translations = gettext.translation(DOMAIN, locale_dir(), languages=[code])
+        except OSError:  # no catalogue for it in this copy of BccGuard
+            log.warning("no %s translation in %s; using English", code, locale_dir())
+            code = "en"
     _language = code
     return code
 

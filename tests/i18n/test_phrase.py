@@ -63,3 +63,13 @@ def test_a_guard_error_is_said_in_italian(italian: None) -> None:
     assert str(error) == "no held message abcd1234"
     assert tr_error(error) == "nessun messaggio trattenuto abcd1234"
     assert tr_error(ValueError("plain")) == "plain"
+
+
+def test_a_language_without_a_catalogue_is_english(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert set_language("xx") == "en"
+    assert "no xx translation" in caplog.text
+    assert tr_error(GuardError(Phrase("no held message {id}", id="a1"))) == (
+        "no held message a1"
+    )
