@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from tests.i18n.catalogue_files import (
     MO,
     ROOT,
+    catalogue_tool,
     extracted,
     italian,
     messages,
@@ -141,3 +142,39 @@ def test_a_new_unmarked_string_would_fail(tmp_path: Path) -> None:
     )
     assert "A brand-new label" in extracted(tmp_path)
     assert "A brand-new label" not in {m.id for m in messages(italian())}
+
+
+def _formatted_templates(
+    tree: ast.AST, positions: dict[str, tuple[int, ...]]
+) -> list[int]:
+    """Lines where a template argument is an f-string (never in the catalogue)."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        for position in positions.get(name, ()):
+            if len(node.args) >= position and isinstance(
+                node.args[position - 1], ast.JoinedStr
+            ):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_no_template_is_an_f_string() -> None:
+    """``tr(f"...")`` cannot be translated: the text must be a literal with
+    ``{name}`` placeholders and the values given as arguments."""
+    positions: dict[str, tuple[int, ...]] = {}
+    for spec in catalogue_tool().KEYWORDS:
+        name, _, numbers = spec.partition(":")
+        positions[name] = tuple(int(n) for n in numbers.split(",")) if numbers else (1,)
+    found = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted(SOURCE.rglob("*.py"))
+        if (
+            lines := _formatted_templates(ast.parse(path.read_text("utf-8")), positions)
+        )
+    }
+    assert not found, f"f-strings given as a template: {found}"
+    assert _formatted_templates(ast.parse('tr(f"Hi {name}")'), positions) == [1]
