@@ -7,7 +7,9 @@ Two private Postfix instances relay to the same counting sink: one alone, one
 with ``smtpd_milters`` pointing at ``bccguard milter`` (which checks every message:
 the sender's network is trusted, so no SASL is needed to be checked). The same
 messages go to each over one SMTP connection, as a mail program sends them: small
-ones (two recipients, they pass), then large ones. Prints a Markdown table:
+ones (two recipients, they pass), then large ones. A third Postfix has a pymilter
+milter that only answers (``empty_milter.py``): what the milter protocol costs
+by itself. Prints a Markdown table:
 throughput until the sink has every message, p50/p99 of the client's wait for
 each message's 250, and the ratio against Postfix alone measured in the same run.
 """
@@ -36,6 +38,8 @@ from tests.postfix_server import postfix_relay
 from tests.support import wait_for, wait_listening
 
 from bccguard.adapters.demo_sink import free_port
+
+EMPTY = Path(__file__).with_name("empty_milter.py")
 
 
 class CountingSink:
@@ -121,9 +125,11 @@ def run(
 
 
 @contextmanager
-def milter(home: Path, unix: bool) -> Iterator[tuple[str, int]]:
-    """``bccguard milter`` checking mail from 127.0.0.0/8; yields Postfix's name
-    for its socket."""
+def milter(
+    home: Path, unix: bool, command: tuple[str, ...] = ("-m", "bccguard", "milter")
+) -> Iterator[tuple[str, int]]:
+    """``bccguard milter`` (or ``command``) checking mail from 127.0.0.0/8;
+    yields Postfix's name for its socket, and the process id."""
     port = free_port()
     sockets = Path(tempfile.mkdtemp(prefix="bench-milter-socket-"))
     sockets.chmod(0o755)  # Postfix's cleanup (user postfix) connects to it
@@ -133,10 +139,8 @@ def milter(home: Path, unix: bool) -> Iterator[tuple[str, int]]:
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "bccguard",
-            "milter",
-            "--listen",
+            *command,
+            *(["--listen"] if command[0] == "-m" else []),
             listen,
         ],
         env={**os.environ, "BCCGUARD_HOME": str(home)},
@@ -207,6 +211,11 @@ def main() -> int:
             socket, pid = stack.enter_context(milter(home, args.unix))
             extra = f"smtpd_milters = {socket}\nmilter_default_action = tempfail\n"
             stack.enter_context(postfix_relay(with_port, controller.port, extra))
+            empty_port = free_port()
+            empty, _ = stack.enter_context(milter(home, args.unix, (str(EMPTY),)))
+            empty_extra = extra.replace(socket, empty)
+            stack.enter_context(postfix_relay(empty_port, controller.port, empty_extra))
+            run(empty_port, sink, [small_message(i) for i in range(20)])
             run(alone_port, sink, [small_message(i) for i in range(20)])  # warm up
             run(with_port, sink, [small_message(i) for i in range(20)])
             small = [small_message(i) for i in range(args.small)]
@@ -216,7 +225,11 @@ def main() -> int:
                 with_port, sink, [small_message(i) for i in range(args.small)]
             )
             cpu_per_message = (cpu_seconds(pid) - cpu) / args.small * 1000
+            empty_row = run(
+                empty_port, sink, [small_message(i) for i in range(args.small)]
+            )
             rows += [("Postfix alone, small", alone, None)]
+            rows += [("Postfix + a milter that only answers, small", empty_row, alone)]
             rows += [("Postfix + bccguard milter, small", with_milter, alone)]
             n = args.connections
             alone_many = run(
