@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from bccguard.adapters.demo_sink import free_port
 from bccguard.core.countdown import undone, with_countdown
-from bccguard.core.held import HeldMessage, HeldState
+from bccguard.core.held import HeldMessage, HeldState, Resolution
 from bccguard.core.settings import Account, ProxySettings, Settings
 from bccguard.ui.application import DesktopApp
 from bccguard.ui.countdown_window import CountdownWindow
@@ -145,6 +145,24 @@ def test_the_held_words_for_a_countdown_and_an_undone_message() -> None:
     words = explanation(stopped, NOW)
     assert words.startswith("You pressed Undo before it went.")
     assert "server was slow" not in words  # not the words of a message taken on
+
+
+@pytest.mark.parametrize(("exposed", "asks"), [(0, False), (3, True)])
+def test_send_as_is_of_an_undone_message_asks_only_when_someone_is_exposed(
+    qtbot, exposed: int, asks: bool
+) -> None:
+    base = record("aaaa0001", 3, subject="A", exposed_count=exposed, origin="passed")
+    stopped = undone(with_countdown(base, NOW, 10), NOW + 1)
+    decided: list[tuple[str, Resolution]] = []
+    dialog = HoldDialog(stopped, lambda i, r: decided.append((i, r)))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.mouseClick(dialog.as_is_button, Qt.MouseButton.LeftButton)
+    assert dialog.confirm.isVisible() is asks  # "shows 0 people..." is never asked
+    if asks:
+        assert "3 people" in dialog.confirm.question.text()
+        qtbot.mouseClick(dialog.confirm.yes_button, Qt.MouseButton.LeftButton)
+    assert decided == [("aaaa0001", Resolution.AS_IS)]
 
 
 # -- the whole app, with its real guard ---------------------------------------------

@@ -331,7 +331,7 @@ class HoldDialog(QDialog):
         action = self._actions.get(key)
         if action is None or not action.enabled:
             return
-        if key == AS_IS:
+        if key == AS_IS and self.held.exposed_count:  # nobody exposed: nothing to ask
             self._ask_as_is()
             return
         self._done(action)
