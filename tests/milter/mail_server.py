@@ -231,7 +231,10 @@ def mail_server() -> Iterator[MailServer]:
             "smtpd_sasl_auth_enable = yes\n"
             "smtpd_sasl_type = dovecot\n"
             f"smtpd_sasl_path = inet:127.0.0.1:{sasl_port}\n"
-            "smtpd_relay_restrictions = permit_sasl_authenticated, reject\n"
+            # mynetworks (127.0.0.0/8) may relay without SASL: the milter checks
+            # such mail only when its settings trust that network.
+            "smtpd_relay_restrictions = permit_sasl_authenticated, permit_mynetworks, "
+            "reject\n"
             f"smtpd_milters = {milters}\n"
             f"non_smtpd_milters = {milters}\n"
             "milter_default_action = tempfail\n"

@@ -93,3 +93,39 @@ def test_every_to_and_cc_field_folded_or_encoded_is_rewritten(
     (item,) = [r for r in server.sink.received if b"Subject: fields-1\r\n" in r.data]
     assert sorted(item.rcpt_tos) == sorted(everyone)
     assert b"person3" not in item.data and b"hidden@" not in item.data
+
+
+def test_mail_from_a_trusted_network_is_checked_without_sasl(
+    server: MailServer,
+) -> None:
+    settings = server.home / "milter.toml"
+    normal = settings.read_text()
+    assert server.milter is not None
+    before = mail(server.sink)
+    sent = server.send(mass_mail(CONVERTER, "network-1"), CONVERTER, CROWD, auth=False)
+    assert sent.returncode == 0, sent.stdout
+    wait_delivered(server.sink, before + 1)
+    (untouched,) = delivered(server, "network-1")
+    assert untouched["Cc"] is not None  # no SASL, no trusted network: not checked
+    try:
+        settings.write_text(
+            normal.replace(
+                "[milter]\n", '[milter]\ntrusted_networks = ["127.0.0.0/8"]\n'
+            )
+        )
+        seen = reloads(server)
+        server.milter.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloads(server) == seen + 1)
+        before = mail(server.sink)
+        sent = server.send(
+            mass_mail(CONVERTER, "network-2"), CONVERTER, CROWD, auth=False
+        )
+        assert sent.returncode == 0, sent.stdout
+        wait_delivered(server.sink, before + 1)
+        (converted,) = delivered(server, "network-2")
+        assert converted["Cc"] is None
+    finally:
+        settings.write_text(normal)
+        seen = reloads(server)
+        server.milter.send_signal(signal.SIGHUP)
+        wait_for(lambda: reloads(server) == seen + 1)
