@@ -12,6 +12,7 @@ starts (it becomes a held message) or send it now.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 
@@ -123,7 +124,7 @@ class Countdowns:
 
 def accepted_reply(held: HeldMessage, now: float) -> str:
     """The mail program's 250: BccGuard has it and sends it when the time is up."""
-    left = max(0, round(held.countdown_until - now))
+    left = max(0, math.ceil(held.countdown_until - now))  # as a countdown shows it
     n = people(held)
     whom = f"{n} recipient" if n == 1 else f"{n} recipients"
     return (
