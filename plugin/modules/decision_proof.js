@@ -7,15 +7,18 @@
  * `v1|<decisions>|<unix minute>|<sorted, lower-cased, distinct visible addresses,
  * comma separated>`, keyed with the key the native host gives (never the local
  * secret). `<decisions>` is `as-is` (send as is was chosen here), `delayed` (the
- * Undo send delay was waited here, so the proxy does not wait again) or both,
- * sorted and comma separated.
+ * Undo send delay was waited here, so the proxy does not wait again),
+ * `individually` (send one by one) or several, sorted and comma separated.
  * @module decision_proof
  */
 
 export const DECISION_HEADER = "X-BccGuard-Decision";
 export const AS_IS = "as-is";
 export const DELAYED = "delayed";
-const DECISIONS = [AS_IS, DELAYED];
+// "Send one by one": the message goes converted to Bcc, and the desktop app's
+// proxy sends it one copy per recipient.
+export const INDIVIDUALLY = "individually";
+const DECISIONS = [AS_IS, DELAYED, INDIVIDUALLY];
 const VALUE = /^\s*v1;\s*([a-z-]+(?:,[a-z-]+)*);\s*t=\d{1,12};\s*mac=[0-9a-f]{64}\s*$/u;
 
 /**
@@ -104,7 +107,7 @@ function fromHex(hex) {
  * @param {Iterable<string>} addresses the visible (To and Cc) addresses
  * @param {number} nowMs the time, in milliseconds since the epoch
  * @param {SubtleCrypto} [subtle] WebCrypto (the global one by default)
- * @param {Iterable<string>} [decisions] some of "as-is" and "delayed"
+ * @param {Iterable<string>} [decisions] some of "as-is", "delayed", "individually"
  * @returns {Promise<string>}
  */
 export async function makeProof(

@@ -9,10 +9,10 @@
 
 export const POPUP_PAGE = "popup/decision.html";
 export const DECISION_TIMEOUT_MS = 5 * 60 * 1000;
-export const CHOICES = /** @type {const} */ (["convert", "send", "back"]);
+export const CHOICES = /** @type {const} */ (["convert", "one-by-one", "send", "back"]);
 
 /**
- * @typedef {"convert" | "send" | "back"} Choice
+ * @typedef {"convert" | "one-by-one" | "send" | "back"} Choice
  * @typedef {{kind: "send" | "reply-all" | "blocked" | "error", verdict?: object,
  *   count?: number, domains?: Record<string, number>, error?: string}} Question
  * @typedef {{question: Question, windowId: number | null,

@@ -5,7 +5,7 @@
  */
 
 import { convertDetails, senderAddress } from "./conversion.js";
-import { makeProof, withProofHeader } from "./decision_proof.js";
+import { INDIVIDUALLY, makeProof, withProofHeader } from "./decision_proof.js";
 import { withTimeout } from "./native.js";
 import { withListMembers } from "./recipient_rules.js";
 import { RecipientReader } from "./recipients.js";
@@ -96,7 +96,14 @@ export class SendGate {
    * @returns {Promise<SendAnswer>}
    */
   async held(details, verdict, action, decisionKey = null) {
-    const summary = { kind: "send", verdict, count: verdict.exposed_count, domains: verdict.domains };
+    const summary = {
+      kind: "send",
+      verdict,
+      count: verdict.exposed_count,
+      domains: verdict.domains,
+      // Send one by one needs the desktop app (its key proves the choice to it).
+      oneByOne: Boolean(decisionKey),
+    };
     let choice;
     if (action === "convert") {
       choice = "convert";
@@ -114,7 +121,37 @@ export class SendGate {
       const sender = await senderAddress(this.browser, details);
       return { cancel: false, details: convertDetails(details, sender) };
     }
+    if (choice === "one-by-one" && decisionKey) {
+      return this.oneByOne(details, decisionKey);
+    }
     return { cancel: true };
+  }
+
+  /**
+   * Send one by one: the message leaves converted to Bcc, with a proof of the
+   * choice for the desktop app's proxy, which then sends one copy per recipient.
+   * Wherever else it goes it is a Bcc message: nobody sees anybody else. Without a
+   * proof (the key fails) it is not sent, and the compose window stays open.
+   * @param {ComposeDetails} details
+   * @param {string} decisionKey
+   * @returns {Promise<SendAnswer>}
+   */
+  async oneByOne(details, decisionKey) {
+    const sender = await senderAddress(this.browser, details);
+    const converted = convertDetails(details, sender);
+    try {
+      const value = await makeProof(decisionKey, sender ? [sender] : [], this.now(), undefined, [
+        INDIVIDUALLY,
+      ]);
+      const existing = /** @type {any} */ (details).customHeaders;
+      return {
+        cancel: false,
+        details: { ...converted, customHeaders: withProofHeader(existing, value) },
+      };
+    } catch (error) {
+      console.error("BccGuard: no proof for sending one by one", error);
+      return { cancel: true };
+    }
   }
 
   /**
@@ -152,6 +189,7 @@ export class SendGate {
   async record(verdict, action, choice) {
     const done = {
       convert: "converted",
+      "one-by-one": "sent-one-by-one",
       send: "sent-anyway",
       back: action === "block" ? "blocked" : "back-to-editing",
     };
@@ -159,7 +197,7 @@ export class SendGate {
       .recordIncident({
         source: "thunderbird",
         kind: "hold",
-        outcome: done[/** @type {"convert" | "send" | "back"} */ (choice)],
+        outcome: done[/** @type {"convert" | "one-by-one" | "send" | "back"} */ (choice)],
         visible_count: verdict.visible_count,
         exposed_count: verdict.exposed_count,
         domains: verdict.domains,

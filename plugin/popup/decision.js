@@ -4,7 +4,7 @@ import { domainSummary, localisePage } from "../modules/page_text.js";
 const token = new URLSearchParams(location.search).get("token");
 /** @type {Record<string, string[]>} */
 const BUTTONS = {
-  send: ["convert", "send", "back"],
+  send: ["convert", "one-by-one", "send", "back"],
   "reply-all": ["convert", "back"],
   blocked: ["back"],
   error: ["send", "back"],
@@ -37,6 +37,9 @@ async function show() {
   /** @type {HTMLElement} */ (document.getElementById("domains")).textContent =
     domainSummary(question.domains);
   for (const id of BUTTONS[question.kind] ?? ["back"]) {
+    if (id === "one-by-one" && !question.oneByOne) {
+      continue; // only with the desktop app, which sends the copies
+    }
     const button = /** @type {HTMLElement} */ (document.getElementById(id));
     button.hidden = false;
     button.addEventListener("click", () => choose(id));

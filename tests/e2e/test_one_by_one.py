@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from bccguard.core.decision_proof import HEADER as DECISION_HEADER
+from bccguard.core.decision_proof import INDIVIDUALLY, make_proof, proof_key
 from tests.e2e.fault_upstream import (
     QUICK_DELIVERY,
     Account,
@@ -261,3 +263,55 @@ def test_the_held_list_shows_the_run_s_progress(
     done = settled(serve, record["id"])
     assert done["state"] == "sent"
     assert done["outcome"] == "one by one: sent to 8 of 8"
+
+
+def _bcc_form(recipients: tuple[str, ...], tag: str) -> Mail:
+    """What Thunderbird sends after its gate converted a message: To the sender,
+    everyone else only in the envelope."""
+    message_id = f"<{tag}@faults.test>"
+    data = (
+        f"From: Sender <{SENDER}>\r\nTo: {SENDER}\r\nSubject: {tag}\r\n"
+        f"Message-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\nHello.\r\n"
+    ).encode()
+    return Mail(SENDER, (SENDER, *recipients), data, message_id)
+
+
+def _with_proof(mail: Mail, secret: str, visible: list[str]) -> Mail:
+    proof = make_proof(proof_key(secret), visible, time.time(), [INDIVIDUALLY])
+    data = f"{DECISION_HEADER}: {proof}\r\n".encode() + mail.data
+    return Mail(mail.sender, mail.recipients, data, mail.message_id)
+
+
+def test_one_by_one_chosen_in_thunderbird_is_sent_copy_by_copy(
+    serve: ServeProcess, sink: SinkServer
+) -> None:
+    people = tuple(f"tb{i}@d{i % 3}.test" for i in range(9))
+    mail = _with_proof(
+        _bcc_form(people, "thunderbird-one-by-one"), serve.secret(), [SENDER]
+    )
+    reply = submit(serve.port, serve.secret(), mail, timeout=30)
+    assert reply.code == 250 and "one by one" in reply.text, reply
+    done = serve.wait_record(
+        lambda r: r["message_id"] == mail.message_id and r["state"] in FINAL,
+        "sent one by one",
+    )
+    assert done["state"] == "sent", done
+    assert_one_copy_each(sink, mail.recipients)
+    for got in sink.received:
+        assert DECISION_HEADER.encode() not in got.data  # never leaves BccGuard
+
+
+def test_a_proof_that_does_not_verify_sends_the_bcc_form_as_it_is(
+    serve: ServeProcess, sink: SinkServer
+) -> None:
+    people = tuple(f"nb{i}@d{i % 3}.test" for i in range(9))
+    mail = _with_proof(
+        _bcc_form(people, "forged-one-by-one"), "not the secret", [SENDER]
+    )
+    reply = submit(serve.port, serve.secret(), mail, timeout=30)
+    assert reply.ok, reply
+    (got,) = sink.received  # one message, nobody shown to anybody
+    assert sorted(got.rcpt_tos) == sorted(mail.recipients)
+    assert b"\r\nTo: " + SENDER.encode() + b"\r\n" in got.data
+    assert DECISION_HEADER.encode() not in got.data

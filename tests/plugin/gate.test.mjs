@@ -278,3 +278,51 @@ test("no proof when the message is converted, sent back or passes", async () => 
   assert.deepEqual(await small.gate.onBeforeSend({ id: 1 }, { from: SENDER, to: people(10) }), {});
   assert.equal(small.browser.calls.windowsCreated.length, 0);
 });
+
+// -- send one by one: converted to Bcc, with the proof for the desktop app -----------
+
+test("one by one: offered only with the desktop app's key", async () => {
+  const without = makeGate();
+  let pending = without.gate.onBeforeSend({ id: 1 }, wide);
+  let question = await popupAnswers(without.browser, "back");
+  assert.equal(question.oneByOne, false);
+  await pending;
+  const withKey = makeGate({ native: desktopWithKey() });
+  pending = withKey.gate.onBeforeSend({ id: 1 }, wide);
+  question = await popupAnswers(withKey.browser, "back");
+  assert.equal(question.oneByOne, true);
+  assert.deepEqual(await pending, { cancel: true });
+});
+
+test("one by one: the message goes in Bcc form with the proof of the choice", async () => {
+  const { browser, gate } = makeGate({ native: desktopWithKey() }, { now: () => NOW_MS });
+  const pending = gate.onBeforeSend({ id: 1 }, mixed);
+  await popupAnswers(browser, "one-by-one");
+  const answer = await pending;
+  assert.equal(answer.cancel, false);
+  // Safe wherever it goes: nobody is in To or Cc but the sender.
+  assert.deepEqual(answer.details.to, ["me@myorg.example"]);
+  assert.deepEqual(answer.details.cc, []);
+  assert.equal(answer.details.bcc.length, 12);
+  const minute = Math.floor(NOW_MS / 60000);
+  const text = `v1|individually|${minute}|me@myorg.example`;
+  const mac = createHmac("sha256", Buffer.from(KEY, "hex")).update(text, "utf8").digest("hex");
+  assert.deepEqual(answer.details.customHeaders, [
+    { name: "X-Mailer-Note", value: "kept" },
+    { name: "X-BccGuard-Decision", value: `v1; individually; t=${minute}; mac=${mac}` },
+  ]);
+});
+
+test("one by one: a key that fails keeps the message in the compose window", async () => {
+  const { browser, gate } = makeGate({ native: desktopWithKey("ask", "not-a-key") });
+  const pending = gate.onBeforeSend({ id: 1 }, mixed);
+  await popupAnswers(browser, "one-by-one");
+  assert.deepEqual(await pending, { cancel: true });
+});
+
+test("one by one without a key (a forged answer) is never sent", async () => {
+  const { browser, gate } = makeGate();
+  const pending = gate.onBeforeSend({ id: 1 }, mixed);
+  await popupAnswers(browser, "one-by-one");
+  assert.deepEqual(await pending, { cancel: true });
+});

@@ -12,8 +12,8 @@ still checks the recipients as usual. One header carries every decision made.
 
 Header value: ``v1; <decisions>; t=<unix minute>; mac=<hex HMAC-SHA256>`` over
 ``v1|<decisions>|<unix minute>|<sorted, lower-cased, distinct visible addresses,
-comma separated>``, where ``<decisions>`` is ``as-is``, ``delayed`` or
-``as-is,delayed`` (sorted, comma separated).
+comma separated>``, where ``<decisions>`` is ``as-is``, ``delayed``,
+``individually`` or several of them (sorted, comma separated).
 """
 
 from __future__ import annotations
@@ -26,7 +26,10 @@ from collections.abc import Iterable
 HEADER = "X-BccGuard-Decision"
 AS_IS = "as-is"  # "send as is" chosen in Thunderbird: the proxy does not ask again
 DELAYED = "delayed"  # Thunderbird waited for an Undo: the proxy does not wait again
-DECISIONS = (AS_IS, DELAYED)
+# "Send one by one" chosen in Thunderbird: the plugin sends the message converted
+# to Bcc (safe wherever it goes), and the proxy sends it one copy per recipient.
+INDIVIDUALLY = "individually"
+DECISIONS = (AS_IS, DELAYED, INDIVIDUALLY)
 MAX_AGE_MINUTES = 15  # a proof older than this is ignored (and the message checked)
 _KEY_LABEL = b"bccguard thunderbird decision v1"
 _VALUE = re.compile(

@@ -26,6 +26,7 @@ INCIDENTS_FILE = "plugin-incidents.jsonl"
 _HOLD_OUTCOMES = {
     "converted": IncidentKind.CONVERTED,
     "sent-anyway": IncidentKind.SENT_AS_IS,
+    "sent-one-by-one": IncidentKind.CONVERTED,  # nobody saw anybody else
 }
 
 

@@ -21,6 +21,7 @@ from bccguard.core.decision_proof import (
     AS_IS,
     DELAYED,
     HEADER,
+    INDIVIDUALLY,
     proof_key,
     proven_decisions,
 )
@@ -92,6 +93,8 @@ class SubmissionDesk:
         policy = self._settings().policy_for(sub.mail_from)
         verdict = check(message, policy)
         decided = self._proven(proof, verdict) if proof else frozenset()
+        if INDIVIDUALLY in decided:  # chosen in Thunderbird, sent here copy by copy
+            return await self._one_by_one(sub, verdict)
         if self._paused() or not verdict.held:
             return await self._pass(sub, verdict, key, delayed=DELAYED in decided)
         if AS_IS in decided:
@@ -222,6 +225,36 @@ class SubmissionDesk:
         if not decided:
             log.warning("ignored a decision proof that does not match its message")
         return decided
+
+    async def _one_by_one(self, sub: Submission, verdict: Verdict) -> str:
+        """Keep the message durably and send it one copy per recipient."""
+        loop = asyncio.get_running_loop()
+        try:
+            held = await loop.run_in_executor(
+                None,
+                lambda: self._engine.hold(
+                    mail_from=sub.mail_from,
+                    recipients=sub.recipients,
+                    data=sub.data,
+                    verdict=verdict,
+                ),
+            )
+        except HeldStoreError:
+            log.exception("could not store a message to send one by one")
+            return "451 4.3.0 BccGuard could not store the message; try again later"
+        if held.state is HeldState.WAITING:
+            try:
+                self._engine.decide(held.id, Resolution.INDIVIDUALLY)
+            except GuardError as error:
+                log.warning("one by one of %s: %s", held.id, error)
+                return self._engine.reply_now(held.id)
+        else:  # the mail program sent it again
+            return self._engine.retry_reply(held.id)
+        copies = len(set(sub.recipients))
+        return (
+            f"250 2.0.0 BccGuard sends it one by one ({held.id}): {copies} copies, "
+            "each addressed only to its recipient"
+        )
 
     # -- holding ------------------------------------------------------------------
 
