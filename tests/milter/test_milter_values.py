@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from bccguard.milter.config import MilterSettings, milter_settings_from_mapping
 from bccguard.milter.decision import MilterAction, decide
 from bccguard.milter.header_edits import HeaderEdit, conversion_edits
 from bccguard.milter.message_head import MessageHead
+from bccguard.milter.postfix_outlet import PostfixHeldStore
+from bccguard.milter.postfix_queue import PostfixQueue
 from bccguard.milter.release_marker import ReleaseMarker
 from bccguard.milter.thread_brake import ThreadBrake, referenced_ids
 
@@ -161,3 +164,16 @@ def test_a_release_marker_is_genuine_only_with_the_key(tmp_path: Path) -> None:
     assert ReleaseMarker(tmp_path / "b").held_id(value) is None
     assert marker.held_id("0a1b2c3d 00") is None
     assert marker.held_id("") is None
+
+
+def test_opening_the_store_leaves_a_hold_being_written_alone(tmp_path: Path) -> None:
+    root = tmp_path / "held"
+    root.mkdir(mode=0o700)
+    (root / ".tmp-fresh").mkdir()
+    (root / ".tmp-old").mkdir()
+    os.utime(root / ".tmp-old", (1.0, 1.0))
+    (tmp_path / "home").mkdir(mode=0o700)
+    marker = ReleaseMarker(tmp_path / "home")
+    PostfixHeldStore(root, lambda: PostfixQueue(MilterSettings()), marker)
+    assert (root / ".tmp-fresh").exists()
+    assert not (root / ".tmp-old").exists()

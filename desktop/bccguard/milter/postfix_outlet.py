@@ -14,8 +14,11 @@ held copy intact: nothing is sent twice, nothing is lost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,6 +40,8 @@ from bccguard.milter.release_marker import MARKER_FIELD, ReleaseMarker
 log = logging.getLogger(__name__)
 
 QUEUE_ID = "queue_id"
+# Seconds after which an unfinished entry is a crash's leftover, not a hold under way.
+_UNFINISHED_AGE = 3600.0
 _KEY = "postfix"
 
 
@@ -54,6 +59,15 @@ class PostfixHeldStore(HeldStore):
         super().__init__(root)
         self._queue = queue
         self._marker = marker
+
+    def _sweep_unfinished(self) -> None:
+        """Remove what a crash left, but not a hold the running milter is writing
+        right now (the administrator's commands open the same folder)."""
+        cutoff = time.time() - _UNFINISHED_AGE
+        for path in self.root.glob(".tmp-*"):
+            with contextlib.suppress(OSError):
+                if path.stat().st_mtime < cutoff:
+                    shutil.rmtree(path, ignore_errors=True)
 
     def data(self, held_id: str) -> bytes:
         """The held message from Postfix's queue, with the release marker first.
