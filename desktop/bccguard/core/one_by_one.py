@@ -38,6 +38,7 @@ FALLBACK = "one_by_one.fallback"  # the word when no first name is known
 PAUSED = "one_by_one.paused"  # why the run paused ("" or absent: it did not)
 THROTTLED = "one_by_one.throttled"  # refusals for now in a row
 BUDGET = "one_by_one.budget"  # "1": the next copy waits for the daily budget
+CHOSEN_IN = "one_by_one.chosen_in"  # where the user chose it ("thunderbird")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,12 @@ class Offer:
     copies: int
     limit: int
     finish: float
+
+
+def chosen_elsewhere(record: HeldMessage) -> bool:
+    """True for a message the user chose to send one by one in another program
+    (Thunderbird): nothing to ask about it."""
+    return bool(record.extra.get(CHOSEN_IN))
 
 
 def is_run(record: HeldMessage) -> bool:

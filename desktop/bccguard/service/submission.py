@@ -28,6 +28,7 @@ from bccguard.core.decision_proof import (
 from bccguard.core.header_block import without_fields
 from bccguard.core.held import HeldMessage, HeldState, Resolution, dedup_key
 from bccguard.core.message import read_message
+from bccguard.core.one_by_one import CHOSEN_IN
 from bccguard.core.policy import Action
 from bccguard.core.settings import Settings
 from bccguard.core.verdict import Verdict, check
@@ -237,6 +238,7 @@ class SubmissionDesk:
                     recipients=sub.recipients,
                     data=sub.data,
                     verdict=verdict,
+                    extra={CHOSEN_IN: "thunderbird"},
                 ),
             )
         except HeldStoreError:

@@ -33,6 +33,7 @@ from bccguard.core.countdown import was_undone
 from bccguard.core.held import HeldMessage, HeldState, Origin, Resolution
 from bccguard.core.incidents import Incident
 from bccguard.core.individual_copies import Greeting
+from bccguard.core.one_by_one import chosen_elsewhere
 from bccguard.core.policy import Policy
 from bccguard.core.settings import Settings, SettingsError
 from bccguard.demo import send_sample
@@ -278,8 +279,8 @@ class DesktopApp:
 
     def _on_held(self, held: HeldMessage, deadline: float | None = -1.0) -> None:
         self._refresh_windows()
-        if held.id in self.dialogs:
-            return
+        if held.id in self.dialogs or chosen_elsewhere(held):
+            return  # (sent one by one as chosen in Thunderbird: nothing to ask)
         if deadline == -1.0:
             deadline = held.received_at + self.settings.proxy.decision_timeout
         account = next(
