@@ -105,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     mailboxes = MailboxGuard(
         home, settings, store, guard.events, guard.incidents, relays=guard.relays
     )
+    guard.on_signed_in(mailboxes.signed_in)
     mailboxes.start()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

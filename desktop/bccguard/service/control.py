@@ -50,8 +50,10 @@ class ControlDesk:
         status: Callable[[], dict[str, Any]],
         pause: Callable[[float], None],
         countdowns: Countdowns | None = None,
+        signed_in: Callable[[str], None] | None = None,
     ) -> None:
         self._engine = engine
+        self._signed_in = signed_in or engine.signed_in
         self._countdowns = countdowns
         self._status = status
         self._pause = pause
@@ -75,7 +77,7 @@ class ControlDesk:
         if op in ("undo", "send-now"):
             return await self._count_down(op, str(request.get("id", "")))
         if op == "signed-in":  # `account sign-in` stored new OAuth2 tokens
-            self._engine.signed_in(str(request.get("account", "")))
+            self._signed_in(str(request.get("account", "")))
             return {"ok": True}
         return {"ok": False, "error": f"unknown request {op!r}"}
 

@@ -78,6 +78,7 @@ class Guard:
         self._settings = settings
         self.secrets = secrets
         self.events = events
+        self._sign_in_listeners: list[Callable[[str], None]] = []
         self.incidents = incidents
         self._clock = clock
         self._paused_until = 0.0
@@ -140,6 +141,7 @@ class Guard:
                 status=self._status,
                 pause=self.pause,
                 countdowns=self.countdowns,
+                signed_in=self.signed_in,
             ),
             paths.control_file(home),
         )
@@ -157,7 +159,20 @@ class Guard:
         waited for a sign-in are tried again."""
         self._settings = settings
         self.relays.forget()
-        self.engine.signed_in("")
+        self.signed_in("")
+
+    def on_signed_in(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(account)`` whenever an account has been signed in
+        again (``""``: any account may have new credentials)."""
+        self._sign_in_listeners.append(listener)
+
+    def signed_in(self, account: str) -> None:
+        """``account`` has new credentials (the sign-in page, `account sign-in`,
+        new settings): the messages and the mailbox watchers that waited for
+        them go on."""
+        self.engine.signed_in(account)
+        for listener in self._sign_in_listeners:
+            listener(account)
 
     @property
     def local_secret(self) -> str:

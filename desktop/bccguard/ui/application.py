@@ -175,6 +175,7 @@ class DesktopApp:
             self.incidents,
             relays=self.guard.relays,
         )
+        self.guard.on_signed_in(self.mailboxes.signed_in)
 
     # -- life cycle -----------------------------------------------------------------
 
@@ -697,8 +698,7 @@ class DesktopApp:
 
         def signed_in(values: object, password: str) -> str:
             self._told_sign_in.discard(account_name)
-            self.guard.engine.signed_in(account_name)
-            self.mailboxes.signed_in(account_name)
+            self.guard.signed_in(account_name)
             return ""
 
         key = f"sign-in-{account_name}"
