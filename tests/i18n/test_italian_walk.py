@@ -235,6 +235,10 @@ def walk_demo(qtbot, desktop: DesktopApp) -> Walk:
     qtbot.waitUntil(lambda: len(desktop.dialogs) == 1, timeout=10_000)
     dialog = next(iter(desktop.dialogs.values()))
     walk.look("hold dialog", dialog)
+    if dialog.one_by_one_button.isVisible():  # the offer to send one by one
+        dialog.one_by_one_button.click()
+        walk.look("hold dialog, one by one", dialog)
+        dialog.offer.back_button.click()
     desktop.menu.rebuild()
     walk.look("tray menu, a message held", desktop.menu)
     qtbot.mouseClick(dialog.convert_button, Qt.MouseButton.LeftButton)
