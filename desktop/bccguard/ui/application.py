@@ -669,7 +669,10 @@ class DesktopApp:
     def open_held(self, held_id: str = "") -> None:
         """The held messages window (with ``held_id`` selected)."""
         window = self._show(
-            "held", lambda: HeldWindow(self.guard.held_messages, self.decide)
+            "held",
+            lambda: HeldWindow(
+                self.guard.held_messages, self.decide, sign_in=self.open_sign_in
+            ),
         )
         if isinstance(window, HeldWindow):
             window.refresh()

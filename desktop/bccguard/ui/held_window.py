@@ -457,10 +457,12 @@ class HeldWindow(QWidget):
         *,
         clock: Clock = time.time,
         interval_ms: int = 1000,
+        sign_in: Callable[[str], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self._load = load
         self._decide = decide
+        self._sign_in = sign_in
         self._clock = clock
         self.items: list[HeldMessage] = []
         self._rows: list[list[tuple[str, str]]] = []
@@ -513,6 +515,12 @@ class HeldWindow(QWidget):
             button.hide()
             self.buttons[key] = button
             row.addWidget(button)
+        # A message waiting for a sign-in: sign in again from here (the account's
+        # sign-in page, or its settings for a password account).
+        self.sign_in_button = QPushButton()
+        self.sign_in_button.clicked.connect(self._sign_in_again)
+        self.sign_in_button.hide()
+        row.insertWidget(1, self.sign_in_button)
         self.convert_button = self.buttons[CONVERT]
         self.as_is_button = self.buttons[AS_IS]
         self.discard_button = self.buttons[DISCARD]
@@ -663,6 +671,16 @@ class HeldWindow(QWidget):
             self._show_refusals(refusal_lines(held))
             actions = actions_for(held)
         self._actions = {a.key: a for a in actions}
+        waits_for_sign_in = (
+            held is not None
+            and held.state is HeldState.NEEDS_SIGN_IN
+            and self._sign_in is not None
+        )
+        if held is not None and waits_for_sign_in:
+            self.sign_in_button.setText(
+                tr("Sign in again to {account}", account=account_name(held))
+            )
+        self.sign_in_button.setVisible(waits_for_sign_in)
         as_is = self._actions.get(AS_IS)
         if self._confirming is not None and (
             held is None
@@ -705,6 +723,11 @@ class HeldWindow(QWidget):
                 self.refusals.sizeHintForRow(0) * shown + frame + 2
             )
         self.refusals.setVisible(bool(lines))
+
+    def _sign_in_again(self) -> None:
+        held = self.selected()
+        if held is not None and self._sign_in is not None:
+            self._sign_in(held.account)
 
     def _answer(self, key: str) -> None:
         held = self.selected()
