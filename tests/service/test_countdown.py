@@ -284,3 +284,17 @@ def test_the_same_message_sent_by_several_clients_at_once_is_one_countdown(
     assert all(record.id in text for _, text in replies), replies
     wait_for(lambda: only_record(guard).state is HeldState.SENT, timeout=30)
     assert len(upstream.received) == 1
+
+
+def test_the_same_message_sent_again_after_undo_is_told_it_was_stopped(
+    make_guard: GuardFactory, upstream: SinkServer
+) -> None:
+    guard = delayed_guard(make_guard)  # decision timeout: 5 s
+    data = small_mail()
+    submit(guard, data, PEOPLE)
+    record = only_record(guard)
+    guard.countdowns.undo(record.id)
+    code, text = submit(guard, data, PEOPLE)
+    assert code == 451, text
+    assert "Undo" in text and record.id in text and "would see" not in text
+    assert upstream.received == [] and len(guard.engine.all()) == 1

@@ -14,6 +14,7 @@ import time
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.smtp_proxy import one_line
 from bccguard.adapters.smtp_relay import RelayResult
+from bccguard.core.countdown import was_undone
 from bccguard.core.held import HeldMessage, HeldState
 
 DISCARD_REPLY = (
@@ -24,6 +25,11 @@ DISCARD_REPLY = (
 
 def held_reply(held: HeldMessage) -> str:
     """The client's answer while the user has not decided yet."""
+    if was_undone(held):
+        return (
+            f"451 4.7.0 You stopped this message in BccGuard (Undo send). It waits "
+            f"in BccGuard as {held.id}: decide there"
+        )
     return (
         f"451 4.7.0 Held by BccGuard: {held.exposed_count} recipients would "
         f"see each other. It waits in BccGuard as {held.id}: decide there"
