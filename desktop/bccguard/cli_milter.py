@@ -108,6 +108,9 @@ def cmd_held_list(args: argparse.Namespace) -> int:
             f"{row['exposed_count']:>4} exposed  {row['mail_from']}  "
             f"{row['subject']!r}  ({where})"
         )
+        why = row["outcome"] or (row["reasons"][0] if row["reasons"] else "")
+        if why:
+            print(f"    {why}")
     return 0
 
 

@@ -4,7 +4,9 @@ crash between the re-injection and the deletion of the held copy."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import stat
+from contextlib import closing
 from pathlib import Path
 
 from tests.milter.mail_server import (
@@ -71,6 +73,10 @@ def test_release_as_is_delivers_once_unchanged(server: MailServer) -> None:
     assert message["X-BccGuard"] is None
     assert row["queue_id"] not in held_ids(server)
     assert server.cli("held", "release", str(row["id"]), "--as-is").returncode == 2
+    # Released as is, its thread is an exposed one for the reply-all brake.
+    with closing(sqlite3.connect(server.home / "milter-threads.sqlite")) as db:
+        threads = {r[0] for r in db.execute("SELECT message_id FROM threads")}
+    assert "<release-as-is@example.com>" in threads
     server.flush()
     assert len(delivered(server, "release-as-is")) == 1
 
