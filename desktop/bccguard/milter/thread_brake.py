@@ -11,11 +11,12 @@ administrator's commands (a release as is exposes its thread too).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from bccguard.core.message import ParsedMessage
@@ -49,10 +50,15 @@ class ThreadBrake:
             for statement in _SCHEMA:
                 db.execute(statement)
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection in autocommit mode, closed after use."""
         db = sqlite3.connect(self._path, timeout=10, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            yield db
+        finally:
+            db.close()
 
     def remember(self, message_id: str, visible: int) -> None:
         """A message that exposed ``visible`` people went out."""
