@@ -114,7 +114,9 @@ class CopySender(Protocol):
     """Sends the next copy of a one-by-one run (``service.individual_run``)."""
 
     def attempt(self, record: HeldMessage) -> HeldMessage:
-        """Send one copy (or wait for the budget); the record as written after."""
+        """Send one copy (or wait for the budget); the record to write after it
+        (the engine writes it as the attempt ends, so that nobody sees the outcome
+        while the record still counts as being sent)."""
         ...
 
 
@@ -610,8 +612,13 @@ class HoldEngine:
         return self._write(record)
 
     def _copy_done(self, record: HeldMessage) -> None:
-        """One copy of a one-by-one run was tried (``record`` is written)."""
+        """One copy of a one-by-one run was tried: write where it stands."""
         with self._lock:
+            try:
+                record = self._write(record)
+            except HeldStoreError:
+                log.exception("could not record the outcome of %s", record.id)
+                self._records[record.id] = record
             self._running.discard(record.id)
             decisions = self._decisions.pop(record.id, [])
             self._wake.notify_all()

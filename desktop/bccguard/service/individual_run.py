@@ -71,16 +71,17 @@ class OneByOneSender:
         return Offer(copies, budget.limit, finish)
 
     def attempt(self, record: HeldMessage) -> HeldMessage:
-        """Send the next copy of ``record``'s run, or wait; the record written."""
+        """Send the next copy of ``record``'s run, or wait; the record as it
+        stands after, for the engine to write."""
         now = self._clock()
         pending = record.pending
         if not pending:
-            return self._engine.progress(next_copy(record, now))
+            return next_copy(record, now)
         budget = self.budget(record.account)
         if budget.room(now) < 1:
             until = budget.next_room(now)
             log.info("held %s: the daily budget is spent until %s", record.id, until)
-            return self._engine.progress(waiting_for_budget(record, until))
+            return waiting_for_budget(record, until)
         rcpt = pending[0]
         data = self._store.data(record.id)
         people = {a.key: a for a in recipients_of(data, record.recipients)}
@@ -106,11 +107,10 @@ class OneByOneSender:
         )
         current = self._engine.get(record.id) or record
         settings = self._settings()
-        after = copy_done(
+        return copy_done(
             current,
             outcome,
             self._clock(),
             pause=settings.delivery.one_by_one_pause,
             retry=self._engine.retry_plan(),
         )
-        return self._engine.progress(after)
