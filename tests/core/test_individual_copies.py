@@ -22,6 +22,7 @@ from bccguard.core.individual_copies import (
     copy_message_id,
     first_name,
     greet,
+    has_placeholder,
     recipients_of,
     to_text,
 )
@@ -225,6 +226,17 @@ def test_the_greeting_reaches_every_text_part_in_any_encoding(
     assert html_escape(shown) in got[1]
     assert "{first_name}" not in "".join(got)
     assert _others(copy) == _others(raw)
+
+
+def test_the_placeholder_is_found_in_any_transfer_encoding() -> None:
+    extra = b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B"\r\n'
+    for encoding in ("7bit", "quoted-printable", "base64"):
+        part = _part("plain", "utf-8", encoding, "Caro {first_name},\nciao\n")
+        raw = _message(["a@x.test"], b"--B\r\n" + part + b"--B--\r\n", extra=extra)
+        assert has_placeholder(raw), encoding
+        plain = _part("plain", "utf-8", encoding, "Cari tutti,\nciao\n")
+        raw = _message(["a@x.test"], b"--B\r\n" + plain + b"--B--\r\n", extra=extra)
+        assert not has_placeholder(raw), encoding
 
 
 def test_a_body_without_the_placeholder_is_kept_byte_for_byte() -> None:

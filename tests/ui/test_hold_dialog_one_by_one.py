@@ -58,6 +58,7 @@ def test_the_third_way_names_the_copies_and_the_time_then_sends(qtbot) -> None:
     assert "limit of 500 recipients a day" in text
     assert dialog.offer.send_button.text() == "Send 30 copies"
     assert not dialog.offer.fallback.isEnabled()
+    assert not dialog.offer.greet.isChecked()  # the text has no {first_name}
     dialog.offer.greet.setChecked(True)
     assert dialog.offer.fallback.isEnabled()
     qtbot.keyClicks(dialog.offer.fallback, "friend")
@@ -160,3 +161,22 @@ def test_a_paused_run_says_the_server_s_words_and_sends_the_rest_one_by_one(
     assert "when your provider allows it again" in explanation(paused, NOW)
     again = [a for a in actions_for(paused) if a.primary]
     assert again and again[0].resolution is Resolution.INDIVIDUALLY
+
+
+def test_a_text_that_says_first_name_has_the_greeting_ticked(qtbot) -> None:
+    def greeting_offer(held: HeldMessage) -> Offer:
+        return replace(estimate(held), placeholder=True)
+
+    sent: list[tuple[str, Greeting | None]] = []
+    dialog = HoldDialog(
+        held_message(30),
+        lambda i, r: None,
+        one_by_one=lambda i, g: sent.append((i, g)),
+        estimate=greeting_offer,
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.mouseClick(dialog.one_by_one_button, Qt.MouseButton.LeftButton)
+    assert dialog.offer.greet.isChecked() and dialog.offer.fallback.isEnabled()
+    qtbot.mouseClick(dialog.offer.send_button, Qt.MouseButton.LeftButton)
+    assert sent == [("abcd1234", Greeting(""))]

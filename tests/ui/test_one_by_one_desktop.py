@@ -57,6 +57,7 @@ def test_the_dialog_s_third_way_sends_a_copy_to_each(qtbot, desktop) -> None:
     qtbot.mouseClick(dialog.one_by_one_button, Qt.MouseButton.LeftButton)
     assert "25 copies" in dialog.offer.text.text()
     assert "limit of 300 recipients a day" in dialog.offer.text.text()
+    assert not dialog.offer.greet.isChecked()  # the sample has no {first_name}
     qtbot.mouseClick(dialog.offer.send_button, Qt.MouseButton.LeftButton)
     held_id = dialog.held.id
     qtbot.waitUntil(

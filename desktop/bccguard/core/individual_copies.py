@@ -245,6 +245,12 @@ def greet(raw: bytes, name: str) -> bytes:
     return head + body[new_split:]
 
 
+def has_placeholder(raw: bytes) -> bool:
+    """True when a text part of ``raw`` says ``{first_name}`` (in any transfer
+    encoding): the greeting then has something to fill in."""
+    return greet(raw, "") is not raw
+
+
 def _encoded_text(raw: bytes) -> bool:
     """True when the message may hide the placeholder in an encoded part."""
     lowered = raw.lower()

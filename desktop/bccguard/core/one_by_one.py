@@ -49,6 +49,7 @@ class Offer:
     copies: int
     limit: int
     finish: float
+    placeholder: bool = False  # the text says {first_name}: greet by name
 
 
 def chosen_elsewhere(record: HeldMessage) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from bccguard.adapters.send_budget_log import SendBudgetLog
 from bccguard.core.held import Delivery, HeldMessage, RecipientOutcome
 from bccguard.core.identity import address_key
-from bccguard.core.individual_copies import copy_for, recipients_of
+from bccguard.core.individual_copies import copy_for, has_placeholder, recipients_of
 from bccguard.core.one_by_one import (
     Offer,
     copy_done,
@@ -64,11 +64,12 @@ class OneByOneSender:
 
     def offer(self, record: HeldMessage) -> Offer:
         """What sending ``record`` one by one would take, from now."""
-        copies = len(recipients_of(self._store.data(record.id), record.recipients))
+        data = self._store.data(record.id)
+        copies = len(recipients_of(data, record.recipients))
         budget = self.budget(record.account)
         pause = self._settings().delivery.one_by_one_pause
         finish = finish_time(budget, self._clock(), copies, pause)
-        return Offer(copies, budget.limit, finish)
+        return Offer(copies, budget.limit, finish, has_placeholder(data))
 
     def attempt(self, record: HeldMessage) -> HeldMessage:
         """Send the next copy of ``record``'s run, or wait; the record as it

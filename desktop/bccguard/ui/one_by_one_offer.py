@@ -89,6 +89,7 @@ class OneByOneOffer(QFrame):
             offer_text(offer.copies, offer.limit, offer.finish, self._clock())
         )
         self.send_button.setText(ntr("Send {n} copy", "Send {n} copies", offer.copies))
+        self.greet.setChecked(offer.placeholder)  # the text asks for a first name
         self.show()
         self.send_button.setFocus()
 
