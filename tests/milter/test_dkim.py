@@ -64,6 +64,29 @@ def test_a_release_converted_to_bcc_is_signed_afresh(signing: MailServer) -> Non
     assert verifies(signing, data)
 
 
+def test_a_release_as_is_keeps_the_signature_made_when_it_was_held(
+    signing: MailServer,
+) -> None:
+    sent = signing.send(mass_mail(HOLDER, "dkim-as-is"), HOLDER, CROWD)
+    assert sent.returncode == 0, sent.stdout
+    wait_for(lambda: held_row(signing, "dkim-as-is") is not None)
+    held = held_row(signing, "dkim-as-is")
+    assert held is not None
+    before = mail(signing.sink)
+    done = signing.cli("held", "release", str(held["id"]), "--as-is")
+    assert done.returncode == 0, done.stderr
+    wait_delivered(signing.sink, before + 1)
+    data = raw(signing, "dkim-as-is")
+    assert b"Cc: " in data  # unchanged
+    assert verifies(signing, data)
+
+
+def held_row(server: MailServer, subject: str) -> dict[str, object] | None:
+    rows = json.loads(server.cli("held", "list", "--json").stdout)
+    found = [r for r in rows if r["subject"] == subject]
+    return found[0] if found else None
+
+
 def test_tampering_is_caught(signing: MailServer) -> None:
     """The verification can fail: the same message with its To changed does not."""
     data = raw(signing, "dkim-convert")

@@ -9,6 +9,8 @@ import stat
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from tests.milter.mail_server import (
     HOLDER,
     QUEUE_HELPER,
@@ -62,13 +64,23 @@ def test_release_bcc_delivers_once_converted(server: MailServer) -> None:
     assert len(delivered(server, "release-bcc")) == 1
 
 
-def test_release_as_is_delivers_once_unchanged(server: MailServer) -> None:
-    row = hold(server, "release-as-is")
+@pytest.mark.parametrize("how", ["reinject", "in-place"])
+def test_release_as_is_delivers_once_unchanged(server: MailServer, how: str) -> None:
+    tag = f"release-as-is-{how}"
+    row = hold(server, tag)
     before = mail(server.sink)
-    done = server.cli("held", "release", str(row["id"]), "--as-is")
+    settings = server.home / "milter.toml"
+    normal = settings.read_text()
+    settings.write_text(
+        normal.replace("[milter]\n", f'[milter]\nas_is_release = "{how}"\n')
+    )
+    try:
+        done = server.cli("held", "release", str(row["id"]), "--as-is")
+    finally:
+        settings.write_text(normal)
     assert done.returncode == 0, done.stderr + done.stdout
     wait_delivered(server.sink, before + 1)
-    (message,) = delivered(server, "release-as-is")
+    (message,) = delivered(server, tag)
     assert message["Cc"] == ", ".join(CROWD[3:])
     assert message["X-BccGuard"] is None
     assert row["queue_id"] not in held_ids(server)
@@ -76,9 +88,9 @@ def test_release_as_is_delivers_once_unchanged(server: MailServer) -> None:
     # Released as is, its thread is an exposed one for the reply-all brake.
     with closing(sqlite3.connect(server.home / "milter-threads.sqlite")) as db:
         threads = {r[0] for r in db.execute("SELECT message_id FROM threads")}
-    assert "<release-as-is@example.com>" in threads
+    assert f"<{tag}@example.com>" in threads
     server.flush()
-    assert len(delivered(server, "release-as-is")) == 1
+    assert len(delivered(server, tag)) == 1
 
 
 def test_discard_deletes_the_held_copy(server: MailServer) -> None:

@@ -22,6 +22,10 @@ POSTFIX_HEADER_SIZE_LIMIT = 102_400
 POSTFIX_HEADER_ADDRESS_TOKEN_LIMIT = 10_240
 # The privileged queue helper, run through sudo (packaging/milter/sudoers).
 DEFAULT_QUEUE_HELPER = ("sudo", "-n", "/usr/lib/bccguard/postfix-queue")
+# How a release as is leaves: re-injected (signed by the DKIM signer after the
+# milter; Postfix calls no milter after one that quarantines) or postsuper -H.
+AS_IS_REINJECT = "reinject"
+AS_IS_IN_PLACE = "in-place"
 _KEYS = frozenset(
     {
         "trusted_networks",
@@ -33,6 +37,7 @@ _KEYS = frozenset(
         "queue_helper",
         "sendmail",
         "postfix_config",
+        "as_is_release",
     }
 )
 
@@ -56,6 +61,10 @@ class MilterSettings:
         sendmail: Postfix's sendmail, for re-injecting a converted release and
             for the notices.
         postfix_config: Postfix's configuration folder ("" for its default).
+        as_is_release: "reinject" (the default: the DKIM signer after the
+            milter signs the released message) or "in-place" (``postsuper -H``:
+            Postfix's own copy, unchanged to the byte, for servers with no
+            signer after the milter).
     """
 
     trusted_networks: tuple[str, ...] = ()
@@ -69,6 +78,7 @@ class MilterSettings:
     queue_helper: tuple[str, ...] = DEFAULT_QUEUE_HELPER
     sendmail: str = "/usr/sbin/sendmail"
     postfix_config: str = ""
+    as_is_release: str = AS_IS_REINJECT
 
     def trusts_client(self, address: str) -> bool:
         """True when ``address`` (the SMTP client's IP) is in a trusted network."""
@@ -150,6 +160,11 @@ def milter_settings_from_mapping(data: Any) -> MilterSettings:
         queue_helper=helper,
         sendmail=_text("sendmail", data.get("sendmail", defaults.sendmail)),
         postfix_config=_text("postfix_config", data.get("postfix_config", "")),
+        as_is_release=_choice(
+            "as_is_release",
+            data.get("as_is_release", defaults.as_is_release),
+            (AS_IS_REINJECT, AS_IS_IN_PLACE),
+        ),
     )
 
 
@@ -159,6 +174,14 @@ def _number(key: str, value: object, low: float) -> int:
             f"milter.{key}", "must be a number of at least {low}", low=low
         )
     return int(value)
+
+
+def _choice(key: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise SettingsError(
+            f"milter.{key}", "must be one of {choices}", choices=", ".join(choices)
+        )
+    return str(value)
 
 
 def _flag(key: str, value: object) -> bool:

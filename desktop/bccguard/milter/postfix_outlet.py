@@ -2,14 +2,18 @@
 and how a release leaves.
 
 The engine stays the only writer of records; the message itself is the queue
-file Postfix holds (the record's ``extra["queue_id"]``). A release as is is
-``postsuper -H``: Postfix sends its own copy, unchanged, exactly once. A release
-converted to Bcc cannot be done in the queue (milters run only before queueing):
-the engine reads the message (``postcat``), rewrites it (the relay form) and
-hands it here; it is re-injected with the release marker, then the held copy is
-deleted. The engine records "the final dot is going" before the re-injection, so
-a crash between the two steps leaves the record "may have been sent" with the
-held copy intact: nothing is sent twice, nothing is lost.
+file Postfix holds (the record's ``extra["queue_id"]``). A release converted to
+Bcc cannot be done in the queue (milters run only before queueing): the engine
+reads the message (``postcat``), rewrites it (the relay form) and hands it here;
+it is re-injected with the release marker, then the held copy is deleted. A
+release as is goes the same way unconverted, by default: Postfix calls no milter
+after one that quarantines, so the held copy was never signed, and the DKIM
+signer after the milter signs it on re-injection. ``as_is_release = "in-place"``
+makes it ``postsuper -H`` instead (Postfix's own copy to the byte, exactly once),
+for servers with no signer after the milter. The engine records "the final dot
+is going" before the re-injection, so a crash between the two steps leaves the
+record "may have been sent" with the held copy intact: nothing is sent twice,
+nothing is lost.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from bccguard.adapters.smtp_relay import (
 from bccguard.core.header_block import parse_header_block, without_fields
 from bccguard.core.held import HeldMessage, Resolution
 from bccguard.core.outgoing import crlf_only, outgoing_form
-from bccguard.milter.config import MilterSettings
+from bccguard.milter.config import AS_IS_IN_PLACE, MilterSettings
 from bccguard.milter.postfix_queue import PostfixQueue, QueueError
 from bccguard.milter.release_marker import MARKER_FIELD, ReleaseMarker
 
@@ -72,17 +76,18 @@ class PostfixHeldStore(HeldStore):
     def data(self, held_id: str) -> bytes:
         """The held message from Postfix's queue, with the release marker first.
 
-        For a release as is, the marker alone: Postfix sends its own copy, so a
-        50 MB message is not read for nothing.
+        For a release as is in place (``postsuper -H``), the marker alone:
+        Postfix sends its own copy, so a 50 MB message is not read for nothing.
         """
         record = self.get(held_id)
         if record is None or not queue_id(record):
             raise HeldStoreError(f"no queue ID for held message {held_id}")
         marker = f"{MARKER_FIELD}: {self._marker.value(held_id)}\r\n".encode()
-        if record.resolution is Resolution.AS_IS:
+        queue = self._queue()
+        if record.resolution is Resolution.AS_IS and in_place(queue.settings):
             return marker + b"\r\n"
         try:
-            message = self._queue().message(queue_id(record))
+            message = queue.message(queue_id(record))
         except QueueError as error:
             raise HeldStoreError(f"held message {held_id}: {error}") from error
         return marker + crlf_only(message)  # postcat writes LF line ends
@@ -169,19 +174,27 @@ class PostfixOutlet:
             raise QueueError(f"{qid} is not in Postfix's hold queue")
         if before_final_dot is not None:
             before_final_dot(batch)  # durable before anything leaves
-        if record.resolution is Resolution.AS_IS:
+        if record.resolution is Resolution.AS_IS and in_place(self._settings()):
             queue.release(qid)
             log.info("held %s (%s) released as is", record.id, qid)
             return BatchOutcome(batch, 250, "2.0.0 released from the hold queue as is")
-        queue.inject(record.mail_from, batch, _unsigned(outgoing_form(data)))
-        log.info("held %s (%s) re-injected converted", record.id, qid)
+        converted = record.resolution is Resolution.BCC
+        outgoing = outgoing_form(data)
+        queue.inject(
+            record.mail_from, batch, _unsigned(outgoing) if converted else outgoing
+        )
+        how = "converted" if converted else "as is"
+        log.info("held %s (%s) re-injected %s", record.id, qid, how)
         try:
             queue.delete(qid)
         except QueueError:
-            log.exception(
-                "held %s: the converted copy left; delete %s by hand", record.id, qid
-            )
-        return BatchOutcome(batch, 250, "2.0.0 converted and queued by Postfix")
+            log.exception("held %s: the copy left; delete %s by hand", record.id, qid)
+        return BatchOutcome(batch, 250, f"2.0.0 queued by Postfix {how}")
+
+
+def in_place(settings: MilterSettings) -> bool:
+    """True when a release as is is Postfix's own ``postsuper -H``."""
+    return settings.as_is_release == AS_IS_IN_PLACE
 
 
 def _unsigned(data: bytes) -> bytes:

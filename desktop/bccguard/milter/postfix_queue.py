@@ -54,6 +54,7 @@ class PostfixQueue:
     """Runs Postfix's queue tools as the settings say."""
 
     def __init__(self, settings: MilterSettings) -> None:
+        self.settings = settings
         self._settings = settings
         self._env = dict(os.environ)
         if settings.postfix_config:
