@@ -86,6 +86,13 @@ def copy_message_id(run: str, recipient: str, domain: str) -> str:
     return f"<bccguard.{digest[:32]}@{domain or 'bccguard.invalid'}>"
 
 
+def message_id_for(raw: bytes, run: str, recipient: str) -> str:
+    """The Message-ID ``recipient``'s copy of ``raw`` has in ``run``."""
+    message = read_message(raw)
+    domain = _id_domain(message.message_id, message.senders)
+    return copy_message_id(run, recipient, domain)
+
+
 def copy_for(
     raw: bytes,
     recipient: Address,

@@ -243,6 +243,17 @@ def _paused(record: HeldMessage) -> HeldMessage:
     )
 
 
+def went_out(record: HeldMessage, found: tuple[str, ...]) -> HeldMessage:
+    """The copies of ``found`` (uncertain) are in the Sent folder: they went out."""
+    gone = set(found)
+    record = replace(
+        record,
+        delivered=(*record.delivered, *(r for r in record.uncertain if r in gone)),
+        uncertain=tuple(r for r in record.uncertain if r not in gone),
+    )
+    return settled(record) if not record.pending else next_copy(record, 0.0)
+
+
 def recovered(record: HeldMessage) -> HeldMessage:
     """A run found ``sending`` at start-up: a copy whose final dot went is
     uncertain (never sent again by itself); the others go on."""

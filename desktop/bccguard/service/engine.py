@@ -38,8 +38,10 @@ from bccguard.core.held import (
     Resolution,
     RetryPlan,
 )
-from bccguard.core.one_by_one import is_run
+from bccguard.core.individual_copies import message_id_for
+from bccguard.core.one_by_one import is_run, run_token
 from bccguard.core.one_by_one import recovered as run_recovered
+from bccguard.core.one_by_one import went_out as run_went_out
 from bccguard.core.phrase import Phrase
 from bccguard.core.settings import Settings
 from bccguard.core.verdict import Verdict
@@ -667,6 +669,9 @@ class HoldEngine:
         if record is None or record.state is not HeldState.UNCERTAIN:
             return
         assert self._sent_lookup is not None
+        if is_run(record):
+            self._copies_in_sent(record)
+            return
         try:
             found = self._sent_lookup(record)
         except Exception:
@@ -683,6 +688,34 @@ class HoldEngine:
             )
             log.info("held %s was found in the Sent folder: it went out", held_id)
             self._write(done)
+            self._wake.notify_all()
+        self._answer_waiters(done)
+        if done.state.final:
+            self._incidents.outcome(done)
+
+    def _copies_in_sent(self, record: HeldMessage) -> None:
+        """A run's uncertain copies, each looked for by its own Message-ID."""
+        assert self._sent_lookup is not None
+        lookup = self._sent_lookup
+        try:
+            data = self._store.data(record.id)
+            token = run_token(record)
+            found = tuple(
+                rcpt
+                for rcpt in record.uncertain
+                if lookup(replace(record, message_id=message_id_for(data, token, rcpt)))
+            )
+        except Exception:
+            log.warning("could not look in the Sent folder", exc_info=True)
+            return
+        if not found:
+            return
+        with self._lock:
+            current = self._records.get(record.id)
+            if current is None or current.state is not HeldState.UNCERTAIN:
+                return  # the user answered meanwhile
+            done = self._write(run_went_out(current, found))
+            log.info("held %s: %d copies found in the Sent folder", done.id, len(found))
             self._wake.notify_all()
         self._answer_waiters(done)
         if done.state.final:
