@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from bccguard.adapters.held_store import HeldStore, HeldStoreError
@@ -91,6 +92,9 @@ class MilterDesk:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._threads = threads
+        # Notices go out beside the answer: Postfix and the mail program never
+        # wait on sendmail (a notice lost in a crash is only a notice).
+        self._notices = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notice")
         self.policies = policies
         self._engine = engine
         self._store = store
@@ -251,7 +255,7 @@ class MilterDesk:
             reason=_one_line(decision.reason),
             held_id=held_id,
         )
-        send_notice(PostfixQueue(milter), notice)
+        self._notices.submit(send_notice, PostfixQueue(milter), notice)
 
     def _record(
         self, decision: MilterDecision, sender: str, kind: IncidentKind, notes: str
