@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from bccguard.adapters.secrets import SecretStore, SecretStoreError
+from bccguard.core.send_budget import default_daily_limit
 from bccguard.core.settings import (
     PROVIDER_RECIPIENT_LIMITS,
     UNDO_DELAYS,
@@ -143,6 +144,13 @@ class AccountsTab(QWidget):
             "other",
         )
         self.limit = number_box(1, 100_000, PROVIDER_RECIPIENT_LIMITS["other"])
+        self.daily = number_box(1, 1_000_000, default_daily_limit("other", ""))
+        self.daily.setToolTip(
+            tr(
+                "Recipients your provider lets this account send to in 24 hours; "
+                "Send one by one stays within it"
+            )
+        )
         self.own_threshold = QCheckBox(tr("Own threshold:"))
         self.threshold = number_box(0, 100_000, 10)
         threshold_row = QHBoxLayout()
@@ -179,6 +187,7 @@ class AccountsTab(QWidget):
         form.addRow(tr("Password"), self.password)
         form.addRow(tr("Provider"), self.provider)
         form.addRow(tr("Recipients per message"), self.limit)
+        form.addRow(tr("Recipients a day"), self.daily)
         form.addRow(tr("For this identity"), threshold_row)
         form.addRow(tr("Wait before sending"), self.undo_delay)
         form.addRow(tr("Incoming (IMAP) server"), self.imap_host)
@@ -199,6 +208,7 @@ class AccountsTab(QWidget):
             "smtp_username": (tr("User name"), self.username),
             "provider": (tr("Provider"), self.provider),
             "max_recipients": (tr("Recipients per message"), self.limit),
+            "daily_limit": (tr("Recipients a day"), self.daily),
             "threshold": (tr("For this identity"), self.threshold),
             "undo_delay": (tr("Wait before sending"), self.undo_delay),
             "imap_host": (tr("Incoming (IMAP) server"), self.imap_host),
@@ -214,7 +224,7 @@ class AccountsTab(QWidget):
             self.imap_host,
         ):
             line.textEdited.connect(self._store)
-        for spin in (self.port, self.limit, self.threshold, self.imap_port):
+        for spin in (self.port, self.limit, self.daily, self.threshold, self.imap_port):
             spin.valueChanged.connect(self._store)
         self.security.currentIndexChanged.connect(self._store)
         self.imap_security.currentIndexChanged.connect(self._store)
@@ -308,6 +318,8 @@ class AccountsTab(QWidget):
         self._select(self.provider, provider)
         preset = PROVIDER_RECIPIENT_LIMITS.get(provider, 100)
         self.limit.setValue(int(v.get("max_recipients", 0)) or preset)
+        daily = default_daily_limit(provider, str(v.get("email", "")))
+        self.daily.setValue(int(v.get("daily_limit", 0)) or daily)
         threshold = v.get("threshold")
         self.own_threshold.setChecked(threshold is not None)
         self.threshold.setEnabled(threshold is not None)
@@ -329,7 +341,9 @@ class AccountsTab(QWidget):
         combo.setCurrentIndex(combo.findData(value))
 
     def _provider_chosen(self) -> None:
-        self.limit.setValue(PROVIDER_RECIPIENT_LIMITS[self.provider.currentData()])
+        provider = str(self.provider.currentData())
+        self.limit.setValue(PROVIDER_RECIPIENT_LIMITS[provider])
+        self.daily.setValue(default_daily_limit(provider, self.email.text()))
         self._store()
 
     def _store(self) -> None:
@@ -357,6 +371,10 @@ class AccountsTab(QWidget):
             "imap_tls": self.imap_security.currentData(),
             "undo_delay": int(self.undo_delay.currentData()),
         }
+        # The provider's own daily limit is kept as 0 (it follows the provider).
+        daily = self.daily.value()
+        preset = default_daily_limit(provider, self.email.text())
+        values["daily_limit"] = 0 if daily == preset else daily
         # Keep what the form does not show (e.g. the identity's own action).
         kept = {k: v for k, v in row.values.items() if k != "threshold"}
         values = {**kept, **values}
