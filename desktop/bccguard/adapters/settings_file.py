@@ -67,7 +67,8 @@ def dumps(settings: Settings) -> str:
         lines.append("[[accounts]]")
         lines.extend(f"{k} = {_value(v)}" for k, v in account.items())
         lines.append("")
-    for kind in ("lists", "rules"):  # recipient rules: bccguard.core.rule_settings
+    # recipient rules (bccguard.core.rule_settings), sender policies
+    for kind in ("lists", "rules", "senders"):
         for item in data[kind]:
             lines.append(f"[[{kind}]]")
             lines.extend(f"{k} = {_value(v)}" for k, v in item.items())

@@ -6,6 +6,7 @@ keyring (or the fallback secret file), looked up by the account's name.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -21,6 +22,7 @@ from bccguard.core.rule_settings import (
     rules_from_mapping,
 )
 from bccguard.core.send_budget import default_daily_limit
+from bccguard.core.sender_policies import SenderPolicy, sender_policy_for
 
 LOOPBACK_HOST = "127.0.0.1"
 PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
@@ -167,13 +169,22 @@ class Settings:
     accounts: tuple[Account, ...] = ()
     lists: tuple[ListSettings, ...] = ()  # [[lists]]: bccguard.core.rule_settings
     rules: tuple[RuleSettings, ...] = ()  # [[rules]]
+    senders: tuple[SenderPolicy, ...] = ()  # [[senders]]: core.sender_policies
 
-    def base_policy(self, account: Account | None = None) -> Policy:
-        """The core policy for mail from ``account`` (its threshold wins)."""
+    def base_policy(
+        self, account: Account | None = None, sender: SenderPolicy | None = None
+    ) -> Policy:
+        """The core policy for mail from ``account`` (its threshold wins), or
+        from a [[senders]] entry's senders."""
         threshold = self.policy.threshold
         action = self.policy.action
         own: tuple[str, ...] = ()
-        if account is not None:
+        if sender is not None:
+            if sender.threshold is not None:
+                threshold = sender.threshold
+            if sender.action is not None:
+                action = sender.action
+        elif account is not None:
             own = (account.email,)
             if account.threshold is not None:
                 threshold = account.threshold
@@ -189,9 +200,17 @@ class Settings:
 
     def policy_for(self, sender: str) -> Policy:
         """The one policy for mail from ``sender``, whoever asks (proxy, IMAP,
-        plugin, CLI): its account's threshold and action, and the sender's own
-        address as well as the account's never counted as exposed."""
-        policy = self.base_policy(self.account_for(sender))
+        plugin, CLI, milter): its account's threshold and action (or its
+        [[senders]] entry's), and the sender's own address as well as the
+        account's never counted as exposed."""
+        account = self.account_for(sender)
+        group = sender_policy_for(self.senders, sender)
+        if group is not None and (
+            account is None or account.email.lower() != sender.lower()
+        ):
+            policy = self.base_policy(sender=group)  # beats the fallback account
+        else:
+            policy = self.base_policy(account)
         own = normalise_addr(sender) if sender else ""
         return policy.with_own([Address(own)]) if "@" in own else policy
 
@@ -543,6 +562,53 @@ def recipient_rules_from_mapping(
         raise SettingsError(error.path, error.problem, **error.values) from error
 
 
+_SENDER_DOMAIN = re.compile(r"[^\s@,;]+\.[^\s@,;]+")
+
+
+def _sender_policy(path: str, data: Mapping[str, Any]) -> SenderPolicy:
+    _known(path, data, SenderPolicy)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise SettingsError(_key(path, "name"), "required")
+    found: dict[str, tuple[str, ...]] = {}
+    for kind in ("addresses", "domains"):
+        value = data.get(kind, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(_key(path, kind), "must be a list of text")
+        found[kind] = tuple(v.strip() for v in value if v.strip())
+    for i, text in enumerate(found["addresses"]):
+        if "@" not in normalise_addr(text):
+            raise SettingsError(
+                f"{path}.addresses[{i}]", "not an e-mail address: {text}", text=text
+            )
+    for i, text in enumerate(found["domains"]):
+        if not _SENDER_DOMAIN.fullmatch(text.lstrip("@").rstrip(".")):
+            raise SettingsError(
+                f"{path}.domains[{i}]", "not a domain: {text}", text=text
+            )
+    if not (found["addresses"] or found["domains"]):
+        raise SettingsError(path, "names no address or domain")
+    threshold = data.get("threshold")
+    if threshold is not None:
+        threshold = _check_int(_key(path, "threshold"), threshold, 0, 100_000)
+    action = data.get("action")
+    if action is not None:
+        action = _check_choice(_key(path, "action"), action, tuple(Action))
+    return SenderPolicy(
+        name=name.strip(),
+        addresses=found["addresses"],
+        domains=found["domains"],
+        threshold=threshold,
+        action=action,
+    )
+
+
+def _senders(data: object) -> tuple[SenderPolicy, ...]:
+    if not isinstance(data, list):
+        raise SettingsError("senders", "must be a list of tables")
+    return tuple(_sender_policy(f"senders[{i}]", t) for i, t in enumerate(data))
+
+
 def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
     """Validate a parsed TOML document into :class:`Settings`.
 
@@ -577,6 +643,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         accounts=parsed,
         lists=lists,
         rules=rules,
+        senders=_senders(data.get("senders", [])),
     )
 
 
@@ -604,4 +671,5 @@ def settings_to_mapping(settings: Settings) -> dict[str, Any]:
         "accounts": [table(a) for a in settings.accounts],
         "lists": [table(li) for li in settings.lists],
         "rules": [table(r) for r in settings.rules],
+        "senders": [table(p) for p in settings.senders],
     }
