@@ -51,11 +51,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bccguard.adapters.demo_sink import DemoSink  # noqa: PLC0415
     from bccguard.adapters.incident_store import SqliteIncidentLog  # noqa: PLC0415
     from bccguard.adapters.secrets import open_secret_store  # noqa: PLC0415
-    from bccguard.adapters.smtp_proxy import ProxyError  # noqa: PLC0415
     from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig  # noqa: PLC0415
     from bccguard.events import LoggingSink  # noqa: PLC0415
     from bccguard.mailbox_guard import MailboxGuard, SentFolderLookup  # noqa: PLC0415
     from bccguard.service import Guard  # noqa: PLC0415
+    from bccguard.service.errors import GuardStartError  # noqa: PLC0415
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -90,10 +90,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     try:
         guard.start()
-    except ProxyError as error:
+    except GuardStartError as error:
+        guard.stop()
         if sink:
             sink.stop()
-        raise GuardCliError(str(error)) from error
+        raise GuardCliError(
+            tr(
+                "{problem} Choose another port with --port, or with port in the "
+                "[proxy] section of {file}.",
+                problem=tr_phrase(error.failure.sentence),
+                file=paths.config_file(home),
+            )
+        ) from error
     guarding = tr(
         "BccGuard is guarding on 127.0.0.1:{port} (user any, password: "
         "'bccguard secret')",

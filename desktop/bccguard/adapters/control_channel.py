@@ -50,11 +50,17 @@ class ControlServer:
         info = {"port": port, "token": self._token, "pid": os.getpid()}
         write_private(self._info_file, json.dumps(info))  # the token: 0600
 
+    @property
+    def listening(self) -> bool:
+        """True from :meth:`start` until :meth:`stop`."""
+        return self._server is not None
+
     async def stop(self) -> None:
         """Stop answering and withdraw the info file."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+            self._server = None
         self._info_file.unlink(missing_ok=True)
 
     async def _serve(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 import re
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -75,7 +77,16 @@ Submit = Callable[[Submission], Awaitable[str]]
 
 
 class ProxyError(Exception):
-    """The proxy cannot start (port taken, bad address)."""
+    """The proxy cannot start (port taken, bad address).
+
+    ``port`` is the port it tried, ``errno`` the system's error number (None if
+    there was none), so that callers need not read the text.
+    """
+
+    def __init__(self, message: str, *, port: int, errno: int | None) -> None:
+        super().__init__(message)
+        self.port = port
+        self.errno = errno
 
 
 def one_line(text: str) -> str:
@@ -460,6 +471,18 @@ class _LoopbackController(Controller):
         )
 
 
+def _bindable(port: int) -> None:
+    """Bind ``port`` as asyncio's server will (SO_REUSEADDR on POSIX), and let go.
+
+    Raises:
+        OSError: it cannot be bound (EADDRINUSE: another program listens there).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name == "posix":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((LOOPBACK_HOST, port))
+
+
 class SmtpProxy:
     """The listening proxy; runs its own event loop thread (aiosmtpd Controller)."""
 
@@ -475,6 +498,7 @@ class SmtpProxy:
         """``auth_limits``: how failed AUTH is slowed down and capped (default:
         the AUTH_* constants)."""
         self._auth_throttle = _AuthThrottle(auth_limits or AuthLimits())
+        self._listening = False
         self._controller = _LoopbackController(
             ProxyHandler(submit),
             auth_throttle=self._auth_throttle,
@@ -497,12 +521,25 @@ class SmtpProxy:
         Raises:
             ProxyError: the port is taken or cannot be bound.
         """
+        port = int(self._controller.port)
         try:
+            _bindable(port)  # aiosmtpd waits its whole ready_timeout on a taken port
             self._controller.start()
         except (OSError, RuntimeError) as error:
+            loop = self._controller.loop
+            if not loop.is_running():
+                loop.close()
             raise ProxyError(
-                f"cannot listen on {LOOPBACK_HOST}:{self._controller.port}: {error}"
+                f"cannot listen on {LOOPBACK_HOST}:{port}: {error}",
+                port=port,
+                errno=getattr(error, "errno", None),
             ) from error
+        self._listening = True
+
+    @property
+    def listening(self) -> bool:
+        """True from a successful :meth:`start` until :meth:`stop`."""
+        return self._listening
 
     @property
     def port(self) -> int:
@@ -520,6 +557,7 @@ class SmtpProxy:
 
     def stop(self) -> None:
         """Stop listening; sessions in progress are closed."""
+        self._listening = False
         try:
             self._controller.stop()
         except (AssertionError, RuntimeError):

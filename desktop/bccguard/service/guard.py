@@ -24,7 +24,7 @@ from bccguard.adapters.held_store import HeldStore
 from bccguard.adapters.relay_reply import reply_for
 from bccguard.adapters.secrets import SecretStore, ensure_local_secret
 from bccguard.adapters.send_budget_log import SendBudgetLog
-from bccguard.adapters.smtp_proxy import SmtpProxy
+from bccguard.adapters.smtp_proxy import ProxyError, SmtpProxy
 from bccguard.adapters.smtp_relay import UpstreamConfig
 from bccguard.core.held import HeldMessage, HeldState, Resolution
 from bccguard.core.incidents import IncidentLog
@@ -44,6 +44,12 @@ from bccguard.events import (
 )
 from bccguard.service.control import ControlDesk
 from bccguard.service.engine import HoldEngine, SentLookup
+from bccguard.service.errors import (
+    GuardError,
+    GuardStartError,
+    ListenFailure,
+    ListenProblem,
+)
 from bccguard.service.incident_record import IncidentRecorder
 from bccguard.service.individual_run import OneByOneSender
 from bccguard.service.journal import PassJournal
@@ -83,6 +89,9 @@ class Guard:
         self._clock = clock
         self._paused_until = 0.0
         self._upstream_problem = ""  # why the upstream cannot be reached, if so
+        self._listen_failure: ListenFailure | None = (
+            None  # why the proxy does not listen
+        )
         self._state = GuardState.STOPPED
         self._secret = ensure_local_secret(secrets)
         self._watch = _StateWatch(self)
@@ -129,12 +138,7 @@ class Guard:
             clock=clock,
         )
         self.countdowns = self.desk.countdowns
-        self.proxy = SmtpProxy(
-            self.desk.submit,
-            lambda: self._secret,
-            port=settings.proxy.port,
-            max_message_size=settings.proxy.max_message_size,
-        )
+        self.proxy = self._proxy_on(settings.proxy.port)
         self._control = ControlServer(
             ControlDesk(
                 self.engine,
@@ -188,14 +192,57 @@ class Guard:
         """Recover what the last run left, then listen.
 
         Raises:
-            ProxyError: the port is taken.
+            GuardStartError: the proxy cannot listen (the port is taken, say); the
+                engine runs all the same, and :meth:`listen_on` tries another port.
         """
         self._set_state(GuardState.STARTING)
         return_large_buffers_to_the_system()
         unfinished = self.journal.unfinished()
         self.journal.start()
         self.engine.start(unfinished)
-        self.proxy.start()
+        self._listen()
+
+    def listen_on(self, port: int) -> None:
+        """Listen on ``port`` instead, after a start that could not listen.
+
+        Raises:
+            GuardError: the guard listens already.
+            GuardStartError: ``port`` cannot be listened on either.
+        """
+        if self.listening:
+            raise GuardError("the guard is listening already")
+        self.proxy = self._proxy_on(port)
+        self._listen()
+
+    @property
+    def listening(self) -> bool:
+        """True while mail programs can reach the proxy."""
+        return self.proxy.listening
+
+    @property
+    def listen_failure(self) -> ListenFailure | None:
+        """Why the proxy does not listen, after a start that failed (else None)."""
+        return self._listen_failure
+
+    def _proxy_on(self, port: int) -> SmtpProxy:
+        return SmtpProxy(
+            self.desk.submit,
+            lambda: self._secret,
+            port=port,
+            max_message_size=self._settings.proxy.max_message_size,
+        )
+
+    def _listen(self) -> None:
+        try:
+            self.proxy.start()
+        except ProxyError as error:
+            log.warning("the proxy cannot listen: %s", error)
+            self._listen_failure = ListenFailure(
+                error.port, ListenProblem.of(error.errno)
+            )
+            self._refresh_state()
+            raise GuardStartError(self._listen_failure) from error
+        self._listen_failure = None
         asyncio.run_coroutine_threadsafe(self._control.start(), self.proxy.loop).result(
             10
         )
@@ -206,15 +253,16 @@ class Guard:
         """Stop listening; held messages stay in the store (once; again: nothing)."""
         if self._state is GuardState.STOPPED:
             return
-        try:
-            asyncio.run_coroutine_threadsafe(
-                self._control.stop(), self.proxy.loop
-            ).result(5)
-        except (RuntimeError, TimeoutError, AttributeError):
-            log.debug("control channel was not running")
+        if self._control.listening:  # only on the proxy's running loop
+            try:
+                asyncio.run_coroutine_threadsafe(
+                    self._control.stop(), self.proxy.loop
+                ).result(5)
+            except TimeoutError:
+                log.warning("the control channel did not stop in time")
         # Mail programs still waiting on a held message get a last answer, so that
         # their sessions end cleanly and they try again later.
-        if self.engine.stop_waiting() and self.proxy.loop is not None:
+        if self.engine.stop_waiting() and self.proxy.listening:
             with contextlib.suppress(RuntimeError, TimeoutError):
                 asyncio.run_coroutine_threadsafe(
                     asyncio.sleep(0.2), self.proxy.loop
@@ -308,7 +356,9 @@ class Guard:
     def _refresh_state(self) -> None:
         waiting = self.engine.waiting()
         signs = [h for h in self.engine.all() if h.state is HeldState.NEEDS_SIGN_IN]
-        if waiting:
+        if self._listen_failure is not None:  # nothing reaches the guard: say so first
+            self._set_state(GuardState.ERROR, self._listen_failure.sentence)
+        elif waiting:
             self._set_state(
                 GuardState.ATTENTION,
                 nphrase(

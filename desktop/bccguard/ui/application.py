@@ -5,6 +5,7 @@ This is the only module that imports both the UI and the adapters.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import sys
@@ -20,13 +21,12 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon, QWidget
 
 from bccguard.adapters import paths
-from bccguard.adapters.demo_sink import DemoSink
+from bccguard.adapters.demo_sink import DemoSink, free_port
 from bccguard.adapters.imap_mailbox import ImapDraftsFolder, save_draft
 from bccguard.adapters.incident_store import SqliteIncidentLog
 from bccguard.adapters.private_files import PrivateRotatingFileHandler, private_dir
 from bccguard.adapters.secrets import SecretStore, open_secret_store
 from bccguard.adapters.settings_file import load_settings, save_settings
-from bccguard.adapters.smtp_proxy import ProxyError
 from bccguard.adapters.smtp_relay import TlsMode, UpstreamConfig
 from bccguard.core.bcc_conversion import ToStyle
 from bccguard.core.countdown import was_undone
@@ -47,7 +47,7 @@ from bccguard.events import (
 )
 from bccguard.mailbox_guard import MailboxGuard, SentFolderLookup, endpoint_for
 from bccguard.service import Guard
-from bccguard.service.errors import GuardError
+from bccguard.service.errors import GuardError, GuardStartError
 from bccguard.ui.apology_wizard import ApologyWizard
 from bccguard.ui.bridge import GuardBridge
 from bccguard.ui.check_window import CheckWindow
@@ -68,6 +68,7 @@ from bccguard.ui.immortal_singletons import make_singletons_immortal
 from bccguard.ui.incidents_window import IncidentsWindow
 from bccguard.ui.one_by_one_text import progress_lines
 from bccguard.ui.outbox_window import OutboxWindow
+from bccguard.ui.port_problem import PortChoice, PortProblemBox
 from bccguard.ui.single_instance import InstanceServer, ask_running_instance
 from bccguard.ui.status_window import StatusWindow
 from bccguard.ui.tray import UNTIL_RESUMED, TrayActions, TrayIcon, TrayMenu
@@ -181,21 +182,66 @@ class DesktopApp:
 
     def start(self) -> None:
         """Start guarding and show the tray icon (or the status window)."""
-        try:
+        with contextlib.suppress(GuardStartError):  # said below, with the ways out
             self.guard.start()
-        except ProxyError as error:
-            self._on_state(StateChanged(self.guard.state.ERROR, str(error)))
-            QMessageBox.critical(None, "BccGuard", str(error))
         self.mailboxes.start()
         if self.tray is not None:
             self.tray.show()
         else:
-            self.status = StatusWindow(self.menu, self.guard.proxy.port)
+            self.status = StatusWindow(
+                self.menu, self.guard.proxy.port, choose_port=self.offer_another_port
+            )
+            self._show_listening()
             self.status.show()
         for held in self.guard.held_messages():
             if held.state.needs_user:
                 self._on_held(held, deadline=None)
         self._show_countdowns(reveal=True)  # those a restart found still waiting
+        self.offer_another_port()
+
+    def offer_another_port(self) -> None:
+        """When the proxy cannot listen: say why, and offer a free port or Settings."""
+        failure = self.guard.listen_failure
+        if failure is None:
+            return
+        box = PortProblemBox(failure)
+        box.exec()
+        choice = box.choice
+        box.deleteLater()
+        if choice is PortChoice.FREE_PORT:
+            self.listen_on(free_port(), save=True)
+        elif choice is PortChoice.SETTINGS:
+            self.open_settings_at_port()
+
+    def listen_on(self, port: int, *, save: bool) -> bool:
+        """Listen on ``port`` after a failed start (and keep it, if ``save``)."""
+        try:
+            self.guard.listen_on(port)
+        except GuardStartError:
+            self._show_listening()
+            QTimer.singleShot(0, self.offer_another_port)  # not inside this call
+            return False
+        if save:
+            settings = replace(
+                self.settings, proxy=replace(self.settings.proxy, port=port)
+            )
+            save_settings(paths.config_file(self.home), settings)
+            self._settings_saved(settings)
+        self._show_listening()
+        self.notify(
+            tr("BccGuard is guarding"),
+            tr(
+                "Mail programs now send through 127.0.0.1 port {port}. Set this "
+                "port in each of them.",
+                port=port,
+            ),
+        )
+        return True
+
+    def _show_listening(self) -> None:
+        if self.status is not None:
+            listening = self.guard.listening
+            self.status.show_listening(self.guard.proxy.port if listening else None)
 
     def quit(self) -> None:
         """Stop the guard and leave; held messages stay on disk.
@@ -727,6 +773,15 @@ class DesktopApp:
             ),
         )
 
+    def open_settings_at_port(self) -> None:
+        """The settings window at the proxy's port."""
+        from bccguard.ui.settings_window import SettingsWindow  # noqa: PLC0415
+
+        self.open_settings()
+        window = self.windows.get("settings")
+        if isinstance(window, SettingsWindow):
+            window.show_port()
+
     def open_incidents(self, held_id: str = "") -> None:
         """The incident record (with the incident of ``held_id`` selected)."""
         window = self._show(
@@ -762,6 +817,9 @@ class DesktopApp:
         self.settings = settings
         self.guard.settings = settings
         set_language(settings.ui.language)
+        failure = self.guard.listen_failure
+        if failure is not None and settings.proxy.port != failure.port:
+            self.listen_on(settings.proxy.port, save=False)  # a port chosen to fix it
 
     def open_outbox(self) -> None:
         """The demo outbox viewer."""

@@ -360,6 +360,12 @@ class SettingsWindow(QWidget):
         self.raise_()
         self.activateWindow()
 
+    def show_port(self) -> None:
+        """Open at the proxy's port, ready to type another one."""
+        self.tabs.setCurrentWidget(self.mail_programs)
+        self.mail_programs.port.setFocus()
+        self.mail_programs.port.selectAll()
+
     def mapping(self) -> dict[str, Any]:
         """The settings as edited, in the form ``settings_from_mapping`` checks."""
         data = settings_to_mapping(self.settings)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Callable
+
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -15,7 +16,14 @@ from bccguard.ui.tray import TrayMenu
 class StatusWindow(QWidget):
     """Shows the guard's state with the same menu the tray would have."""
 
-    def __init__(self, menu: TrayMenu, port: int) -> None:
+    def __init__(
+        self,
+        menu: TrayMenu,
+        port: int,
+        *,
+        choose_port: Callable[[], None] | None = None,
+    ) -> None:
+        """``choose_port`` offers another port when the proxy does not listen."""
         super().__init__()
         self.menu = menu
         self.setWindowTitle("BccGuard")
@@ -26,11 +34,17 @@ class StatusWindow(QWidget):
         font.setWeight(QFont.Weight.Bold)
         self.title.setFont(font)
         self.title.setWordWrap(True)
-        self.detail = QLabel(
-            tr("Mail programs send through 127.0.0.1 port {port}.", port=port)
-        )
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.port_button = QPushButton(tr("Choose another port…"))
+        if choose_port is not None:
+            self.port_button.clicked.connect(lambda _checked=False: choose_port())
         self.menu_button = QPushButton(tr("Menu"))
         self.menu_button.setMenu(menu)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.port_button)
+        buttons.addWidget(self.menu_button)
         head = QHBoxLayout()
         head.addWidget(self.icon)
         text = QVBoxLayout()
@@ -39,9 +53,26 @@ class StatusWindow(QWidget):
         head.addLayout(text, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
-        layout.addWidget(self.menu_button, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(buttons)
         self.resize(440, 140)
+        self.show_listening(port)
         self.show_state(menu.state)
+
+    def show_listening(self, port: int | None) -> None:
+        """Say the port mail programs send through, or (None) that there is none."""
+        if port is not None:
+            self.detail.setText(
+                tr("Mail programs send through 127.0.0.1 port {port}.", port=port)
+            )
+        else:
+            self.detail.setText(
+                tr(
+                    "Choose another port for BccGuard, then set it in your mail "
+                    "programs."
+                )
+            )
+        self.port_button.setVisible(port is None)
+        self._fit_text()
 
     def show_state(self, event: StateChanged) -> None:
         """Show the guard's new state."""
