@@ -14,7 +14,13 @@ from bccguard.events import GuardState, StateChanged
 from bccguard.ui.application import DesktopApp
 from bccguard.ui.i18n import set_language
 from bccguard.ui.status_window import StatusWindow
-from bccguard.ui.tray import UNTIL_RESUMED, TrayActions, TrayIcon, TrayMenu
+from bccguard.ui.tray import (
+    UNTIL_RESUMED,
+    TrayActions,
+    TrayIcon,
+    TrayMenu,
+    pause_text,
+)
 from tests.support import MemorySecrets
 
 pytestmark = pytest.mark.gui
@@ -114,3 +120,22 @@ def test_the_tray_guards_again_when_a_pause_ends(qtbot, qapp, tmp_path) -> None:
         )
     finally:
         desktop.shutdown()
+
+
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_a_pause_into_another_day_names_no_weekday(lang: str) -> None:
+    """Days in words the catalogue has: tomorrow, else the date as other windows."""
+    set_language(lang)
+    tomorrow = time.mktime((2025, 3, 15, 9, 30, 0, 0, 0, -1))
+    later = time.mktime((2025, 3, 18, 9, 30, 0, 0, 0, -1))
+    words = {
+        "en": (
+            "Paused until tomorrow at 09:30: mail is not checked",
+            "Paused until 2025-03-18 09:30: mail is not checked",
+        ),
+        "it": (
+            "In pausa fino a domani alle 09:30: la posta non viene controllata",
+            "In pausa fino al 2025-03-18 09:30: la posta non viene controllata",
+        ),
+    }
+    assert (pause_text(tomorrow, NOW), pause_text(later, NOW)) == words[lang]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
@@ -32,10 +33,18 @@ def pause_text(until: float, now: float) -> str:
     """When a pause ends, in words: "Paused until 10:42: mail is not checked"."""
     if until - now > _NO_END_AFTER:
         return tr("Paused until you resume: mail is not checked")
-    end, today = time.localtime(until), time.localtime(now)
-    same_day = end[:3] == today[:3]
-    when = time.strftime("%H:%M" if same_day else "%a %H:%M", end)
-    return tr("Paused until {time}: mail is not checked", time=when)
+    end, today = date.fromtimestamp(until), date.fromtimestamp(now)
+    clock = time.strftime("%H:%M", time.localtime(until))
+    if end == today:
+        return tr("Paused until {time}: mail is not checked", time=clock)
+    if end == today + timedelta(days=1):
+        return tr("Paused until tomorrow at {time}: mail is not checked", time=clock)
+    # The date as the other windows write it: no weekday or month name to translate.
+    return tr(
+        "Paused until {date} {time}: mail is not checked",
+        date=end.isoformat(),
+        time=clock,
+    )
 
 
 def state_text(event: StateChanged, paused_until: float = 0.0, now: float = 0.0) -> str:
