@@ -7,6 +7,8 @@
  * @module decisions
  */
 
+import { waitInPopup } from "./popup_choice.js";
+
 export const POPUP_PAGE = "popup/decision.html";
 export const DECISION_TIMEOUT_MS = 5 * 60 * 1000;
 export const CHOICES = /** @type {const} */ (["convert", "one-by-one", "send", "back"]);
@@ -15,8 +17,7 @@ export const CHOICES = /** @type {const} */ (["convert", "one-by-one", "send", "
  * @typedef {"convert" | "one-by-one" | "send" | "back"} Choice
  * @typedef {{kind: "send" | "reply-all" | "blocked" | "error", verdict?: object,
  *   count?: number, domains?: Record<string, number>, error?: string}} Question
- * @typedef {{question: Question, windowId: number | null,
- *   settle: (choice: Choice) => void}} Pending
+ * @typedef {{question: Question} & import("./popup_choice.js").PopupEntry<Choice>} Pending
  */
 
 export class DecisionBroker {
@@ -41,34 +42,15 @@ export class DecisionBroker {
   ask(question) {
     this.counter += 1;
     const token = `${Date.now().toString(36)}-${this.counter}`;
-    return new Promise((resolve) => {
-      /** @type {ReturnType<typeof setTimeout> | undefined} */
-      let timer;
-      /** @type {Pending} */
-      const entry = {
-        question,
-        windowId: null,
-        settle: (choice) => {
-          if (!this.pending.has(token)) return;
-          this.pending.delete(token);
-          clearTimeout(timer);
-          if (entry.windowId !== null) {
-            Promise.resolve(this.browser.windows.remove(entry.windowId)).catch(() => {});
-          }
-          resolve(choice);
-        },
-      };
-      this.pending.set(token, entry);
-      timer = setTimeout(() => entry.settle("back"), this.timeoutMs);
-      this.open(token, question.kind === "blocked" ? 200 : 320)
-        .then((windowId) => {
-          entry.windowId = windowId;
-          if (!this.pending.has(token)) {
-            // settled while the window was opening
-            Promise.resolve(this.browser.windows.remove(windowId)).catch(() => {});
-          }
-        })
-        .catch(() => entry.settle("back"));
+    return waitInPopup({
+      browser: this.browser,
+      pending: this.pending,
+      token,
+      fields: { question },
+      timeoutMs: this.timeoutMs,
+      timeoutChoice: /** @type {Choice} */ ("back"),
+      open: (t) => this.open(t, question.kind === "blocked" ? 200 : 320),
+      openFailed: (_error, entry) => entry.settle("back"),
     });
   }
 

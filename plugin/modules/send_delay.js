@@ -11,6 +11,7 @@
 
 import { DECISION_HEADER, DELAYED, makeProof, namedDecisions, withProofHeader } from "./decision_proof.js";
 import { checkCompose } from "./gate.js";
+import { waitInPopup } from "./popup_choice.js";
 import { readManaged, readOptions } from "./settings.js";
 
 export const DELAYS = [0, 5, 10, 30, 60];
@@ -22,8 +23,7 @@ export const COUNTDOWN_PAGE = "popup/countdown.html";
  * @typedef {{cancel?: boolean, details?: any}} SendAnswer
  * @typedef {"send" | "undo"} Choice
  * @typedef {{count: number, subject: string, untilMs: number}} Countdown
- * @typedef {{countdown: Countdown, windowId: number | null,
- *   settle: (choice: Choice) => void}} Pending
+ * @typedef {{countdown: Countdown} & import("./popup_choice.js").PopupEntry<Choice>} Pending
  */
 
 /**
@@ -111,33 +111,15 @@ export class SendDelay {
       subject: String(/** @type {any} */ (details).subject ?? ""),
       untilMs: this.now() + seconds * this.secondMs,
     };
-    return new Promise((resolve) => {
-      /** @type {ReturnType<typeof setTimeout> | undefined} */
-      let timer;
-      /** @type {Pending} */
-      const entry = {
-        countdown,
-        windowId: null,
-        settle: (choice) => {
-          if (!this.pending.has(token)) return;
-          this.pending.delete(token);
-          clearTimeout(timer);
-          if (entry.windowId !== null) {
-            Promise.resolve(this.browser.windows.remove(entry.windowId)).catch(() => {});
-          }
-          resolve(choice);
-        },
-      };
-      this.pending.set(token, entry);
-      timer = setTimeout(() => entry.settle("send"), seconds * this.secondMs);
-      this.open(token)
-        .then((windowId) => {
-          entry.windowId = windowId;
-          if (!this.pending.has(token)) {
-            Promise.resolve(this.browser.windows.remove(windowId)).catch(() => {});
-          }
-        })
-        .catch((error) => console.error("BccGuard: no countdown window", error));
+    return waitInPopup({
+      browser: this.browser,
+      pending: this.pending,
+      token,
+      fields: { countdown },
+      timeoutMs: seconds * this.secondMs,
+      timeoutChoice: /** @type {Choice} */ ("send"),
+      open: (t) => this.open(t),
+      openFailed: (error) => console.error("BccGuard: no countdown window", error),
     });
   }
 
