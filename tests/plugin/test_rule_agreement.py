@@ -8,21 +8,15 @@ host gives them to the plugin, decided by both implementations and compared.
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bccguard.core.message import read_message
 from bccguard.core.policy import Action, Policy
 from bccguard.core.recipient_rules import Effect, RecipientRule
 from bccguard.core.verdict import check
+from tests.plugin.node_agreement import disagreements, plugin_answers
 
-HERE = Path(__file__).resolve().parent
 PEOPLE = [
     *(f"p{i}@d{i % 3}.example" for i in range(8)),
     "T1@Team.Example",
@@ -100,27 +94,12 @@ def python_verdict(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_generated_rule_cases_are_decided_alike() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed")
     cases = generate(3000, seed=1791659)
     assert sum(1 for c in cases if c["policy"]["rules"]) > 2000
-    result = subprocess.run(
-        [node, str(HERE / "rule_check.mjs")],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    plugin = json.loads(result.stdout)
+    plugin = plugin_answers("rule_check.mjs", cases)
     python = [python_verdict(case) for case in cases]
     assert {p["recipient_rule"]["effect"] for p in python if p["recipient_rule"]} == {
         e.value for e in Effect
     }
-    differences = [
-        (case, py, js)
-        for case, py, js in zip(cases, python, plugin, strict=True)
-        if py != js
-    ]
+    differences = disagreements(cases, python, plugin)
     assert differences == [], differences[:3]
