@@ -6,27 +6,13 @@ import socket
 import time
 from collections.abc import Callable
 
+from bccguard.adapters.secrets import MemorySecretStore
 from bccguard.events import Event
 from bccguard.service import Guard
 
 
-class MemorySecrets:
+class MemorySecrets(MemorySecretStore):
     """A secret store for tests (the keyring API itself is tested elsewhere)."""
-
-    description = "memory"
-    secure = True
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def set(self, key: str, value: str) -> None:
-        self.values[key] = value
-
-    def delete(self, key: str) -> None:
-        self.values.pop(key, None)
 
 
 class EventLog:

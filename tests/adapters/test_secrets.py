@@ -20,6 +20,7 @@ from bccguard.adapters.secrets import (
     SERVICE,
     FileSecretStore,
     KeyringSecretStore,
+    MemorySecretStore,
     SecretStore,
     SecretStoreError,
     ensure_local_secret,
@@ -127,7 +128,7 @@ def test_open_secret_store_uses_a_secure_keyring(
 
     assert isinstance(store, KeyringSecretStore)
     assert store.secure
-    assert store.description == "keyring (MemoryKeyring)"
+    assert store.description == "the system keyring (MemoryKeyring)"
     store.set("k", "v")
     assert memory_keyring.passwords == {(SERVICE, "k"): "v"}
     assert not (tmp_path / "secrets.json").exists()
@@ -151,7 +152,7 @@ def test_insecure_backends_fall_back_to_a_private_file(
     assert isinstance(store, FileSecretStore)
     assert store.path == tmp_path / "secrets.json"
     assert not store.secure
-    assert store.description == "file readable only by you (no secure keyring found)"
+    assert store.description == "a file only you can read"
     assert "no secure keyring" in caplog.text
 
 
@@ -272,3 +273,27 @@ def test_secrets_never_logged(
     secret = ensure_local_secret(open_secret_store(tmp_path))
 
     assert secret not in caplog.text
+
+
+def test_the_memory_store_says_it_forgets(tmp_path: Path) -> None:
+    store = MemorySecretStore()
+    store.set("k", "v")
+    assert store.get("k") == "v"
+    store.delete("k")
+    assert store.get("k") is None
+    assert store.description == "memory (this run only)"
+    assert store.secure  # nothing on disk
+
+
+@pytest.mark.parametrize(
+    ("module", "words"),
+    [
+        ("keyring.backends.SecretService", "the system keyring (Secret Service)"),
+        ("keyring.backends.kwallet", "the system keyring (KDE Wallet)"),
+        ("keyring.backends.macOS", "the macOS Keychain"),
+        ("keyring.backends.Windows", "the Windows Credential Manager"),
+    ],
+)
+def test_keyrings_are_named_for_people(module: str, words: str) -> None:
+    backend = type("Keyring", (MemoryKeyring,), {"__module__": module})()
+    assert KeyringSecretStore(backend).description == words

@@ -31,11 +31,11 @@ LOCAL_SECRET_KEY = "proxy-local-secret"
 
 _POSIX = os.name == "posix"
 _DESCRIPTIONS = {
-    "keyring.backends.SecretService": Phrase("Secret Service keyring"),
-    "keyring.backends.libsecret": Phrase("Secret Service keyring (libsecret)"),
-    "keyring.backends.kwallet": Phrase("KDE Wallet"),
-    "keyring.backends.macOS": Phrase("macOS Keychain"),
-    "keyring.backends.Windows": Phrase("Windows Credential Manager"),
+    "keyring.backends.SecretService": Phrase("the system keyring (Secret Service)"),
+    "keyring.backends.libsecret": Phrase("the system keyring (Secret Service)"),
+    "keyring.backends.kwallet": Phrase("the system keyring (KDE Wallet)"),
+    "keyring.backends.macOS": Phrase("the macOS Keychain"),
+    "keyring.backends.Windows": Phrase("the Windows Credential Manager"),
 }
 
 
@@ -125,11 +125,40 @@ class KeyringSecretStore:
         for prefix, text in _DESCRIPTIONS.items():
             if module.startswith(prefix):
                 return text
-        return Phrase("keyring ({name})", name=type(self._backend).__name__)
+        return Phrase("the system keyring ({name})", name=type(self._backend).__name__)
 
     @property
     def secure(self) -> bool:
         """Always True: only secure backends are used (see `open_secret_store`)."""
+        return True
+
+
+class MemorySecretStore:
+    """Secrets kept in this process only, gone when it ends (tests, throwaway runs)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        """Return the secret stored under `key`, or None."""
+        return self.values.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        """Store `value` under `key`, replacing any previous one."""
+        self.values[key] = value
+
+    def delete(self, key: str) -> None:
+        """Forget `key`; forgetting a missing key is not an error."""
+        self.values.pop(key, None)
+
+    @property
+    def description(self) -> str:
+        """Where the secrets live, in words for the user."""
+        return Phrase("memory (this run only)")
+
+    @property
+    def secure(self) -> bool:
+        """True: nothing is written where another program could read it."""
         return True
 
 
@@ -188,7 +217,7 @@ class FileSecretStore:
     @property
     def description(self) -> str:
         """Where the secrets live, in words for the user."""
-        return Phrase("file readable only by you (no secure keyring found)")
+        return Phrase("a file only you can read")
 
     @property
     def secure(self) -> bool:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -93,9 +94,14 @@ class AccountsTab(QWidget):
 
         self.form_box = QGroupBox(tr("Account"))
         self._build_form(QFormLayout(self.form_box))
+        self.empty_state = self._empty_state()
+        # The form, or (no account selected) what to do: no example values in grey.
+        self.pane = QStackedWidget()
+        self.pane.addWidget(self.empty_state)
+        self.pane.addWidget(self.form_box)
         top = QHBoxLayout()
         top.addLayout(left)
-        top.addWidget(self.form_box, 1)
+        top.addWidget(self.pane, 1)
 
         self.warning = QLabel(
             tr(
@@ -111,7 +117,7 @@ class AccountsTab(QWidget):
         layout.addLayout(top, 1)
         if secrets.secure:  # otherwise the warning above says where
             where = tr(
-                "Passwords are kept in: {where}.", where=tr_phrase(secrets.description)
+                "Passwords are kept in {where}.", where=tr_phrase(secrets.description)
             )
             layout.addWidget(wrapped_label(where))
 
@@ -120,6 +126,34 @@ class AccountsTab(QWidget):
         self.list.currentRowChanged.connect(self._show_row)
         self.list.setCurrentRow(0 if self.rows else -1)
         self._show_row(self.list.currentRow())
+
+    def _empty_state(self) -> QWidget:
+        """What shows while there is no account: a sentence and the way to add one."""
+        page = QWidget()
+        self.empty_add_button = QPushButton(tr("Add by address…"))
+        self.empty_add_button.setDefault(True)
+        font = self.empty_add_button.font()
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setBold(True)
+        self.empty_add_button.setFont(font)
+        self.empty_add_button.setMinimumHeight(40)
+        self.empty_add_button.clicked.connect(self.assistant_button.click)
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        layout.addWidget(
+            wrapped_label(
+                tr(
+                    "No account yet. Add one by its address — BccGuard finds the "
+                    "servers."
+                )
+            )
+        )
+        layout.addWidget(self.empty_add_button)
+        layout.addWidget(
+            wrapped_label(tr("Or choose Add to type the servers in yourself."))
+        )
+        layout.addStretch(2)
+        return page
 
     def _build_form(self, form: QFormLayout) -> None:
         self.name = QLineEdit()
@@ -298,6 +332,7 @@ class AccountsTab(QWidget):
         # While an item is taken out, Qt may report a row that is already gone.
         valid = 0 <= index < len(self.rows)
         self.form_box.setEnabled(valid)
+        self.pane.setCurrentWidget(self.form_box if valid else self.empty_state)
         self.remove_button.setEnabled(valid)
         self.error.hide()
         if not valid:
