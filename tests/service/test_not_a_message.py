@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import smtplib
-import time
-
 import pytest
 
-from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.core.held import Resolution
 from bccguard.core.settings import PolicySettings, Settings
-from bccguard.service import Guard
+from tests.service.proxy_client import submit, waiting
 from tests.smtp_sink import SinkServer
 from tests.support import GuardFactory
 
@@ -17,26 +14,6 @@ NOT_A_MESSAGE = [
     b"Dear all, the minutes: a@x.example, b@y.example\r\n",
     bytes(range(1, 256)).replace(b"\r", b"").replace(b"\n", b"") + b"\r\n",
 ]
-
-
-def submit(guard: Guard, data: bytes, rcpts: list[str]) -> tuple[int, str]:
-    with smtplib.SMTP("127.0.0.1", guard.proxy.port, timeout=30) as client:
-        client.login("anyone", guard.local_secret)
-        client.mail("me@sender.example")
-        for rcpt in rcpts:
-            client.rcpt(rcpt)
-        code, text = client.data(data)
-    return code, text.decode()
-
-
-def waiting(guard: Guard) -> list[HeldMessage]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        held = [h for h in guard.store.all() if h.state is HeldState.WAITING]
-        if held:
-            return held
-        time.sleep(0.02)
-    return []
 
 
 @pytest.mark.parametrize("data", NOT_A_MESSAGE, ids=["text", "binary"])

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import smtplib
-import time
 from email.utils import make_msgid
 
-from bccguard.core.held import HeldMessage, HeldState, Resolution
+from bccguard.core.held import Resolution
 from bccguard.core.rule_settings import ListSettings, RuleSettings
 from bccguard.core.settings import PolicySettings, Settings
-from bccguard.service import Guard
+from tests.service.proxy_client import submit, waiting
 from tests.smtp_sink import SinkServer
 from tests.support import GuardFactory
 
@@ -30,26 +28,6 @@ def mail(to: list[str]) -> bytes:
         f"From: Me <me@sender.example>\r\nTo: {', '.join(to)}\r\n"
         f"Subject: news\r\nMessage-ID: {make_msgid()}\r\n\r\nHello\r\n"
     ).encode()
-
-
-def submit(guard: Guard, data: bytes, rcpts: list[str]) -> tuple[int, str]:
-    with smtplib.SMTP("127.0.0.1", guard.proxy.port, timeout=30) as client:
-        client.login("anyone", guard.local_secret)
-        client.mail("me@sender.example")
-        for rcpt in rcpts:
-            client.rcpt(rcpt)
-        code, text = client.data(data)
-    return code, text.decode()
-
-
-def waiting(guard: Guard) -> list[HeldMessage]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        held = [h for h in guard.store.all() if h.state is HeldState.WAITING]
-        if held:
-            return held
-        time.sleep(0.02)
-    return []
 
 
 def test_mail_to_an_always_bcc_list_is_converted_without_asking(
