@@ -474,11 +474,13 @@ class HeldWindow(QWidget):
         )
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.setWordWrap(False)
+        # Long subjects and outcomes (Italian ones above all) wrap: a row grows to
+        # show its cells whole rather than cut them off.
+        self.table.setWordWrap(True)
         rows = self.table.verticalHeader()
         rows.setVisible(False)
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        rows.setMinimumSectionSize(self.fontMetrics().height() + 10)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         fit, stretch = (
             QHeaderView.ResizeMode.ResizeToContents,
