@@ -12,7 +12,7 @@ from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.core.settings import Account, Settings
 from bccguard.ui.i18n import set_language
 from bccguard.ui.settings_window import SettingsWindow
-from tests.ui.test_settings_window import MemorySecretStore
+from tests.ui.settings_under_test import open_settings
 
 pytestmark = pytest.mark.gui
 
@@ -34,16 +34,7 @@ def saved() -> list[Settings]:
 
 @pytest.fixture
 def window(qtbot, config: Path, saved: list[Settings]) -> SettingsWindow:
-    win = SettingsWindow(
-        load_settings(config),
-        MemorySecretStore(),
-        config,
-        saved.append,
-        proxy_secret="s",
-    )
-    qtbot.addWidget(win)
-    win.show()
-    return win
+    return open_settings(qtbot, config, saved)
 
 
 def choose(combo, value: str) -> None:

@@ -11,7 +11,7 @@ from bccguard.adapters.settings_file import load_settings, save_settings
 from bccguard.core.rule_settings import ListSettings, RuleSettings
 from bccguard.core.settings import Settings
 from bccguard.ui.settings_window import SettingsWindow
-from tests.ui.test_settings_window import MemorySecretStore
+from tests.ui.settings_under_test import open_settings
 
 pytestmark = pytest.mark.gui
 
@@ -33,15 +33,7 @@ def saved() -> list[Settings]:
 
 @pytest.fixture
 def window(qtbot, config: Path, saved: list[Settings]) -> SettingsWindow:
-    win = SettingsWindow(
-        load_settings(config),
-        MemorySecretStore(),
-        config,
-        saved.append,
-        proxy_secret="s",
-    )
-    qtbot.addWidget(win)
-    win.show()
+    win = open_settings(qtbot, config, saved)
     win.tabs.setCurrentWidget(win.rules)
     return win
 
