@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
+from keyring.backends import fail
 
 from tests.plugin.thunderbird import Run, run_thunderbird
 from tests.smtp_sink import SinkServer
@@ -52,3 +54,12 @@ def thunderbird(tmp_path: Path, xpi: Path, upstream: SinkServer) -> Thunderbird:
         )
 
     return run
+
+
+@pytest.fixture
+def no_os_keyring() -> Iterator[None]:
+    """This process, too, keeps secrets in the test's home, not the OS keyring."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    yield
+    keyring.set_keyring(previous)

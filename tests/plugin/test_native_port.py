@@ -23,8 +23,8 @@ from bccguard.core.settings import PolicySettings, Settings
 from bccguard.native_host.host import TRACE_ENV
 from bccguard.native_host.manifest import install
 from tests.plugin.conftest import Thunderbird
-from tests.plugin.test_thunderbird import NO_OS_KEYRING, people, visible
-from tests.plugin.thunderbird import SENDER, wait_for
+from tests.plugin.test_thunderbird import people
+from tests.plugin.thunderbird import NO_OS_KEYRING, SENDER, visible, wait_for
 from tests.smtp_sink import SinkServer
 
 pytestmark = pytest.mark.slow

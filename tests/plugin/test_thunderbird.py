@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from email import message_from_bytes
 from email.message import Message
-from email.utils import getaddresses
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import fail
 
 from bccguard.adapters.settings_file import save_settings
 from bccguard.core.decision_proof import HEADER, verify_proof
@@ -21,14 +17,16 @@ from bccguard.native_host.incidents import INCIDENTS_FILE
 from bccguard.native_host.manifest import install
 from bccguard.native_host.requests import Requests
 from tests.plugin.conftest import Thunderbird
-from tests.plugin.thunderbird import SENDER, wait_for, write_managed_storage
+from tests.plugin.thunderbird import (
+    NO_OS_KEYRING,
+    SENDER,
+    visible,
+    wait_for,
+    write_managed_storage,
+)
 from tests.smtp_sink import SinkServer
 
 pytestmark = pytest.mark.slow
-
-# The native host keeps its local secret in the test's BccGuard home, never in the
-# keyring of the account running the tests.
-NO_OS_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
 def people(n: int, prefix: str = "p") -> list[str]:
@@ -37,11 +35,6 @@ def people(n: int, prefix: str = "p") -> list[str]:
 
 def addresses(n: int, prefix: str = "p") -> set[str]:
     return {f"{prefix}{i}@{prefix}d{i}.example" for i in range(n)}
-
-
-def visible(message: Message) -> set[str]:
-    fields = message.get_all("To", []) + message.get_all("Cc", [])
-    return {addr.lower() for _, addr in getaddresses(fields) if addr}
 
 
 def received_one(upstream: SinkServer) -> Message:
@@ -147,15 +140,6 @@ def test_closing_the_question_popup_means_back_to_editing(
     assert run.result["popup"]["closed"][0].endswith("/popup/decision.html")
     assert run.result["outcome"] == "refused", run.log
     assert upstream.received == []
-
-
-@pytest.fixture
-def no_os_keyring() -> Iterator[None]:
-    """This process, too, keeps secrets in the test's home, not the OS keyring."""
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_a_send_as_is_proof_arrives_and_verifies_with_the_hosts_key(

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import smtplib
 import time
-from collections.abc import Iterator
 from email import message_from_bytes
-from email.utils import getaddresses
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import fail
 
 from bccguard.adapters.demo_sink import free_port
 from bccguard.adapters.secrets import open_secret_store
@@ -27,22 +23,19 @@ from bccguard.native_host.manifest import install
 from bccguard.native_host.requests import Requests
 from bccguard.service import Guard
 from tests.plugin.conftest import Thunderbird
-from tests.plugin.thunderbird import SENDER, wait_for, write_managed_storage
+from tests.plugin.thunderbird import (
+    NO_OS_KEYRING,
+    SENDER,
+    visible,
+    wait_for,
+    write_managed_storage,
+)
 from tests.smtp_sink import SinkServer
 from tests.support import EventLog
 
 pytestmark = pytest.mark.slow
 
-NO_OS_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 TO = ["Ann <ann@a.example>", "bob@b.example", "Cy <cy@c.example>"]
-
-
-@pytest.fixture
-def no_os_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_the_countdown_ends_and_the_message_goes_with_its_delay_proven(
@@ -68,8 +61,7 @@ def test_the_countdown_ends_and_the_message_goes_with_its_delay_proven(
     data = upstream.received[0].data
     message = message_from_bytes(data)
     (value,) = message.get_all(HEADER, [])
-    fields = message.get_all("To", []) + message.get_all("Cc", [])
-    people = {addr.lower() for _, addr in getaddresses(fields) if addr}
+    people = visible(message)
     assert people == {"ann@a.example", "bob@b.example", "cy@c.example"}
     # Made only once the countdown was over (its popup was left alone).
     assert proven_decisions(str(value), key, people, time.time()) == {"delayed"}

@@ -16,6 +16,8 @@ import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
+from email.message import Message
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,15 @@ DRIVER_DIR = Path(__file__).resolve().parent / "driver"
 PROOF_MODULE = DRIVER_DIR.parents[2] / "plugin" / "modules" / "decision_proof.js"
 DRIVER_MARK = "BCCGUARD-DRIVER "
 SENDER = "me@sender.example"
+# The native host keeps its local secret in the test's BccGuard home, never in the
+# keyring of the account running the tests.
+NO_OS_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+
+
+def visible(message: Message) -> set[str]:
+    """The addresses a message shows in To and Cc, in lower case."""
+    fields = message.get_all("To", []) + message.get_all("Cc", [])
+    return {addr.lower() for _, addr in getaddresses(fields) if addr}
 
 
 def profile_prefs(smtp_port: int) -> dict[str, object]:
