@@ -101,7 +101,7 @@ def test_apologize_print_renders_a_template(
 ) -> None:
     assert run("apologize", "--incident", incident.id, "--print", "--lang", "it") == 0
     out = capsys.readouterr().out
-    assert out.startswith("Subject: Le mie scuse")
+    assert out.startswith("Oggetto: Le mie scuse")
     assert '"Auguri"' in out
     assert out.rstrip().endswith("Anna Ferri")
 

@@ -194,7 +194,7 @@ def test_italian_template_and_preview(
             button.setChecked(True)
     wizard.language_page.name.setText("Anna")
     wizard.next()
-    assert wizard.edit_page.editor.toPlainText().startswith("Subject: Le mie scuse")
+    assert wizard.edit_page.editor.toPlainText().startswith("Oggetto: Le mie scuse")
     assert "il 12 dicembre 2024" in wizard.edit_page.preview.toPlainText()
 
 
@@ -353,7 +353,7 @@ def test_the_wizard_speaks_italian(
     )
     go_to_edit(wizard)
     page = wizard.edit_page
-    assert page.editor.toPlainText().startswith("Subject: Le mie scuse")
+    assert page.editor.toPlainText().startswith("Oggetto: Le mie scuse")
     page.editor.setPlainText("Subject: Scuse\n\nMi scuso, ma ero di fretta. {chi}\n")
     assert page.highlighted() == ["ma", "ero di fretta", "{chi}"]
     assert page.error.text().startswith("Segnaposto sconosciuto {chi} alla riga 3.")

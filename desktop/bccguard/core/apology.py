@@ -1,7 +1,8 @@
 """Apology templates: strict rendering, and the messages built from them.
 
 A template is a plain file ``resources/templates/<lang>/<situation>.<audience>.txt``:
-the first line is ``Subject: ...``, the rest is the body. Placeholders are named,
+the first line is ``Subject: ...`` (``Oggetto: ...`` in Italian: any label of
+``SUBJECT_LABELS``), the rest is the body. Placeholders are named,
 ``{recipient_name}``; ``{{`` and ``}}`` stand for literal braces. A placeholder that is
 unknown or has no value is an error naming it, never a blank.
 
@@ -25,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from bccguard.core.incidents import Incident
+from bccguard.core.phrase import Phrase
 from bccguard.core.project_files import resource_path
 
 PLACEHOLDERS = frozenset({"recipient_name", "count", "subject", "date", "sender_name"})
@@ -40,6 +42,8 @@ _MONTHS = {
     "ottobre novembre dicembre",
 }
 _NO_SUBJECT = {"en": "(no subject)", "it": "(senza oggetto)"}
+# The first line's label, as the template's reader knows it; every one is accepted.
+SUBJECT_LABELS = ("Subject", "Oggetto")
 
 
 class Audience(StrEnum):
@@ -72,11 +76,12 @@ class RenderedApology:
 
     subject: str
     body: str
+    label: str = "Subject"  # as the template wrote it ("Oggetto" in Italian)
 
     @property
     def text(self) -> str:
         """The apology as a person reads it: subject line, blank line, body."""
-        return f"Subject: {self.subject}\n\n{self.body}"
+        return f"{self.label}: {self.subject}\n\n{self.body}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,21 +141,29 @@ def split_template(text: str) -> tuple[str, str]:
     Raises:
         ApologyError: The first line is not a Subject line.
     """
-    subject, _, body, _ = _parts(text)
+    subject, _, body, _, _ = _parts(text)
     return subject, body
 
 
-def _parts(text: str) -> tuple[str, int, str, int]:
-    """Subject and body, each with where it starts in ``text``."""
+def _parts(text: str) -> tuple[str, int, str, int, str]:
+    """Subject and body, each with where it starts in ``text``, and the label."""
     first, newline, rest = text.partition("\n")
     name, colon, value = first.partition(":")
-    if not colon or name.strip().lower() != "subject":
-        raise ApologyError("the first line must be 'Subject: ...'")
+    label = next(
+        (known for known in SUBJECT_LABELS if name.strip().lower() == known.lower()),
+        None,
+    )
+    if not colon or label is None:
+        raise ApologyError(
+            Phrase(
+                "the first line must be the subject: 'Subject: ...' or 'Oggetto: ...'"
+            )
+        )
     subject = value.strip()
     subject_at = len(name) + 1 + (len(value) - len(value.lstrip()))
     body = rest.lstrip("\r\n")
     body_at = len(first) + len(newline) + len(rest) - len(body)
-    return subject, subject_at, body.rstrip() + "\n", body_at
+    return subject, subject_at, body.rstrip() + "\n", body_at, label
 
 
 # -- strict rendering --------------------------------------------------------------
@@ -223,12 +236,13 @@ def _fill(text: str, values: Mapping[str, str], offset: int, whole: str) -> str:
 
 def render(text: str, values: Mapping[str, str]) -> RenderedApology:
     """Fill a whole template (subject line and body) strictly; see :func:`fill`."""
-    subject, subject_at, body, body_at = _parts(text)
+    subject, subject_at, body, body_at, label = _parts(text)
     single_line = {k: " ".join(str(v).split()) for k, v in values.items()}
     # The subject is a header: its values must not bring line breaks (RFC 5322 §2.2).
     return RenderedApology(
         _fill(subject, single_line, subject_at, text),
         _fill(body, values, body_at, text),
+        label,
     )
 
 

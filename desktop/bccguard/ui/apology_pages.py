@@ -42,7 +42,7 @@ from bccguard.core.apology import (
     render,
 )
 from bccguard.core.tone_check import MAX_WORDS, ToneFinding, check_tone, word_count
-from bccguard.ui.i18n import N_, language, tr
+from bccguard.ui.i18n import N_, language, tr, tr_error
 
 if TYPE_CHECKING:
     from bccguard.ui.apology_wizard import ApologyWizard
@@ -91,7 +91,7 @@ def _heading(text: str) -> QLabel:
 def _error_text(error: ApologyError) -> str:
     """The rendering error in the UI language."""
     if not isinstance(error, PlaceholderError):
-        return str(error)
+        return tr_error(error)
     return tr(
         PLACEHOLDER_TEXT[error.reason],
         placeholder=f"{{{error.name}}}",
