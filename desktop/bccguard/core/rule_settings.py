@@ -21,34 +21,32 @@ list's name); the proxy cannot know its members. A ``never-hold`` or
 other); a ``bcc`` rule can. The semantics: :mod:`bccguard.core.recipient_rules`.
 
 Errors carry the key path (``rules[0].effect: ...``), raised as
-:class:`RuleSettingsError` for ``bccguard.core.settings`` to pass on.
+:class:`~bccguard.core.setting_checks.SettingsError` like every setting's.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from bccguard.core.address_list import parse_address_list
 from bccguard.core.phrase import N_
 from bccguard.core.public_domains import is_public_mail_domain
 from bccguard.core.recipient_rules import Effect, RecipientRule, rule_domain
+from bccguard.core.setting_checks import (
+    SettingsError,
+    check_choice,
+    check_int,
+    check_required,
+    check_table,
+    check_texts,
+)
 
 EFFECTS = tuple(e.value for e in Effect)
 MAX_THRESHOLD = 100_000
 _DOMAIN = re.compile(r"[^\s@,;]+\.[^\s@,;]+")
-
-
-class RuleSettingsError(ValueError):
-    """A rule or list setting that cannot work: key path, English template, values."""
-
-    def __init__(self, path: str, problem: str, /, **values: object) -> None:
-        super().__init__(f"{path}: {problem.format(**values)}")
-        self.path = path
-        self.problem = problem
-        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +86,14 @@ def addresses_from_text(text: str) -> list[str]:
     """The addresses in pasted text (one per line, or separated by commas).
 
     Raises:
-        RuleSettingsError: an entry that is not one address (path ``addresses``).
+        SettingsError: an entry that is not one address (path ``addresses``).
     """
     lines = [line.strip().strip(",;") for line in text.splitlines()]
     found: list[str] = []
     for line in (li for li in lines if li):
         result = parse_address_list(line.replace(";", ","))
         if result.problems or not all(a.recipient for a in result.addresses):
-            raise RuleSettingsError(
+            raise SettingsError(
                 "addresses", N_("not an e-mail address: {text}"), text=line
             )
         found.extend(a.addr for a in result.addresses)
@@ -107,27 +105,6 @@ def domains_from_text(text: str) -> list[str]:
     return [d for d in re.split(r"[\s,;]+", text) if d]
 
 
-def _text(path: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise RuleSettingsError(path, N_("required"))
-    return value.strip()
-
-
-def _strings(path: str, value: object) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RuleSettingsError(path, N_("must be a list of text"))
-    return [v.strip() for v in value if v.strip()]
-
-
-def _known(path: str, data: object, cls: type) -> Mapping[str, Any]:
-    if not isinstance(data, Mapping):
-        raise RuleSettingsError(path, N_("must be a table"))
-    unknown = sorted(set(data) - {f.name for f in fields(cls)})
-    if unknown:
-        raise RuleSettingsError(f"{path}.{unknown[0]}", N_("unknown setting"))
-    return data
-
-
 def _address(path: str, text: str) -> str:
     result = parse_address_list(text)
     if (
@@ -135,16 +112,16 @@ def _address(path: str, text: str) -> str:
         or len(result.addresses) != 1
         or not result.addresses[0].recipient
     ):
-        raise RuleSettingsError(path, N_("not an e-mail address: {text}"), text=text)
+        raise SettingsError(path, N_("not an e-mail address: {text}"), text=text)
     return result.addresses[0].addr  # a display name is not who it is
 
 
 def _domain(path: str, text: str, effect: str) -> str:
     bare = text.lstrip("@").rstrip(".")
     if not _DOMAIN.fullmatch(bare):
-        raise RuleSettingsError(path, N_("not a domain: {text}"), text=text)
+        raise SettingsError(path, N_("not a domain: {text}"), text=text)
     if effect != Effect.BCC.value and is_public_mail_domain(rule_domain(bare)):
-        raise RuleSettingsError(
+        raise SettingsError(
             path,
             N_(
                 "{domain} is a public mail domain: its users are strangers to each "
@@ -157,10 +134,10 @@ def _domain(path: str, text: str, effect: str) -> str:
 
 def list_from_mapping(path: str, data: object) -> ListSettings:
     """One [[lists]] table, validated."""
-    table = _known(path, data, ListSettings)
-    members = _strings(f"{path}.members", table.get("members", []))
+    table = check_table(path, data, ListSettings)
+    members = check_texts(f"{path}.members", table.get("members", []))
     return ListSettings(
-        name=_text(f"{path}.name", table.get("name")),
+        name=check_required(f"{path}.name", table.get("name")),
         members=tuple(
             _address(f"{path}.members[{i}]", m) for i, m in enumerate(members)
         ),
@@ -169,33 +146,23 @@ def list_from_mapping(path: str, data: object) -> ListSettings:
 
 def rule_from_mapping(path: str, data: object) -> RuleSettings:
     """One [[rules]] table, validated (as read, or as a form entered it)."""
-    table = _known(path, data, RuleSettings)
-    name = _text(f"{path}.name", table.get("name"))
-    effect = table.get("effect", Effect.BCC.value)
-    if effect not in EFFECTS:
-        raise RuleSettingsError(
-            f"{path}.effect", N_("must be one of {choices}"), choices=", ".join(EFFECTS)
-        )
+    table = check_table(path, data, RuleSettings)
+    name = check_required(f"{path}.name", table.get("name"))
+    effect = check_choice(
+        f"{path}.effect", table.get("effect", Effect.BCC.value), EFFECTS
+    )
     threshold = table.get("threshold")
     if effect == Effect.THRESHOLD.value:
-        if not isinstance(threshold, int) or isinstance(threshold, bool):
-            raise RuleSettingsError(f"{path}.threshold", N_("must be a whole number"))
-        if not 0 <= threshold <= MAX_THRESHOLD:
-            raise RuleSettingsError(
-                f"{path}.threshold",
-                N_("must be {low}–{high}"),
-                low=0,
-                high=MAX_THRESHOLD,
-            )
+        threshold = check_int(f"{path}.threshold", threshold, 0, MAX_THRESHOLD)
     elif threshold is not None:
-        raise RuleSettingsError(
+        raise SettingsError(
             f"{path}.threshold", N_('only a rule with effect = "threshold" has one')
         )
-    lists = _strings(f"{path}.lists", table.get("lists", []))
-    addresses = _strings(f"{path}.addresses", table.get("addresses", []))
-    domains = _strings(f"{path}.domains", table.get("domains", []))
+    lists = check_texts(f"{path}.lists", table.get("lists", []))
+    addresses = check_texts(f"{path}.addresses", table.get("addresses", []))
+    domains = check_texts(f"{path}.domains", table.get("domains", []))
     if not (lists or addresses or domains):
-        raise RuleSettingsError(path, N_("names no list, address or domain"))
+        raise SettingsError(path, N_("names no list, address or domain"))
     return RuleSettings(
         name=name,
         effect=str(effect),
@@ -215,7 +182,7 @@ def _unique(path: str, names: Sequence[str], problem: str) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names):
         if name.lower() in seen:
-            raise RuleSettingsError(f"{path}[{i}].name", problem)
+            raise SettingsError(f"{path}[{i}].name", problem)
         seen.add(name.lower())
 
 
@@ -227,7 +194,7 @@ def rules_from_mapping(
     found_rules = data.get("rules", [])
     for key, value in (("lists", found_lists), ("rules", found_rules)):
         if not isinstance(value, list):
-            raise RuleSettingsError(key, N_("must be a list of tables"))
+            raise SettingsError(key, N_("must be a list of tables"))
     lists = tuple(
         list_from_mapping(f"lists[{i}]", t) for i, t in enumerate(found_lists)
     )

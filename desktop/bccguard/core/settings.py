@@ -18,11 +18,22 @@ from bccguard.core.policy import DEFAULT_THRESHOLD, Action, Policy, PolicyError
 from bccguard.core.rule_settings import (
     ListSettings,
     RuleSettings,
-    RuleSettingsError,
     rules_from_mapping,
 )
 from bccguard.core.send_budget import default_daily_limit
 from bccguard.core.sender_policies import SenderPolicy, sender_policy_for
+from bccguard.core.setting_checks import (
+    SettingsError as SettingsError,  # noqa: PLC0414 (imported from here, too)
+)
+from bccguard.core.setting_checks import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_required,
+    check_table,
+    check_texts,
+    key_path,
+)
 
 LOOPBACK_HOST = "127.0.0.1"
 PROVIDER_RECIPIENT_LIMITS = {"gmail": 100, "microsoft365": 500, "other": 100}
@@ -30,20 +41,6 @@ TLS_MODES = ("starttls", "implicit", "none")
 IMAP_TLS_MODES = ("implicit", "starttls", "none")
 OAUTH_PROVIDERS = ("google", "microsoft")
 UNDO_DELAYS = (0, 5, 10, 30, 60)  # seconds a passing message waits for an Undo
-
-
-class SettingsError(ValueError):
-    """A setting with an unusable value: its key path and what is wrong with it.
-
-    ``problem`` is an English template filled from ``values``, so that a user
-    interface can say it in its own language; ``str()`` is ``"path: problem"``.
-    """
-
-    def __init__(self, path: str, problem: str, /, **values: object) -> None:
-        super().__init__(f"{path}: {problem.format(**values)}")
-        self.path = path
-        self.problem = problem
-        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,53 +229,17 @@ class Settings:
         return replace(self, accounts=(*others, account))
 
 
-def _check_int(path: str, value: object, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise SettingsError(path, "must be a whole number")
-    if not low <= value <= high:
-        raise SettingsError(path, "must be {low}–{high}", low=low, high=high)
-    return value
-
-
-def _check_bool(path: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise SettingsError(path, "must be true or false")
-    return value
-
-
-def _check_choice(path: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise SettingsError(
-            path, "must be one of {choices}", choices=", ".join(choices)
-        )
-    return str(value)
-
-
-def _key(path: str, name: str) -> str:
-    """The key path of ``name`` in the table at ``path`` (just ``name`` at the top)."""
-    return f"{path}.{name}" if path else name
-
-
-def _known(path: str, data: Mapping[str, Any], cls: type) -> None:
-    if not isinstance(data, Mapping):
-        raise SettingsError(path or "(top)", "must be a table")
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - names)
-    if unknown:
-        raise SettingsError(_key(path, unknown[0]), "unknown setting")
-
-
 def _policy(data: Mapping[str, Any]) -> PolicySettings:
-    _known("policy", data, PolicySettings)
+    check_table("policy", data, PolicySettings)
     result = PolicySettings(
-        threshold=_check_int(
+        threshold=check_int(
             "policy.threshold", data.get("threshold", DEFAULT_THRESHOLD), 0, 100_000
         ),
         trusted_domains=tuple(str(d) for d in data.get("trusted_domains", ())),
-        action=_check_choice(
+        action=check_choice(
             "policy.action", data.get("action", "ask"), tuple(a.value for a in Action)
         ),
-        to_style=_check_choice(
+        to_style=check_choice(
             "policy.to_style",
             data.get("to_style", "sender"),
             tuple(s.value for s in ToStyle),
@@ -294,7 +255,7 @@ def _policy(data: Mapping[str, Any]) -> PolicySettings:
 
 
 def _proxy(data: Mapping[str, Any]) -> ProxySettings:
-    _known("proxy", data, ProxySettings)
+    check_table("proxy", data, ProxySettings)
     defaults = ProxySettings()
     timeout = data.get("decision_timeout", defaults.decision_timeout)
     if not isinstance(timeout, int | float) or not 1 <= timeout <= 90:
@@ -310,9 +271,9 @@ def _proxy(data: Mapping[str, Any]) -> ProxySettings:
             high=65535,
         )
     return ProxySettings(
-        port=_check_int("proxy.port", port, 1024, 65535),
+        port=check_int("proxy.port", port, 1024, 65535),
         decision_timeout=float(timeout),
-        max_message_size=_check_int(
+        max_message_size=check_int(
             "proxy.max_message_size",
             data.get("max_message_size", defaults.max_message_size),
             1024,
@@ -330,7 +291,7 @@ def _seconds(path: str, value: object, low: float, high: float) -> float:
 
 
 def _delivery(data: Mapping[str, Any]) -> DeliverySettings:
-    _known("delivery", data, DeliverySettings)
+    check_table("delivery", data, DeliverySettings)
     defaults = DeliverySettings()
     delays = data.get("retry_delays", list(defaults.retry_delays))
     if not isinstance(delays, list) or not delays:
@@ -352,7 +313,7 @@ def _delivery(data: Mapping[str, Any]) -> DeliverySettings:
             _seconds(f"delivery.retry_delays[{i}]", d, 0.1, 86_400)
             for i, d in enumerate(delays)
         ),
-        max_attempts=_check_int(
+        max_attempts=check_int(
             "delivery.max_attempts",
             data.get("max_attempts", defaults.max_attempts),
             1,
@@ -368,9 +329,9 @@ def _delivery(data: Mapping[str, Any]) -> DeliverySettings:
 
 
 def _ui(data: Mapping[str, Any]) -> UiSettings:
-    _known("ui", data, UiSettings)
+    check_table("ui", data, UiSettings)
     return UiSettings(
-        language=_check_choice("ui.language", data.get("language", "auto"), LANGUAGES)
+        language=check_choice("ui.language", data.get("language", "auto"), LANGUAGES)
     )
 
 
@@ -395,36 +356,36 @@ def _check_endpoint(path: str, value: object) -> str:
 
 
 def _oauth_client(path: str, data: Mapping[str, Any]) -> OAuthClientSettings:
-    _known(path, data, OAuthClientSettings)
+    check_table(path, data, OAuthClientSettings)
     texts = {}
     for name in ("client_id", "client_secret", "tenant"):
         value = data.get(name, "")
         if not isinstance(value, str):
-            raise SettingsError(_key(path, name), "must be text")
+            raise SettingsError(key_path(path, name), "must be text")
         texts[name] = value.strip()
     scopes = data.get("scopes", [])
     if not isinstance(scopes, list) or not all(
         isinstance(s, str) and s.strip() and " " not in s.strip() for s in scopes
     ):
-        raise SettingsError(_key(path, "scopes"), "must be a list of scope names")
+        raise SettingsError(key_path(path, "scopes"), "must be a list of scope names")
     return OAuthClientSettings(
         client_id=texts["client_id"],
         client_secret=texts["client_secret"],
         tenant=texts["tenant"],
         authorization_endpoint=_check_endpoint(
-            _key(path, "authorization_endpoint"),
+            key_path(path, "authorization_endpoint"),
             data.get("authorization_endpoint", ""),
         ),
         token_endpoint=_check_endpoint(
-            _key(path, "token_endpoint"), data.get("token_endpoint", "")
+            key_path(path, "token_endpoint"), data.get("token_endpoint", "")
         ),
         scopes=tuple(s.strip() for s in scopes),
-        issuer=_check_endpoint(_key(path, "issuer"), data.get("issuer", "")),
+        issuer=_check_endpoint(key_path(path, "issuer"), data.get("issuer", "")),
     )
 
 
 def _oauth(data: Mapping[str, Any]) -> OAuthSettings:
-    _known("oauth", data, OAuthSettings)
+    check_table("oauth", data, OAuthSettings)
     return OAuthSettings(
         google=_oauth_client("oauth.google", data.get("google", {})),
         microsoft=_oauth_client("oauth.microsoft", data.get("microsoft", {})),
@@ -469,67 +430,69 @@ def _check_undo_delay(path: str, value: object) -> int:
 
 
 def _account(path: str, data: Mapping[str, Any]) -> Account:
-    _known(path, data, Account)
+    check_table(path, data, Account)
     for key in ("name", "email", "smtp_host"):
         if not isinstance(data.get(key), str) or not data[key].strip():
-            raise SettingsError(_key(path, key), "required")
+            raise SettingsError(key_path(path, key), "required")
     threshold = data.get("threshold")
     account = Account(
         name=data["name"].strip(),
         email=data["email"].strip(),
-        smtp_host=_check_host(_key(path, "smtp_host"), data["smtp_host"].strip()),
-        smtp_port=_check_int(
-            _key(path, "smtp_port"), data.get("smtp_port", 587), 1, 65535
+        smtp_host=_check_host(key_path(path, "smtp_host"), data["smtp_host"].strip()),
+        smtp_port=check_int(
+            key_path(path, "smtp_port"), data.get("smtp_port", 587), 1, 65535
         ),
-        smtp_tls=_check_choice(
-            _key(path, "smtp_tls"), data.get("smtp_tls", "starttls"), TLS_MODES
+        smtp_tls=check_choice(
+            key_path(path, "smtp_tls"), data.get("smtp_tls", "starttls"), TLS_MODES
         ),
         smtp_username=str(data.get("smtp_username", "")),
-        provider=_check_choice(
-            _key(path, "provider"),
+        provider=check_choice(
+            key_path(path, "provider"),
             data.get("provider", "other"),
             tuple(PROVIDER_RECIPIENT_LIMITS),
         ),
-        max_recipients=_check_int(
-            _key(path, "max_recipients"), data.get("max_recipients", 0), 0, 100_000
+        max_recipients=check_int(
+            key_path(path, "max_recipients"), data.get("max_recipients", 0), 0, 100_000
         ),
-        daily_limit=_check_int(
-            _key(path, "daily_limit"), data.get("daily_limit", 0), 0, 1_000_000
+        daily_limit=check_int(
+            key_path(path, "daily_limit"), data.get("daily_limit", 0), 0, 1_000_000
         ),
         threshold=None
         if threshold is None
-        else _check_int(_key(path, "threshold"), threshold, 0, 100_000),
+        else check_int(key_path(path, "threshold"), threshold, 0, 100_000),
         imap_host=str(data.get("imap_host", "")).strip(),
-        imap_port=_check_int(
-            _key(path, "imap_port"), data.get("imap_port", 993), 1, 65535
+        imap_port=check_int(
+            key_path(path, "imap_port"), data.get("imap_port", 993), 1, 65535
         ),
-        imap_tls=_check_choice(
-            _key(path, "imap_tls"), data.get("imap_tls", "implicit"), IMAP_TLS_MODES
+        imap_tls=check_choice(
+            key_path(path, "imap_tls"), data.get("imap_tls", "implicit"), IMAP_TLS_MODES
         ),
         imap_username=str(data.get("imap_username", "")),
-        imap_oauth2=_check_bool(
-            _key(path, "imap_oauth2"), data.get("imap_oauth2", False)
+        imap_oauth2=check_bool(
+            key_path(path, "imap_oauth2"), data.get("imap_oauth2", False)
         ),
         outbox_folder=str(data.get("outbox_folder", "")).strip(),
-        oauth=_check_choice(
-            _key(path, "oauth"), data.get("oauth", ""), ("", *OAUTH_PROVIDERS)
+        oauth=check_choice(
+            key_path(path, "oauth"), data.get("oauth", ""), ("", *OAUTH_PROVIDERS)
         ),
         undo_delay=_check_undo_delay(
-            _key(path, "undo_delay"), data.get("undo_delay", 0)
+            key_path(path, "undo_delay"), data.get("undo_delay", 0)
         ),
         action=None
         if data.get("action") is None
-        else _check_choice(
-            _key(path, "action"), data.get("action"), tuple(a.value for a in Action)
+        else check_choice(
+            key_path(path, "action"), data.get("action"), tuple(a.value for a in Action)
         ),
     )
-    _check_tls_for_host(_key(path, "smtp_tls"), account.smtp_tls, account.smtp_host)
+    _check_tls_for_host(key_path(path, "smtp_tls"), account.smtp_tls, account.smtp_host)
     if account.imap_host:
-        _check_host(_key(path, "imap_host"), account.imap_host)
-        _check_tls_for_host(_key(path, "imap_tls"), account.imap_tls, account.imap_host)
+        _check_host(key_path(path, "imap_host"), account.imap_host)
+        _check_tls_for_host(
+            key_path(path, "imap_tls"), account.imap_tls, account.imap_host
+        )
     elif account.outbox_folder:
         raise SettingsError(
-            _key(path, "outbox_folder"), "needs an IMAP server (imap_host)"
+            key_path(path, "outbox_folder"), "needs an IMAP server (imap_host)"
         )
     return account
 
@@ -556,26 +519,19 @@ def recipient_rules_from_mapping(
     Raises:
         SettingsError: naming the first bad key, e.g. ``rules[0].effect: ...``.
     """
-    try:
-        return rules_from_mapping(data)
-    except RuleSettingsError as error:
-        raise SettingsError(error.path, error.problem, **error.values) from error
+    return rules_from_mapping(data)
 
 
 _SENDER_DOMAIN = re.compile(r"[^\s@,;]+\.[^\s@,;]+")
 
 
 def _sender_policy(path: str, data: Mapping[str, Any]) -> SenderPolicy:
-    _known(path, data, SenderPolicy)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise SettingsError(_key(path, "name"), "required")
-    found: dict[str, tuple[str, ...]] = {}
-    for kind in ("addresses", "domains"):
-        value = data.get(kind, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise SettingsError(_key(path, kind), "must be a list of text")
-        found[kind] = tuple(v.strip() for v in value if v.strip())
+    check_table(path, data, SenderPolicy)
+    name = check_required(key_path(path, "name"), data.get("name"))
+    found = {
+        kind: tuple(check_texts(key_path(path, kind), data.get(kind, [])))
+        for kind in ("addresses", "domains")
+    }
     for i, text in enumerate(found["addresses"]):
         if "@" not in normalise_addr(text):
             raise SettingsError(
@@ -590,12 +546,12 @@ def _sender_policy(path: str, data: Mapping[str, Any]) -> SenderPolicy:
         raise SettingsError(path, "names no address or domain")
     threshold = data.get("threshold")
     if threshold is not None:
-        threshold = _check_int(_key(path, "threshold"), threshold, 0, 100_000)
+        threshold = check_int(key_path(path, "threshold"), threshold, 0, 100_000)
     action = data.get("action")
     if action is not None:
-        action = _check_choice(_key(path, "action"), action, tuple(Action))
+        action = check_choice(key_path(path, "action"), action, tuple(Action))
     return SenderPolicy(
-        name=name.strip(),
+        name=name,
         addresses=found["addresses"],
         domains=found["domains"],
         threshold=threshold,
@@ -616,7 +572,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
         SettingsError: naming the first bad key, e.g.
             ``proxy.port: must be 1024–65535``.
     """
-    _known("", data, Settings)
+    check_table("", data, Settings)
     accounts = data.get("accounts", [])
     if not isinstance(accounts, list):
         raise SettingsError("accounts", "must be a list of tables")

@@ -28,13 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from bccguard.core.rule_settings import (
-    RuleSettingsError,
     addresses_from_text,
     domains_from_text,
     list_from_mapping,
     rule_from_mapping,
 )
-from bccguard.core.settings import Settings, settings_to_mapping
+from bccguard.core.settings import Settings, SettingsError, settings_to_mapping
 from bccguard.ui.i18n import tr
 from bccguard.ui.settings_form import (
     ERROR_STYLE,
@@ -51,7 +50,7 @@ def _addresses(text: str) -> list[str]:
     the check names the one that is wrong."""
     try:
         return addresses_from_text(text)
-    except RuleSettingsError:
+    except SettingsError:
         return [t for t in re.split(r"[\n,;]+", text) if t.strip()]
 
 
@@ -167,7 +166,7 @@ class _Items(QWidget):
         """What is wrong with one entry, in the user's language ("" when nothing)."""
         try:
             self.validate(row)
-        except RuleSettingsError as error:
+        except SettingsError as error:
             return tr(error.problem, **error.values)
         return ""
 
