@@ -306,7 +306,6 @@ class SettingsWindow(QWidget):
         self._config_path = config_path
         self._on_saved = on_saved
         self.setWindowTitle(tr("BccGuard — settings"))
-        self.resize(780, 580)
 
         self.accounts = AccountsTab(settings.accounts, secrets)
         self.accounts.assistant_button.clicked.connect(self.open_assistant)
@@ -335,6 +334,10 @@ class SettingsWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(bottom)
+        # Big enough for the tallest tab (Rules, in Italian above all): its
+        # wrapped texts ask for more than Qt's minimum reckons with.
+        hint = self.sizeHint()
+        self.resize(max(780, hint.width()), max(580, hint.height() + 40))
 
     def open_assistant(self) -> AccountAssistant:
         """Open the add-account assistant; it saves through this window."""
