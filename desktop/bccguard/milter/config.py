@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bccguard.core.settings import SettingsError
+from bccguard.core.setting_checks import (
+    SettingsError,
+    check_bool,
+    check_choice,
+    check_table,
+    check_texts,
+)
 
 # Postfix's own default (postconf header_size_limit): the excess of a longer
 # header is discarded before a milter sees it.
@@ -26,20 +32,6 @@ DEFAULT_QUEUE_HELPER = ("sudo", "-n", "/usr/lib/bccguard/postfix-queue")
 # milter; Postfix calls no milter after one that quarantines) or postsuper -H.
 AS_IS_REINJECT = "reinject"
 AS_IS_IN_PLACE = "in-place"
-_KEYS = frozenset(
-    {
-        "trusted_networks",
-        "header_size_limit",
-        "header_address_token_limit",
-        "brake_replies",
-        "brake_minutes",
-        "notify",
-        "queue_helper",
-        "sendmail",
-        "postfix_config",
-        "as_is_release",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +109,7 @@ def milter_settings_from_mapping(data: Any) -> MilterSettings:
     Raises:
         SettingsError: naming the first bad key, e.g. ``milter.brake_minutes``.
     """
-    if not isinstance(data, dict):
-        raise SettingsError("milter", "must be a table")
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        raise SettingsError(f"milter.{unknown[0]}", "unknown setting")
+    check_table("milter", data, MilterSettings)
     defaults = MilterSettings()
     networks = _texts("trusted_networks", data.get("trusted_networks", []))
     for network in networks:
@@ -156,12 +144,12 @@ def milter_settings_from_mapping(data: Any) -> MilterSettings:
                 "brake_minutes", data.get("brake_minutes", defaults.brake_minutes), 1
             )
         ),
-        notify=_flag("notify", data.get("notify", defaults.notify)),
+        notify=check_bool("milter.notify", data.get("notify", defaults.notify)),
         queue_helper=helper,
         sendmail=_text("sendmail", data.get("sendmail", defaults.sendmail)),
         postfix_config=_text("postfix_config", data.get("postfix_config", "")),
-        as_is_release=_choice(
-            "as_is_release",
+        as_is_release=check_choice(
+            "milter.as_is_release",
             data.get("as_is_release", defaults.as_is_release),
             (AS_IS_REINJECT, AS_IS_IN_PLACE),
         ),
@@ -176,20 +164,6 @@ def _number(key: str, value: object, low: float) -> int:
     return int(value)
 
 
-def _choice(key: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise SettingsError(
-            f"milter.{key}", "must be one of {choices}", choices=", ".join(choices)
-        )
-    return str(value)
-
-
-def _flag(key: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise SettingsError(f"milter.{key}", "must be true or false")
-    return value
-
-
 def _text(key: str, value: object) -> str:
     if not isinstance(value, str):
         raise SettingsError(f"milter.{key}", "must be text")
@@ -197,6 +171,4 @@ def _text(key: str, value: object) -> str:
 
 
 def _texts(key: str, value: object) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise SettingsError(f"milter.{key}", "must be a list of text")
-    return tuple(v.strip() for v in value if v.strip())
+    return tuple(check_texts(f"milter.{key}", value))
