@@ -144,3 +144,30 @@ def test_settings_open_at_the_port_and_saving_another_listens(
         assert desktop.guard.proxy.port == port
     finally:
         desktop.shutdown()
+
+
+def test_the_tray_menu_offers_another_port_while_not_listening(
+    qapp: QApplication, tmp_path: Path, taken_port: int
+) -> None:
+    desktop = DesktopApp(
+        qapp,
+        tmp_path,
+        Settings(proxy=ProxySettings(port=taken_port)),
+        MemorySecrets(),
+        use_tray=True,
+    )
+    answer_box(qapp, lambda b: b.close_button, [])
+    desktop.start()
+    try:
+        desktop.menu.rebuild()
+        assert "Choose another port…" in desktop.menu.entries()
+        answer_box(qapp, lambda b: b.free_button, [])
+        entry = next(
+            a for a in desktop.menu.actions() if a.text() == "Choose another port…"
+        )
+        entry.trigger()
+        assert desktop.guard.listening
+        desktop.menu.rebuild()
+        assert "Choose another port…" not in desktop.menu.entries()
+    finally:
+        desktop.shutdown()

@@ -141,6 +141,8 @@ class DesktopApp:
             send_sample=self.send_sample if demo else None,
             open_outbox=self.open_outbox if demo else None,
             paused_until=lambda: self.guard.paused_until,
+            choose_port=self.offer_another_port,
+            not_listening=lambda: self.guard.listen_failure is not None,
         )
         self.menu = TrayMenu(actions)
         tray_ok = (

@@ -68,6 +68,9 @@ class TrayActions:
     open_outbox: Callable[[], None] | None = None  # demo mode only
     paused_until: Callable[[], float] = lambda: 0.0  # 0: not paused
     clock: Callable[[], float] = time.time
+    # The proxy cannot listen (its port is taken): offer another port.
+    choose_port: Callable[[], None] | None = None
+    not_listening: Callable[[], bool] = lambda: False
 
 
 class TrayMenu(QMenu):
@@ -88,6 +91,8 @@ class TrayMenu(QMenu):
         a = self.actions_
         status = self.addAction(self.state_line())
         status.setEnabled(False)
+        if a.choose_port is not None and a.not_listening():
+            self._add(tr("Choose another port…"), a.choose_port)
         for line in self.progress:
             self._add(line, a.open_held)
         self.addSeparator()
