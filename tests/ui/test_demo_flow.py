@@ -196,7 +196,7 @@ def test_group_apology_in_italian_and_two_individual_ones(
         button.setChecked(button.property("language") == "it")
     group.language_page.name.setText("Tu")
     group.next()
-    assert group.edit_page.editor.toPlainText().startswith("Subject: Le mie scuse")
+    assert group.edit_page.editor.toPlainText().startswith("Oggetto: Le mie scuse")
     group.next()
     group.send_now()
     qtbot.waitUntil(lambda: bool(group.outcomes), timeout=10_000)
