@@ -160,3 +160,21 @@ def test_the_record_round_trips_through_json() -> None:
     record = replace(run(), delivered=("a@x.test",))
     assert HeldMessage.from_json(record.to_json()) == record
     assert record.answers == (Resolution.DISCARD,)  # stop the run
+
+
+def test_a_pause_with_an_unconfirmed_copy_asks_about_it_first() -> None:
+    # Found by the fault-schedule property test: a quota refusal right after a
+    # copy whose reply never came paused the run as partly sent, and resuming it
+    # sent that copy again.
+    record = copy_done(
+        run(), outcome("a@x.test", Delivery.UNCERTAIN, 0, ""), 1.0, pause=1, retry=PLAN
+    )
+    quota = outcome(
+        "b@x.test", Delivery.REFUSED, 550, "5.4.5 Daily user sending quota exceeded."
+    )
+    paused = copy_done(record, quota, 2.0, pause=1, retry=PLAN)
+    assert paused.state is HeldState.UNCERTAIN
+    assert "5.4.5" in paused.outcome
+    went = paused.decided(Resolution.WENT_OUT, 3.0)
+    assert went.delivered == ("a@x.test",)
+    assert went.pending == ("b@x.test", "c@x.test")

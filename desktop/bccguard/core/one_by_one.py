@@ -231,16 +231,20 @@ def settled(record: HeldMessage) -> HeldMessage:
 
 
 def _paused(record: HeldMessage) -> HeldMessage:
-    """Stopped by the server's words: the user resumes when it allows."""
+    """Stopped by the server's words: the user resumes when it allows. A copy
+    not confirmed is asked about first (a resume would send it again)."""
     sent, total = progress(record)
     state = HeldState.PARTLY_SENT if sent else HeldState.FAILED
-    return replace(
-        record,
-        state=state,
-        next_attempt=0.0,
-        outcome=f"one by one: paused at {sent} of {total}; the server said: "
-        f"{record.extra.get(PAUSED, '')}",
+    outcome = (
+        f"one by one: paused at {sent} of {total}; the server said: "
+        f"{record.extra.get(PAUSED, '')}"
     )
+    if record.uncertain:
+        state = HeldState.UNCERTAIN
+        outcome += (
+            f"; {len(record.uncertain)} may have been sent: the server did not confirm"
+        )
+    return replace(record, state=state, next_attempt=0.0, outcome=outcome)
 
 
 def went_out(record: HeldMessage, found: tuple[str, ...]) -> HeldMessage:
