@@ -178,3 +178,15 @@ def test_a_pause_with_an_unconfirmed_copy_asks_about_it_first() -> None:
     went = paused.decided(Resolution.WENT_OUT, 3.0)
     assert went.delivered == ("a@x.test",)
     assert went.pending == ("b@x.test", "c@x.test")
+    for address in went.pending:  # the next day the server takes them
+        went = copy_done(
+            replace(went, state=HeldState.SENDING),
+            outcome(address, Delivery.REFUSED, 550, "5.1.1 no such user")
+            if address == "c@x.test"
+            else outcome(address, Delivery.ACCEPTED),
+            4.0,
+            pause=1,
+            retry=PLAN,
+        )
+    assert went.state is HeldState.PARTLY_SENT
+    assert paused_because(went) == ""  # settled, no longer paused

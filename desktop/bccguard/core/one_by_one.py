@@ -137,7 +137,8 @@ def copy_done(
     """Where the run stands after one copy's attempt."""
     record = replace(record, attempts=record.attempts + 1, in_flight=(), dot_sent=False)
     deferred = tuple(d for d in record.deferred if d.address != outcome.address)
-    extra = {k: v for k, v in record.extra.items() if k != BUDGET}
+    # A copy tried again: any pause before it is over (set again if it pauses).
+    extra = {k: v for k, v in record.extra.items() if k not in (BUDGET, PAUSED)}
     words = f"{outcome.code} {outcome.text}".strip()
     if outcome.delivery in (Delivery.REFUSED, Delivery.DEFERRED) and is_quota_refusal(
         outcome.code, outcome.text
