@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import smtplib
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +24,13 @@ from typing import Any
 
 from bccguard.adapters.demo_sink import free_port
 from bccguard.core.settings import SettingsError, settings_from_mapping
+from tests.e2e.bccguard_process import (
+    SERVE_READY,
+    bccguard_command,
+    bccguard_environment,
+    run_bccguard,
+    start_bccguard,
+)
 from tests.smtp_sink import LoopbackController, Sink, SinkServer
 
 # Quick timings for the engine (see the [delivery] table of config.toml).
@@ -83,11 +90,7 @@ class ServeProcess:
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
-        self.env = {
-            **os.environ,
-            "BCCGUARD_HOME": str(self.home),
-            "PYTHONUNBUFFERED": "1",
-        }
+        self.env = bccguard_environment(self.home)
         self.write_config()
 
     @property
@@ -138,7 +141,7 @@ class ServeProcess:
         log.write(f"\n---- start {self.starts} ----\n".encode())
         log.flush()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bccguard", "serve"],
+            bccguard_command("serve"),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -148,7 +151,7 @@ class ServeProcess:
         marker = f"---- start {self.starts} ----"
         while time.monotonic() < deadline:
             text = self.log_file.read_text("utf-8", "replace").rpartition(marker)[2]
-            if "is guarding on" in text:
+            if SERVE_READY in text:
                 return
             if self.process.poll() is not None:
                 break
@@ -190,23 +193,10 @@ class ServeProcess:
     def cli(
         self, *args: str, timeout: float = 120.0
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bccguard", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_bccguard(self.env, *args, timeout=timeout)
 
     def cli_background(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bccguard", *args],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        return start_bccguard(self.env, *args)
 
     def secret(self) -> str:
         result = self.cli("secret")
@@ -343,3 +333,41 @@ def has_bcc_field(data: bytes) -> bool:
     return any(
         line.lower().startswith(b"bcc:") for line in header_of(data).split(b"\r\n")
     )
+
+
+def swaks_command(
+    port: int, secret: str, sender: str, to: Sequence[str], data: str, *more: str
+) -> list[str]:
+    """swaks submitting the message in the file ``data`` (its --data) to the proxy
+    on ``port``, signed in as a mail program is (user "me", the local secret)."""
+    swaks = shutil.which("swaks")
+    assert swaks, "swaks is not installed (see .ci/install-system-packages)"
+    return [
+        swaks,
+        "--server",
+        f"127.0.0.1:{port}",
+        "--auth-user",
+        "me",
+        "--auth-password",
+        secret,
+        "--from",
+        sender,
+        "--to",
+        ",".join(to),
+        "--data",
+        data,
+        *more,
+    ]
+
+
+@contextmanager
+def serving(server: ServeProcess, sink: SinkServer) -> Iterator[ServeProcess]:
+    """``server`` running (started if it is not) for as long as a test needs it;
+    then the sink's stalls end first, so that serve can stop without waiting."""
+    if server.process is None:
+        server.start()
+    try:
+        yield server
+    finally:
+        sink.handler.calm()
+        server.stop()

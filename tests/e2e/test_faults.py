@@ -29,8 +29,10 @@ from tests.e2e.fault_upstream import (
     header_of,
     mass_mail,
     running_sink,
+    serving,
     small_mail,
     submit,
+    swaks_command,
 )
 from tests.smtp_sink import Sink, SinkServer
 from tests.support import wait_for
@@ -44,18 +46,10 @@ PHASE_EVENT = {"rcpt": "rcpt", "data": "data", "dot": "kept"}
 
 
 @pytest.fixture
-def sink() -> Iterator[SinkServer]:
-    with running_sink() as server:
-        yield server
-
-
-@pytest.fixture
 def serve(tmp_path: Path, sink: SinkServer) -> Iterator[ServeProcess]:
     server = ServeProcess(tmp_path / "home", [Account("test", SENDER, sink.port)])
-    server.start()
-    yield server
-    sink.handler.calm()
-    server.stop()
+    with serving(server, sink):
+        yield server
 
 
 def slow_down(handler: Sink, phase: str, seconds: float = 60.0) -> None:
@@ -477,23 +471,9 @@ def test_swaks_release_killed_after_the_dot_asks_the_user_and_sends_once(
     eml = tmp_path / "mass.eml"
     eml.write_bytes(mail.data)
     swaks = subprocess.Popen(
-        [
-            SWAKS,
-            "--server",
-            f"127.0.0.1:{serve.port}",
-            "--auth-user",
-            "me",
-            "--auth-password",
-            secret,
-            "--from",
-            SENDER,
-            "--to",
-            ",".join(mail.recipients),
-            "--data",
-            str(eml),
-            "--timeout",
-            "60",
-        ],
+        swaks_command(
+            serve.port, secret, SENDER, mail.recipients, str(eml), "--timeout", "60"
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -28,7 +28,7 @@ from tests.e2e.fault_upstream import (
     ServeProcess,
     header_of,
     mass_mail,
-    running_sink,
+    serving,
     small_mail,
     submit,
 )
@@ -39,12 +39,6 @@ SENDER = "you@bccguard-demo.example"
 FINAL = ("sent", "partly-sent", "failed", "discarded", "uncertain")
 # Small pauses: between copies, and after a refusal for now (the rate limit).
 ONE_BY_ONE = {**QUICK_DELIVERY, "one_by_one_pause": 0.01, "retry_delays": [0.3] * 5}
-
-
-@pytest.fixture
-def sink() -> Iterator[SinkServer]:
-    with running_sink() as server:
-        yield server
 
 
 def serve_for(
@@ -60,10 +54,8 @@ def serve_for(
 
 @pytest.fixture
 def serve(tmp_path: Path, sink: SinkServer) -> Iterator[ServeProcess]:
-    server = serve_for(tmp_path, sink)
-    yield server
-    sink.handler.calm()
-    server.stop()
+    with serving(serve_for(tmp_path, sink), sink) as server:
+        yield server
 
 
 def held_record(serve: ServeProcess, mail: Mail) -> dict[str, Any]:

@@ -17,6 +17,13 @@ import pytest
 from bccguard.adapters.demo_sink import free_port
 from bccguard.demo import recipients_of, sample_mass_mail
 from tests.dovecot_server import PASSWORD, USER, Dovecot, mass_mail
+from tests.e2e.bccguard_process import (
+    SERVE_READY,
+    bccguard_environment,
+    run_bccguard,
+    start_bccguard,
+)
+from tests.e2e.fault_upstream import swaks_command
 from tests.smtp_sink import SinkServer
 
 pytestmark = pytest.mark.slow
@@ -29,34 +36,21 @@ class Serve:
     def __init__(self, home: Path, port: int) -> None:
         self.home = home
         self.port = port
-        self.env = {**os.environ, "BCCGUARD_HOME": str(home), "PYTHONUNBUFFERED": "1"}
+        self.env = bccguard_environment(home)
         self.process: subprocess.Popen[str] | None = None
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [sys.executable, "-m", "bccguard", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = run_bccguard(self.env, *args)
         if check and result.returncode != 0:
             raise AssertionError(f"bccguard {' '.join(args)}: {result.stderr}")
         return result
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bccguard", "serve"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.process = start_bccguard(self.env, "serve")
         assert self.process.stdout is not None
         deadline = time.monotonic() + 30
         for line in self.process.stdout:
-            if "is guarding on" in line:
+            if SERVE_READY in line:
                 return
             if time.monotonic() > deadline:
                 break
@@ -94,23 +88,15 @@ def serve(tmp_path: Path, upstream: SinkServer) -> Iterator[Serve]:
 def swaks(serve: Serve, eml: Path, to: list[str], secret: str) -> subprocess.Popen[str]:
     assert SWAKS, "swaks is not installed (see .ci/install-system-packages)"
     return subprocess.Popen(
-        [
-            SWAKS,
-            "--server",
-            f"127.0.0.1:{serve.port}",
-            "--auth-user",
-            "me",
-            "--auth-password",
+        swaks_command(
+            serve.port,
             secret,
-            "--from",
             "you@bccguard-demo.example",
-            "--to",
-            ",".join(to),
-            "--data",
+            to,
             str(eml),
             "--timeout",
             "60",
-        ],
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -21,9 +21,10 @@ from tests.e2e.fault_upstream import (
     Account,
     Mail,
     ServeProcess,
-    running_sink,
+    serving,
     small_mail,
     submit,
+    swaks_command,
 )
 from tests.e2e.test_faults import assert_exactly_once, of
 from tests.smtp_sink import SinkServer
@@ -65,12 +66,6 @@ class ArrivalTimes:
 
 
 @pytest.fixture
-def sink() -> Iterator[SinkServer]:
-    with running_sink() as server:
-        yield server
-
-
-@pytest.fixture
 def arrivals(sink: SinkServer) -> ArrivalTimes:
     return ArrivalTimes(sink)
 
@@ -78,10 +73,8 @@ def arrivals(sink: SinkServer) -> ArrivalTimes:
 @pytest.fixture
 def serve(tmp_path: Path, sink: SinkServer) -> Iterator[DelayedServe]:
     server = DelayedServe(tmp_path / "home", [Account("test", SENDER, sink.port)])
-    server.start()
-    yield server
-    sink.handler.calm()
-    server.stop()
+    with serving(server, sink):
+        yield server
 
 
 def lunch(tag: str) -> Mail:
@@ -187,21 +180,9 @@ def test_swaks_sending_it_again_during_the_countdown_gets_no_second_copy(
     mail = lunch("undo-swaks")
     eml = tmp_path / "lunch.eml"
     eml.write_bytes(mail.data)
-    command = [
-        SWAKS,
-        "--server",
-        f"127.0.0.1:{serve.port}",
-        "--auth-user",
-        "me",
-        "--auth-password",
-        serve.secret(),
-        "--from",
-        SENDER,
-        "--to",
-        ",".join(mail.recipients),
-        "--data",
-        f"@{eml}",
-    ]
+    command = swaks_command(
+        serve.port, serve.secret(), SENDER, mail.recipients, f"@{eml}"
+    )
     first = subprocess.run(
         command, check=False, capture_output=True, text=True, timeout=60
     )
