@@ -1,4 +1,5 @@
-"""Fixtures shared by every test package: a real upstream SMTP server and the guard."""
+"""Fixtures shared by every test package: a real upstream SMTP server, the guard,
+and an OAuth2 authorization server."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bccguard.core.incidents import IncidentLog
 from bccguard.core.settings import ProxySettings, Settings
 from bccguard.service import Guard
 from tests.dovecot_server import Dovecot, TokenIntrospection
+from tests.oauth2_server import AuthServer, running_auth_server
 from tests.smtp_sink import LoopbackController, Sink, SinkServer
 from tests.support import EventLog, GuardFactory, MemorySecrets
 
@@ -23,6 +25,13 @@ from tests.support import EventLog, GuardFactory, MemorySecrets
 # longer than Hypothesis's default 200 ms, which must not fail a run.
 settings.register_profile("bccguard", deadline=None)
 settings.load_profile("bccguard")
+
+
+@pytest.fixture(scope="module")
+def auth_server() -> Iterator[AuthServer]:
+    """oidc-provider on loopback (access tokens valid for an hour), one a module."""
+    with running_auth_server() as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,10 @@ import pytest
 from bccguard.adapters.oauth2_tokens import TokenState, token_key
 from bccguard.adapters.secrets import FileSecretStore
 from bccguard.adapters.settings_file import load_settings
-from tests.oauth2_server import AuthServer, browse_sign_in, running_auth_server
+from tests.oauth2_server import AuthServer, browse_sign_in
 
 pytestmark = pytest.mark.slow
 EMAIL = "alice@gmail.com"
-
-
-@pytest.fixture(scope="module")
-def auth_server() -> Iterator[AuthServer]:
-    with running_auth_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -25,17 +25,10 @@ from tests.oauth2_server import (
     MAIL_SERVER_CLIENT,
     AuthServer,
     browse_sign_in,
-    running_auth_server,
 )
 from tests.support import EventLog, MemorySecrets, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def auth_server() -> Iterator[AuthServer]:
-    with running_auth_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

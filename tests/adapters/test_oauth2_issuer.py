@@ -22,16 +22,10 @@ from bccguard.adapters.oauth2_sign_in import (
     sign_in,
 )
 from bccguard.core.settings import settings_from_mapping
-from tests.oauth2_server import AuthServer, browse_sign_in, running_auth_server
+from tests.oauth2_server import AuthServer, browse_sign_in
 
 pytestmark = pytest.mark.slow
 USER = "alice@example.com"
-
-
-@pytest.fixture(scope="module")
-def auth_server() -> Iterator[AuthServer]:
-    with running_auth_server() as server:
-        yield server
 
 
 @pytest.fixture

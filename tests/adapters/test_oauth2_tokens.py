@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,19 +22,12 @@ from bccguard.adapters.oauth2_sign_in import LoopbackRedirect, SignInError, sign
 from bccguard.adapters.oauth2_tokens import TokenProvider, TokenState, token_key
 from bccguard.adapters.secrets import FileSecretStore
 from bccguard.core.settings import Settings, settings_from_mapping
-from tests.oauth2_server import AuthServer, browse_sign_in, running_auth_server
+from tests.oauth2_server import AuthServer, browse_sign_in
 from tests.support import MemorySecrets
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 USER = "alice@example.com"
-
-
-@pytest.fixture(scope="module")
-def auth_server() -> Iterator[AuthServer]:
-    """oidc-provider on loopback, access tokens valid for an hour."""
-    with running_auth_server() as server:
-        yield server
 
 
 def settings_for(server: AuthServer) -> Settings:

@@ -4,30 +4,23 @@ server (oidc-provider, RFC 7662 introspection) about each token."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bccguard.adapters.demo_sink import free_port
 from bccguard.adapters.oauth2_client import oauth_client
 from bccguard.adapters.oauth2_sign_in import sign_in
 from bccguard.adapters.oauth2_tokens import TokenProvider, TokenState, token_key
 from bccguard.core.settings import Settings, settings_from_mapping
 from bccguard.service.relays import Relays
-from tests.dovecot_server import USER, Dovecot
-from tests.oauth2_server import (
-    MAIL_SERVER_CLIENT,
-    AuthServer,
-    browse_sign_in,
-    running_auth_server,
-)
-from tests.postfix_server import available, postfix_relay
-from tests.smtp_sink import LoopbackController, Sink
-from tests.support import MemorySecrets, wait_listening
+from tests.dovecot_server import USER
+from tests.oauth2_mail import running_oauth2_mail
+from tests.oauth2_server import AuthServer, browse_sign_in
+from tests.postfix_server import available
+from tests.smtp_sink import Sink
+from tests.support import MemorySecrets
 
 pytestmark = [
     pytest.mark.slow,
@@ -41,42 +34,10 @@ DATA = (
 
 
 @pytest.fixture(scope="module")
-def auth_server() -> Iterator[AuthServer]:
-    with running_auth_server() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def submission(auth_server: AuthServer) -> Iterator[tuple[int, Sink]]:
     """Postfix on a free port (SASL through Dovecot), relaying to a sink."""
-    client_id, secret = MAIL_SERVER_CLIENT
-    host = auth_server.issuer.removeprefix("http://")
-    sasl_port = free_port()
-    root = Path(tempfile.mkdtemp(prefix="bccguard-dovecot-"))
-    dovecot = Dovecot(
-        root,
-        introspection_url=f"http://{client_id}:{secret}@{host}/token/introspection",
-        sasl_port=sasl_port,
-    )
-    dovecot.start()
-    wait_listening(sasl_port)
-    sink = Sink()
-    controller = LoopbackController(sink)
-    controller.start()
-    port = free_port()
-    sasl = (
-        "smtpd_sasl_auth_enable = yes\n"
-        "smtpd_sasl_type = dovecot\n"
-        f"smtpd_sasl_path = inet:127.0.0.1:{sasl_port}\n"
-        "smtpd_relay_restrictions = permit_sasl_authenticated, reject\n"
-    )
-    try:
-        with postfix_relay(port, controller.port, sasl):
-            yield port, sink
-    finally:
-        controller.stop()
-        dovecot.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with running_oauth2_mail(auth_server) as mail:
+        yield mail.smtp_port, mail.sink
 
 
 @pytest.fixture

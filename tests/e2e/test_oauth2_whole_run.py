@@ -14,11 +14,9 @@ is sent exactly once.
 from __future__ import annotations
 
 import json
-import os
 import re
 import smtplib
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +32,12 @@ from bccguard.adapters.secrets import FileSecretStore, ensure_local_secret
 from bccguard.adapters.settings_file import save_settings
 from bccguard.core.settings import Settings, settings_from_mapping
 from tests.dovecot_server import USER
+from tests.e2e.bccguard_process import (
+    SERVE_READY,
+    bccguard_command,
+    bccguard_environment,
+    start_bccguard,
+)
 from tests.oauth2_mail import OAuth2Mail, running_oauth2_mail
 from tests.oauth2_server import AuthServer, browse_sign_in, running_auth_server
 from tests.postfix_server import available
@@ -69,25 +73,16 @@ class Serve:
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        self.env = {
-            **os.environ,
-            "BCCGUARD_HOME": str(home),
-            "PYTHONUNBUFFERED": "1",
-            # The tokens live in the home's private secret file, shared with
-            # the test (no keyring in CI).
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        }
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bccguard", "serve"],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        # The tokens live in the home's private secret file, shared with the
+        # test (no keyring in CI).
+        self.env = bccguard_environment(
+            home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring"
         )
+        self.lines: list[str] = []
+        self.process = start_bccguard(self.env, "serve")
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        wait_until("serve listening", lambda: self.said("is guarding on"), 30)
+        wait_until("serve listening", lambda: self.said(SERVE_READY), 30)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -104,7 +99,7 @@ class Serve:
 
     def cli(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "bccguard", *args],
+            bccguard_command(*args),
             env=self.env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

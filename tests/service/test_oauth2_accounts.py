@@ -27,7 +27,6 @@ from tests.oauth2_server import (
     AuthServer,
     browse_sign_in,
     introspect,
-    running_auth_server,
 )
 from tests.service.test_guard import submit, wait_for
 from tests.smtp_sink import LoopbackController, Sink
@@ -60,12 +59,6 @@ class IntrospectingSink(Sink):
         return AuthResult(
             success=False, handled=False, message="535 5.7.8 token not accepted"
         )
-
-
-@pytest.fixture(scope="module")
-def auth_server() -> Iterator[AuthServer]:
-    with running_auth_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -39,7 +39,6 @@ from tests.oauth2_server import (
     AuthServer,
     browse_refusal,
     browse_sign_in,
-    running_auth_server,
 )
 from tests.postfix_server import available
 from tests.support import MemorySecrets
@@ -50,12 +49,6 @@ pytestmark = [
     pytest.mark.skipif(available() is not None, reason=str(available())),
 ]
 EMAIL = "alice@example.com"
-
-
-@pytest.fixture(scope="module")
-def auth_server() -> Iterator[AuthServer]:
-    with running_auth_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
