@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from counting_sink import CountingSink
 from tests.postfix_server import available as postfix_available
 from tests.postfix_server import postfix_relay
 from tests.support import wait_for, wait_listening
@@ -40,26 +40,6 @@ from tests.support import wait_for, wait_listening
 from bccguard.adapters.demo_sink import free_port
 
 EMPTY = Path(__file__).with_name("empty_milter.py")
-
-
-class CountingSink:
-    """Accepts everything and counts; keeps no message bytes."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        self.count += 1
-        return "250 2.0.0 ok"
-
-    def wait_for(self, count: int, limit: float = 600.0) -> None:
-        deadline = time.monotonic() + limit
-        while self.count < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the sink has {self.count} of {count} messages")
-            time.sleep(0.002)
 
 
 def small_message(i: int) -> bytes:
@@ -120,7 +100,7 @@ def run(
     start = time.perf_counter()
     with ThreadPoolExecutor(connections) as pool:
         waits = [w for ws in pool.map(lambda m: send_all(port, m), shares) for w in ws]
-    sink.wait_for(start_count + len(messages))
+    sink.wait_for(start_count + len(messages), limit=600.0)
     return Row("", len(messages), time.perf_counter() - start, waits)
 
 
@@ -195,7 +175,7 @@ def main() -> int:
     if missing is not None:
         print(f"{missing}: no benchmark", file=sys.stderr)
         return 2
-    sink = CountingSink()
+    sink = CountingSink(pipelining=False)
     controller = Controller(
         sink, hostname="127.0.0.1", port=free_port(), data_size_limit=None
     )

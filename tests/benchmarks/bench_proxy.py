@@ -33,36 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from counting_sink import CountingSink
 from distance import far_away
 from tests.postfix_server import available as postfix_available
 from tests.postfix_server import postfix_relay
 
-from bccguard.adapters.demo_sink import OffersPipelining, free_port
+from bccguard.adapters.demo_sink import free_port
 from bccguard.adapters.smtp_transaction import transact
-
-
-class CountingSink(OffersPipelining):
-    """Accepts everything and counts; keeps no message bytes."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        self.count += 1
-        return "250 2.0.0 ok"
-
-    def wait_for(self, count: int, limit: float = 300.0) -> None:
-        """Until the sink has counted `count` messages in all."""
-        deadline = time.monotonic() + limit
-        while self.count < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"sink has {self.count} of {count} messages")
-            time.sleep(0.002)
 
 
 def small_message(i: int) -> bytes:
