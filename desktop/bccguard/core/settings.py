@@ -511,17 +511,6 @@ def account_from_mapping(data: Mapping[str, Any], path: str = "") -> Account:
     return _account(path, data)
 
 
-def recipient_rules_from_mapping(
-    data: Mapping[str, Any],
-) -> tuple[tuple[ListSettings, ...], tuple[RuleSettings, ...]]:
-    """The [[lists]] and [[rules]] tables (:mod:`bccguard.core.rule_settings`).
-
-    Raises:
-        SettingsError: naming the first bad key, e.g. ``rules[0].effect: ...``.
-    """
-    return rules_from_mapping(data)
-
-
 _SENDER_DOMAIN = re.compile(r"[^\s@,;]+\.[^\s@,;]+")
 
 
@@ -589,7 +578,7 @@ def settings_from_mapping(data: Mapping[str, Any]) -> Settings:
                 "(see the README: Signing in with Google or Microsoft)",
                 provider=account.oauth,
             )
-    lists, rules = recipient_rules_from_mapping(data)
+    lists, rules = rules_from_mapping(data)
     return Settings(
         policy=_policy(data.get("policy", {})),
         proxy=_proxy(data.get("proxy", {})),
