@@ -261,8 +261,10 @@ class HoldEngine:
                 extra=dict(extra or {}),
             )
             self._store.add(record, data)
+            # The incident first: an answer given the moment the message is seen
+            # looks its incident up to record the outcome.
+            self._incidents.held(record)
             self._remember(record)
-        self._incidents.held(record)
         self._events.emit(MessageHeld(record))
         return record
 
