@@ -70,6 +70,11 @@ def wait(app: QApplication, predicate: Callable[[], bool], seconds: float = 20) 
         raise RuntimeError("timed out")
 
 
+def shot_name(name: str, lang: str) -> str:
+    """``name.png`` in English, ``name-it.png`` in Italian, as take.py names them."""
+    return f"{name}.png" if lang == "en" else f"{name}-{lang}.png"
+
+
 def shoot(app: QApplication, widget: QWidget, path: Path) -> None:
     pump(app, 0.4)
     widget.grab().save(str(path))
@@ -150,7 +155,7 @@ def drive(out: Path, lang: str, work: Path, ca, autoconfig, dns) -> None:  # typ
     )
     window.show()
     pump(app, 0.3)
-    shoot(app, window, out / f"{lang}-0-accounts-tab.png")
+    shoot(app, window, out / shot_name("assistant-0-accounts-tab", lang))
 
     def click_next(wizard: QWizard) -> None:
         wizard.button(QWizard.WizardButton.NextButton).click()
@@ -158,20 +163,20 @@ def drive(out: Path, lang: str, work: Path, ca, autoconfig, dns) -> None:  # typ
     # Thunderbird import and the SRV confirmation, on the way.
     wizard = window.open_assistant()
     wizard.address_page.import_button.click()
-    shoot(app, wizard, out / f"{lang}-1b-address-thunderbird.png")
+    shoot(app, wizard, out / shot_name("assistant-1b-address-thunderbird", lang))
     wizard.close()
     wizard = window.open_assistant()
     wizard.address_page.email.setText("shop@shop.example")
     click_next(wizard)
     wait(app, lambda: wizard.currentPage() is wizard.servers_page)
-    shoot(app, wizard, out / f"{lang}-2b-servers-confirm.png")
+    shoot(app, wizard, out / shot_name("assistant-2b-servers-confirm", lang))
     wizard.close()
     wizard = window.open_assistant()
     wizard.address_page.email.setText("someone@gmail.com")
     click_next(wizard)
     wait(app, lambda: wizard.currentPage() is wizard.servers_page)
     click_next(wizard)
-    shoot(app, wizard, out / f"{lang}-3b-credentials-gmail.png")
+    shoot(app, wizard, out / shot_name("sign-in-google-no-client-id", lang))
     wizard.close()
     wizard = window.open_assistant()
     wizard.address_page.email.setText(SIGN_IN_EMAIL)
@@ -182,35 +187,35 @@ def drive(out: Path, lang: str, work: Path, ca, autoconfig, dns) -> None:  # typ
     hold.set()
     click_next(wizard)
     wait(app, lambda: wizard.test_page.report is not None)
-    shoot(app, wizard, out / f"{lang}-4c-test-refused.png")
+    shoot(app, wizard, out / shot_name("assistant-4c-test-refused", lang))
     wizard.close()
 
     # The path a tester takes: address, servers, password, test, saved.
     hold.clear()
     wizard = window.open_assistant()
     wizard.address_page.email.setText(SIGN_IN_EMAIL)
-    shoot(app, wizard, out / f"{lang}-1-address.png")
+    shoot(app, wizard, out / shot_name("assistant-1-address", lang))
     click_next(wizard)
     wait(app, lambda: wizard.currentPage() is wizard.servers_page)
-    shoot(app, wizard, out / f"{lang}-2-servers.png")
+    shoot(app, wizard, out / shot_name("assistant-2-servers", lang))
     click_next(wizard)
     wizard.credentials_page.password.setText(SIGN_IN_PASSWORD)
-    shoot(app, wizard, out / f"{lang}-3-credentials.png")
+    shoot(app, wizard, out / shot_name("assistant-3-credentials", lang))
     click_next(wizard)
     wait(app, lambda: wizard.test_page.progress.value() == 1)  # at the IMAP step
     pump(app, 0.5)
-    shoot(app, wizard, out / f"{lang}-4-test-running.png")
+    shoot(app, wizard, out / shot_name("assistant-4-test-running", lang))
     hold.set()
     wait(app, lambda: wizard.test_page.report is not None)
-    shoot(app, wizard, out / f"{lang}-4b-test-passed.png")
+    shoot(app, wizard, out / shot_name("assistant-4b-test-passed", lang))
     click_next(wizard)
     wait(app, lambda: wizard.currentPage() is wizard.saved_page)
-    shoot(app, wizard, out / f"{lang}-5-saved.png")
+    shoot(app, wizard, out / shot_name("assistant-5-saved", lang))
     wizard.button(QWizard.WizardButton.FinishButton).click()
     wait(app, lambda: window.tabs.currentWidget() is window.mail_programs)
-    shoot(app, window, out / f"{lang}-6-mail-programs.png")
+    shoot(app, window, out / shot_name("assistant-6-mail-programs", lang))
     window.tabs.setCurrentIndex(0)
-    shoot(app, window, out / f"{lang}-7-accounts-after.png")
+    shoot(app, window, out / shot_name("assistant-7-accounts-after", lang))
     window.close()
 
 
@@ -254,20 +259,20 @@ def drive_sign_in(out: Path, lang: str, work: Path, auth: AuthServer) -> None:
     wizard.button(QWizard.WizardButton.NextButton).click()
     page = wizard.oauth_page
     wait(app, lambda: wizard.currentPage() is page)
-    shoot(app, wizard, out / f"{lang}-3c-sign-in-offer.png")
+    shoot(app, wizard, out / shot_name("sign-in-google-offer", lang))
     page.open_button.click()  # the browser opens, and nobody signs in yet
     pump(app, 1.2)
-    shoot(app, wizard, out / f"{lang}-3d-sign-in-waiting.png")
+    shoot(app, wizard, out / shot_name("sign-in-google-waiting", lang))
     page.cancel_button.click()
     wait(app, lambda: page.state == "error")
     browser[0] = lambda url: in_a_thread(lambda: browse_refusal(url))
     page.open_button.click()
     wait(app, lambda: page.state == "error")
-    shoot(app, wizard, out / f"{lang}-3e-sign-in-refused.png")
+    shoot(app, wizard, out / shot_name("sign-in-google-error", lang))
     browser[0] = lambda url: in_a_thread(lambda: browse_sign_in(url, "anna"))
     page.open_button.click()
     wait(app, lambda: page.state == "done")
-    shoot(app, wizard, out / f"{lang}-3f-sign-in-done.png")
+    shoot(app, wizard, out / shot_name("sign-in-google-done", lang))
     wizard.close()
     window.close()
 
