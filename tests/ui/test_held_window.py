@@ -200,7 +200,7 @@ def test_needs_sign_in_names_the_account(qtbot, english) -> None:
     shown = Shown(qtbot, [in_state("needs-sign-in")])
     shown.window.table.selectRow(0)
     assert shown.window.title.text() == "Waiting for you to sign in to work again"
-    assert "password of work" in shown.window.buttons["send"].toolTip()
+    assert "signed in to work again" in shown.window.buttons["send"].toolTip()
 
 
 def test_queued_without_deliveries_says_when_it_tries_again(qtbot, english) -> None:

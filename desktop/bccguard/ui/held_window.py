@@ -249,8 +249,9 @@ def explanation(held: HeldMessage, now: float) -> str:
             )
         case HeldState.NEEDS_SIGN_IN:
             text = tr(
-                "The server did not accept BccGuard's sign-in for {account}. Fix "
-                "the password in Settings, then send it.",
+                "The server did not accept BccGuard's sign-in for {account}. Sign "
+                "in again (or correct the password in Settings): it then goes by "
+                "itself.",
                 account=account_name(held),
             )
         case HeldState.SENT:
@@ -368,7 +369,8 @@ def actions_for(held: HeldMessage) -> list[Action]:
             ]
         case HeldState.NEEDS_SIGN_IN:
             tip = tr(
-                "After you have fixed the password of {account} in Settings.",
+                "After you have signed in to {account} again, or corrected its "
+                "password in Settings.",
                 account=account_name(held),
             )
             return [
