@@ -24,6 +24,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bccguard.core.address_list import Address, parse_address_list
+from bccguard.core.header_block import UnterminatedHeader, replace_fields
 from bccguard.core.message import (
     HIDDEN_FIELDS,
     VISIBLE_FIELDS,
@@ -86,38 +87,12 @@ def _to_value(message: ParsedMessage, style: ToStyle) -> str:
 
 def _rewrite(raw: bytes, message: ParsedMessage, new_fields: bytes) -> bytes:
     """Drop To/Cc/Bcc and put ``new_fields`` where the first of them stood."""
-    header = message.header
-    parts: list[bytes] = []
-    pos = 0
-    inserted = False
-    for header_field in header.fields:
-        if header_field.key not in _RECIPIENT_FIELDS:
-            continue
-        parts.append(raw[pos : header_field.start])
-        if not inserted:
-            parts.append(new_fields)
-            inserted = True
-        pos = header_field.end
-    if not inserted:
-        end = _header_end(raw, message)
-        parts.append(raw[pos:end])
-        parts.append(new_fields)
-        pos = end
-    parts.append(raw[pos:])
-    return b"".join(parts)
-
-
-def _header_end(raw: bytes, message: ParsedMessage) -> int:
-    """Offset just after the last header field (before the empty line)."""
-    fields = message.header.fields
-    if fields:
-        end = fields[-1].end
-        if raw[end - 1 : end] not in (b"\n", b"\r"):  # no final line break
-            raise ConversionError(
-                Phrase("the header block does not end with a line break")
-            )
-        return end
-    return 0
+    try:
+        return replace_fields(raw, message.header, _RECIPIENT_FIELDS, new_fields)
+    except UnterminatedHeader as error:
+        raise ConversionError(
+            Phrase("the header block does not end with a line break")
+        ) from error
 
 
 def _check_convertible(message: ParsedMessage) -> None:

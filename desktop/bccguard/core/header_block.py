@@ -7,7 +7,7 @@ parsed, so a 25 MB message costs no more than its headers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -213,5 +213,41 @@ def without_fields(raw: bytes, block: HeaderBlock, name: str) -> bytes:
     for header_field in drop:
         parts.append(raw[pos : header_field.start])
         pos = header_field.end
+    parts.append(raw[pos:])
+    return b"".join(parts)
+
+
+class UnterminatedHeader(ValueError):
+    """New fields would go after a last header field that has no line break."""
+
+
+def replace_fields(
+    raw: bytes, block: HeaderBlock, names: Collection[str], new_fields: bytes
+) -> bytes:
+    """``raw`` without the fields whose key is in ``names``, ``new_fields`` where
+    the first of them stood (else after the last field); every other byte stays.
+
+    Raises:
+        UnterminatedHeader: none of them was there and the last field does not end
+            with a line break, so the new fields cannot follow it.
+    """
+    parts: list[bytes] = []
+    pos = 0
+    inserted = False
+    for header_field in block.fields:
+        if header_field.key not in names:
+            continue
+        parts.append(raw[pos : header_field.start])
+        if not inserted:
+            parts.append(new_fields)
+            inserted = True
+        pos = header_field.end
+    if not inserted:
+        end = block.fields[-1].end if block.fields else 0
+        if end and raw[end - 1 : end] not in (b"\n", b"\r"):
+            raise UnterminatedHeader("the header block does not end with a line break")
+        parts.append(raw[pos:end])
+        parts.append(new_fields)
+        pos = end
     parts.append(raw[pos:])
     return b"".join(parts)

@@ -31,7 +31,11 @@ from io import BytesIO
 
 from bccguard.core.address_list import Address, parse_address_list
 from bccguard.core.bcc_conversion import fold_field
-from bccguard.core.header_block import HeaderBlock, parse_header_block
+from bccguard.core.header_block import (
+    UnterminatedHeader,
+    parse_header_block,
+    replace_fields,
+)
 from bccguard.core.identity import address_key
 from bccguard.core.message import HIDDEN_FIELDS, VISIBLE_FIELDS, read_message
 
@@ -121,7 +125,10 @@ def copy_for(
     fields = fold_field("To", [to_text(recipient)], newline)
     fields += f"Message-ID: {copy_message_id(run, recipient.addr, domain)}".encode()
     fields += newline
-    out = _rewrite_header(raw, header, fields)
+    try:
+        out = replace_fields(raw, header, _DROPPED, fields)
+    except UnterminatedHeader as error:
+        raise CopyError(str(error)) from error
     if greeting is not None:
         out = greet(out, first_name(recipient.name) or greeting.fallback)
     return out
@@ -151,31 +158,6 @@ def _id_domain(message_id: str, senders: Iterable[Address]) -> str:
         if re.fullmatch(r"[A-Za-z0-9.-]+", sender.domain):
             return sender.domain
     return ""
-
-
-def _rewrite_header(raw: bytes, header: HeaderBlock, fields: bytes) -> bytes:
-    """Drop the recipient fields and the Message-ID; ``fields`` where the first
-    of them stood (else at the end of the header block)."""
-    parts: list[bytes] = []
-    pos = 0
-    inserted = False
-    for header_field in header.fields:
-        if header_field.key not in _DROPPED:
-            continue
-        parts.append(raw[pos : header_field.start])
-        if not inserted:
-            parts.append(fields)
-            inserted = True
-        pos = header_field.end
-    if not inserted:
-        end = header.fields[-1].end
-        if raw[end - 1 : end] not in (b"\n", b"\r"):
-            raise CopyError("the header block does not end with a line break")
-        parts.append(raw[pos:end])
-        parts.append(fields)
-        pos = end
-    parts.append(raw[pos:])
-    return b"".join(parts)
 
 
 # -- the first name ----------------------------------------------------------------
