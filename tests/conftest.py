@@ -42,6 +42,14 @@ settings.register_profile("bccguard", deadline=None)
 settings.load_profile("bccguard")
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A BccGuard home of the test's own (BCCGUARD_HOME), not created yet."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("BCCGUARD_HOME", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="module")
 def auth_server() -> Iterator[AuthServer]:
     """oidc-provider on loopback (access tokens valid for an hour), one a module."""

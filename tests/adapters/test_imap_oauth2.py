@@ -45,13 +45,6 @@ def dovecot(auth_server: AuthServer) -> Iterator[Dovecot]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("BCCGUARD_HOME", str(folder))
-    return folder
-
-
 def settings_for(server: AuthServer, dovecot: Dovecot) -> Settings:
     return settings_from_mapping(
         {

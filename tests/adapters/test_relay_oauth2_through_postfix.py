@@ -40,13 +40,6 @@ def submission(auth_server: AuthServer) -> Iterator[tuple[int, Sink]]:
         yield mail.smtp_port, mail.sink
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("BCCGUARD_HOME", str(folder))
-    return folder
-
-
 def settings_for(server: AuthServer, port: int) -> Settings:
     return settings_from_mapping(
         {
